@@ -1,0 +1,86 @@
+"""Minsheng (民声): the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import get_locale
+
+from .config import DefaultConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults → instance/config.py → BOARD_* environment → test_config."""
+    instance_path = os.environ.get("BOARD_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_object(DefaultConfig)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("BOARD")
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'board.sqlite'}"
+        )
+    if not app.config.get("SEARCH_INDEX_DIR"):
+        app.config["SEARCH_INDEX_DIR"] = str(PROJECT_ROOT / "search_index")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # psycopg 3 is the driver; plain postgresql:// would ask for psycopg2.
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"timeout": 10},
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        }
+    if app.config["SECRET_KEY"] == DefaultConfig.SECRET_KEY and not app.debug and not app.testing:
+        app.logger.warning("BOARD_SECRET_KEY is not set: sessions use the development key")
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+
+    from . import cli, errors, security
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+
+    from .api.views import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .desk.views import bp as desk_bp
+    from .directory.views import bp as directory_bp
+    from .messages.views import bp as messages_bp
+    from .moderation.views import bp as moderation_bp
+    from .search.views import bp as search_bp
+
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(messages_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(desk_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+    from . import templating
+
+    templating.init_app(app)
+
+    @app.context_processor
+    def _inject_locale() -> dict:
+        return {"current_locale": str(get_locale() or "zh_CN")}
+
+    return app

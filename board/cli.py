@@ -1,0 +1,65 @@
+"""Command-line interface: `flask users`, `flask seed`, `flask search` (DESIGN §10)."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .auth import services as auth_services
+from .clock import utcnow
+from .errors import BoardError
+
+users_cli = AppGroup("users", help="Create accounts and API tokens.")
+
+
+def fail(error: BoardError) -> None:
+    """Print a service error the way a person reads it and exit non-zero."""
+    details = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.fields.items())
+    raise click.ClickException(f"{error.message} {details}".strip())
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, help="citizen, handler, coordinator, moderator or admin")
+@click.option("--unit", "unit_code", help="unit code (handlers and coordinators)")
+@click.option("--password", help="password (a random one is printed if omitted)")
+@click.option("--pen-name", help="public pen name")
+def create_user_command(email, role, unit_code, password, pen_name):
+    """Create a user with a role; prints the password if one was generated."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    try:
+        user = auth_services.create_user(
+            email, role, password=password, pen_name=pen_name, unit_code=unit_code, now=utcnow()
+        )
+    except BoardError as error:
+        fail(error)
+    click.echo(f"created {user.email} ({user.role})")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", help="a label for the token")
+def token_command(email, name):
+    """Issue a new API token; the token is printed alone on the last line."""
+    user = auth_services.find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    token = auth_services.issue_token(user, name=name, now=utcnow())
+    click.echo(f"API token for {user.email} (shown once, stored hashed):")
+    click.echo(token)
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    from .search.cli import search_cli
+    from .seed.cli import seed_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(search_cli)

@@ -1,0 +1,38 @@
+"""Non-secret defaults; instance/config.py and BOARD_* environment variables override them."""
+
+from datetime import timedelta
+
+
+class DefaultConfig:
+    """Settings for the embedded default: SQLite in instance/, Whoosh in search_index/."""
+
+    # A development key only; production sets BOARD_SECRET_KEY (create_app warns otherwise).
+    SECRET_KEY = "dev-not-secret"
+    SQLALCHEMY_DATABASE_URI = None  # filled in by create_app: sqlite:///<instance>/board.sqlite
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SEARCH_INDEX_DIR = None  # filled in by create_app: <project>/search_index
+    # Apply the search outbox right after each commit in the web process (a cheap single-document
+    # update). Off under gunicorn with several workers: then `flask search worker` does it alone.
+    SEARCH_APPLY_INLINE = True
+    MAIL_URL = None  # smtp://host:port; None writes .eml files to instance/mail/
+    MAIL_SENDER = "民声 <noreply@minsheng.example>"
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+    WTF_CSRF_TIME_LIMIT = None  # a long-open compose form must still submit
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True behind TLS (instance/config.py or BOARD_SESSION_COOKIE_SECURE)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    MAX_CONTENT_LENGTH = 50 * 1024 * 1024
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+
+    PAGE_SIZE = 20
+    API_PAGE_SIZE = 50

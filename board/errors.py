@@ -1,0 +1,124 @@
+"""The BoardError hierarchy and error rendering: an HTML page, or JSON for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+
+class BoardError(Exception):
+    """A rule of the platform was broken; carries an HTTP status and a stable code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str = "", fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message or self.default_message()
+        self.fields = fields or {}
+
+    def default_message(self) -> str:
+        """Text used when the raiser gave none."""
+        return _("请求有误。")
+
+
+class ValidationFailed(BoardError):
+    """Input did not pass validation; `fields` maps field names to messages."""
+
+    status = 422
+    code = "validation_failed"
+
+    def default_message(self) -> str:
+        """Text used when the raiser gave none."""
+        return _("提交的内容有误，请检查标出的字段。")
+
+
+class PermissionDenied(BoardError):
+    """The actor may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+    def default_message(self) -> str:
+        """Text used when the raiser gave none."""
+        return _("您没有权限执行此操作。")
+
+
+class NotFound(BoardError):
+    """No such thing, or the actor may not know it exists."""
+
+    status = 404
+    code = "not_found"
+
+    def default_message(self) -> str:
+        """Text used when the raiser gave none."""
+        return _("未找到。")
+
+
+class InvalidTransition(BoardError):
+    """The message is not in a state where this action is allowed."""
+
+    status = 409
+    code = "invalid_transition"
+
+    def default_message(self) -> str:
+        """Text used when the raiser gave none."""
+        return _("留言当前状态下不能执行此操作。")
+
+
+def wants_json() -> bool:
+    """API paths and clients that ask for JSON get JSON errors."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    """Render an error as JSON or as the HTML error page."""
+    if wants_json():
+        body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+        return jsonify(body), status
+    template = f"errors/{status}.html" if status in (403, 404, 429) else "errors/error.html"
+    return render_template(template, status=status, code=code, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Register handlers for BoardError and HTTP errors."""
+
+    @app.errorhandler(BoardError)
+    def handle_board_error(error: BoardError):
+        return error_response(error.status, error.code, error.message, error.fields)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        codes = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+            429: "rate_limited",
+        }
+        messages = {
+            400: _("请求有误。"),
+            401: _("请先登录。"),
+            403: _("您没有权限访问此页面。"),
+            404: _("页面不存在，或已被删除。"),
+            405: _("不支持此请求方法。"),
+            413: _("上传的内容太大。"),
+            429: _("操作过于频繁，请稍后再试。"),
+        }
+        message = messages.get(status, error.description or "")
+        if status == 400 and getattr(error, "description", "") and "CSRF" in error.description:
+            message = _("表单已过期或来源不明（CSRF 校验失败），请刷新页面后重新提交。")
+        return error_response(status, codes.get(status, "http_error"), str(message))
+
+    @app.errorhandler(500)
+    def handle_server_error(error):
+        return error_response(500, "server_error", _("服务器出错了，我们已记录此问题。"))

@@ -1,0 +1,5 @@
+"""Views of the messages feature."""
+
+from flask import Blueprint
+
+bp = Blueprint("messages", __name__)

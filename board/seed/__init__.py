@@ -1,0 +1,1 @@
+"""Reference data, the region directory and demo data."""

@@ -1,0 +1,35 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from . import models
+from .clock import to_local
+from .privacy import mask_pen_name, public_text
+
+
+def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC datetime in Beijing time."""
+    return to_local(moment).strftime(fmt) if moment else ""
+
+
+def init_app(app: Flask) -> None:
+    """Register filters and the label tables."""
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_date"] = lambda m: local_time(m, "%Y-%m-%d")
+    app.jinja_env.filters["pen_name"] = mask_pen_name
+    app.jinja_env.filters["public"] = lambda message, field: public_text(
+        message, getattr(message, field)
+    )
+    app.jinja_env.filters["public_reply"] = lambda reply: public_text(reply.message, reply.body)
+    app.jinja_env.globals.update(
+        KIND_LABELS=models.KIND_LABELS,
+        DOMAIN_LABELS=models.DOMAIN_LABELS,
+        STATE_LABELS=models.STATE_LABELS,
+        TRACK_LABELS=models.TRACK_LABELS,
+        ROLE_LABELS=models.ROLE_LABELS,
+        Role=models.Role,
+    )

@@ -1,0 +1,297 @@
+"""Fixtures: an app per test on a throwaway SQLite or PostgreSQL database, factories, login."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timedelta
+
+import psycopg
+import pytest
+from sqlalchemy import select, text
+
+from board import create_app
+from board.auth import services as auth_services
+from board.extensions import db
+from board.messages import services as msg
+from board.models import Board, Domain, Kind, Region, Role, Track, Unit, User
+from board.seed.directory import ensure_boards, load_regions
+from board.seed.reference import seed_reason_codes
+
+PASSWORD = "correct-horse-battery-9"
+# A fixed clock for tests: services take `now=`, nothing reads the real time.
+T0 = datetime(2026, 3, 2, 1, 0, 0)  # 2026-03-02 09:00 Beijing, a Monday
+
+MINI_REGIONS = [
+    ("330000", "浙江省", "province", None),
+    ("330100", "杭州市", "city", "330000"),
+    ("330106", "西湖区", "county", "330100"),
+    ("330127", "淳安县", "county", "330100"),
+    ("330200", "宁波市", "city", "330000"),
+    ("330203", "海曙区", "county", "330200"),
+    ("440000", "广东省", "province", None),
+    ("440100", "广州市", "city", "440000"),
+    ("440106", "天河区", "county", "440100"),
+]
+
+
+def _admin_url(url: str, database: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + database
+
+
+def _postgres_base() -> str | None:
+    """The PostgreSQL server to test against, or None when none answers."""
+    url = os.environ.get("BOARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return url
+    except psycopg.Error:
+        return None
+
+
+def _databases() -> list[str]:
+    wanted = os.environ.get("BOARD_TEST_DATABASES", "sqlite,postgres").split(",")
+    return [d.strip() for d in wanted if d.strip()]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL database created for this test run and dropped at its end."""
+    base = _postgres_base()
+    if base is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 in CI")
+        pytest.skip("no PostgreSQL server reachable")
+    name = f"minsheng_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _admin_url(base, name).replace("postgresql://", "postgresql+psycopg://", 1)
+    schema_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with schema_app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=_databases())
+def database(request, tmp_path):
+    """The URL of an empty database: a temp SQLite file, or the run's PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_url")
+    raise ValueError(request.param)
+
+
+def make_test_app(database: str, tmp_path, **overrides):
+    """An app on `database` with its own index directory and mail folder."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database,
+        "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database, tmp_path):
+    """A fresh app per test with an empty schema (created on SQLite, truncated on PostgreSQL)."""
+    app = make_test_app(database, tmp_path)
+    with app.app_context():
+        if database.startswith("sqlite"):
+            db.create_all()
+        else:
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for the app's commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def directory(app):
+    """A small real directory: Zhejiang and Guangdong with cities, counties, boards and units."""
+    load_regions(MINI_REGIONS)
+    ensure_boards()
+    seed_reason_codes()
+    units = [
+        ("330100-zj", "杭州市住房和城乡建设局", "330100"),
+        ("330100-jt", "杭州市交通运输局", "330100"),
+        ("330106-zj", "西湖区住房和城乡建设局", "330106"),
+        ("330000-jy", "浙江省教育厅", "330000"),
+        ("440100-zj", "广州市住房和城乡建设局", "440100"),
+    ]
+    for code, name, region in units:
+        db.session.add(Unit(code=code, name=name, region_code=region))
+    db.session.commit()
+    return {
+        "province": db.session.get(Region, "330000"),
+        "city": db.session.get(Region, "330100"),
+        "county": db.session.get(Region, "330106"),
+        "other_city": db.session.get(Region, "440100"),
+    }
+
+
+def board(code: str) -> Board:
+    """The board with this code."""
+    return db.session.scalar(select(Board).where(Board.code == code))
+
+
+def unit(code: str) -> Unit:
+    """The unit with this code."""
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: a user of a role (handlers and coordinators need a unit code)."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = Role.CITIZEN, unit_code: str | None = None, **fields) -> User:
+        n = next(counter)
+        email = fields.pop("email", f"{role}{n}@example.org")
+        user = auth_services.create_user(
+            email,
+            role,
+            password=PASSWORD,
+            pen_name=fields.pop("pen_name", f"{role}{n}"),
+            unit_code=unit_code,
+            now=T0,
+        )
+        for key, value in fields.items():
+            setattr(user, key, value)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def citizen(make_user, directory):
+    """A citizen with a profile."""
+    return make_user(Role.CITIZEN, pen_name="陈明", real_name="陈明亮", phone="13912345678")
+
+
+@pytest.fixture
+def troll(make_user, directory):
+    """Another citizen who tries what they should not."""
+    return make_user(Role.CITIZEN, pen_name="路人甲")
+
+
+@pytest.fixture
+def moderator(make_user, directory):
+    """A platform moderator."""
+    return make_user(Role.MODERATOR)
+
+
+@pytest.fixture
+def coordinator(make_user, directory):
+    """The coordinator of the 杭州市委书记 board's office."""
+    return make_user(Role.COORDINATOR, unit_code="330100-secretary-office")
+
+
+@pytest.fixture
+def handler(make_user, directory):
+    """A handler at 杭州市住房和城乡建设局."""
+    return make_user(Role.HANDLER, unit_code="330100-zj")
+
+
+@pytest.fixture
+def admin(make_user, directory):
+    """A platform admin."""
+    return make_user(Role.ADMIN)
+
+
+@pytest.fixture
+def make_message(directory, citizen, moderator, coordinator, handler):
+    """Factory: a message on 杭州市委书记 brought to `state` through the real services."""
+
+    def make(
+        state: str = "submitted",
+        *,
+        author: User | None = None,
+        title: str = "小区物业乱收停车费",
+        body: str = "我们小区物业今年起每月多收停车管理费两百元，没有任何公示，业主多次反映无果。",
+        track: str = Track.BOARD,
+        kind: str = Kind.COMPLAINT,
+        domain: str = Domain.URBAN,
+        wants_public: bool = True,
+        private_note: str = "",
+        board_code: str = "330100-secretary",
+        region_code: str = "330106",
+        now: datetime = T0,
+        **extra,
+    ):
+        author = author or citizen
+        m = msg.submit_message(
+            author,
+            board=board(board_code),
+            region=db.session.get(Region, region_code),
+            track=track,
+            kind=kind,
+            domain=domain,
+            title=title,
+            body=body,
+            private_note=private_note,
+            wants_public=wants_public,
+            now=now,
+            **extra,
+        )
+        steps = ["approved", "assigned", "replied", "closed"]
+        if state == "submitted":
+            return m
+        if state == "rejected":
+            return msg.reject_message(m, moderator, reason="unclear", now=now + timedelta(hours=1))
+        msg.approve_message(m, moderator, now=now + timedelta(hours=1))
+        if state in ("approved", "received"):
+            return m
+        msg.assign_message(m, unit("330100-zj"), coordinator, now=now + timedelta(hours=2))
+        if state == "assigned":
+            return m
+        if state == "in_progress":
+            return msg.accept_message(m, handler, now=now + timedelta(hours=3))
+        outcome = "explained" if track == Track.PETITION else None
+        msg.reply_message(
+            m,
+            handler,
+            body="经核查，该小区停车收费未经备案，已责令物业公司退还多收费用。",
+            outcome=outcome,
+            now=now + timedelta(days=3),
+        )
+        if state == "replied":
+            return m
+        assert state in steps, state
+        return msg.rate_message(
+            m, author, resolution=5, attitude=5, speed=4, comment="满意", now=now + timedelta(days=4)
+        )
+
+    return make
+
+
+def login(client, user: User, password: str = PASSWORD):
+    """Sign `user` in through the real login form."""
+    response = client.post(
+        "/login", data={"email": user.email, "password": password}, follow_redirects=False
+    )
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    return response
