@@ -1,0 +1,68 @@
+# The README's commands: `make run` serves the demo site, `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask
+PORT   ?= 8000
+export FLASK_APP := wsgi
+
+.PHONY: run test install lint format translations extract-messages browser bench clean
+
+$(VENV)/bin/activate:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 ($(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/activate setup.cfg pyproject.toml
+	$(PY) -m pip install -q -e '.[test,dev]'
+	@touch $@
+
+install: $(VENV)/.installed translations
+
+# Compiled catalogs are build products; the .po files are the source.
+translations: $(VENV)/.installed
+	@$(VENV)/bin/pybabel compile -q -d board/translations -f
+
+extract-messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o board/translations/messages.pot .
+	$(VENV)/bin/pybabel update -q -i board/translations/messages.pot -d board/translations
+
+instance/config.py:
+	@mkdir -p instance
+	@$(PY) -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	@echo "wrote $@ with a fresh SECRET_KEY"
+
+# The demo site: SQLite in instance/, the region directory, demo data, a fresh search index,
+# gunicorn on 127.0.0.1:$(PORT) with the search indexer beside it. Ctrl-C stops both.
+run: install instance/config.py
+	$(FLASK) db upgrade
+	$(FLASK) seed regions
+	$(FLASK) seed demo
+	$(FLASK) search rebuild --if-missing
+	@echo "民声 → http://127.0.0.1:$(PORT)  (Ctrl-C 停止)"
+	@BOARD_SEARCH_APPLY_INLINE=false $(FLASK) search worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  BOARD_SEARCH_APPLY_INLINE=false PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+# Debian's Chromium drives the browser tests (Playwright uses it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: sudo apt-get install chromium"; fi; }
+
+test: install browser
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check board tests bench
+	$(VENV)/bin/ruff format --check board tests bench
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format board tests bench
+	$(VENV)/bin/ruff check --fix board tests bench
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,14 @@
+"""gunicorn settings for `make run` and production (override with GUNICORN_CMD_ARGS)."""
+
+import os
+
+bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = 2
+# Load the app (and jieba's dictionary) once before forking so workers share the memory.
+preload_app = True
+timeout = 60
+graceful_timeout = 20
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
