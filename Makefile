@@ -38,7 +38,7 @@ run: install instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed regions
 	$(FLASK) seed demo
-	$(FLASK) search rebuild --if-missing
+	$(FLASK) search check >/dev/null 2>&1 || $(FLASK) search rebuild
 	@echo "民声 → http://127.0.0.1:$(PORT)  (Ctrl-C 停止)"
 	@BOARD_SEARCH_APPLY_INLINE=false $(FLASK) search worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \

@@ -12,3 +12,16 @@ graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server):
+    """With the app preloaded, load jieba and the directory's words before workers fork."""
+    from board.search import analysis, indexer
+
+    analysis.load()
+    app = server.app.wsgi()
+    with app.app_context():
+        try:
+            indexer.ensure_dictionary()
+        except Exception:  # an empty or unmigrated database: workers load it on first search
+            app.logger.exception("search: could not preload the user dictionary")

@@ -62,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .desk.views import bp as desk_bp
     from .directory.views import bp as directory_bp
+    from .health import bp as health_bp
     from .messages.views import bp as messages_bp
     from .moderation.views import bp as moderation_bp
     from .search.views import bp as search_bp
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(desk_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
     csrf.exempt(api_bp)
 
     from . import templating

@@ -58,8 +58,9 @@ def token_command(email, name):
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .search.cli import search_cli
-    from .seed.cli import seed_cli
+    from .seed.cli import import_cli, seed_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
+    app.cli.add_command(import_cli)
     app.cli.add_command(search_cli)

@@ -34,5 +34,7 @@ class DefaultConfig:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
 
+    PASSWORD_HASH_METHOD = "scrypt"
+
     PAGE_SIZE = 20
     API_PAGE_SIZE = 50

@@ -616,3 +616,77 @@ class SearchOutbox(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(Integer, index=True)  # no FK: survives deletes
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deadlines
+
+
+class CalendarDay(db.Model):
+    """One date the calendar table knows: a holiday, a make-up working day, or any listed day."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(80), default="")
+    source: Mapped[str] = mapped_column(String(16), default="package")  # package | admin | file
+
+
+class CalendarYear(db.Model):
+    """A year whose holiday schedule was loaded; other years count Monday–Friday."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(16), default="package")
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DeadlinePolicy(db.Model):
+    """A named clock length (DESIGN §4, §10): N working or calendar days, admin-editable."""
+
+    __tablename__ = "deadline_policy"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(16))  # working | calendar
+    label: Mapped[str] = mapped_column(String(80), default="")
+
+
+class ClockState(StrEnum):
+    """An open clock runs; a met one ended in time or late; a stopped one no longer applies."""
+
+    OPEN = "open"
+    STOPPED = "stopped"
+    MET = "met"
+
+
+class Clock(db.Model):
+    """A deadline running on a message, with its computed due date and explanation."""
+
+    __tablename__ = "clock"
+    __table_args__ = (Index("ix_clock_state_due_on", "state", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    policy: Mapped[str] = mapped_column(String(40))
+    started_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    # Twice the length from the same start: past it the clock is seriously overdue.
+    double_due_on: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=ClockState.OPEN)
+    explanation: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of lines
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    message: Mapped[Message] = relationship()
+
+    @property
+    def explanation_lines(self) -> list[str]:
+        """The stored explanation as a list of lines."""
+        import json
+
+        return list(json.loads(self.explanation or "[]"))

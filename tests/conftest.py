@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 import pytest
+from flask import g
 from sqlalchemy import select, text
 
 from board import create_app
@@ -94,10 +95,20 @@ def make_test_app(database: str, tmp_path, **overrides):
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # scrypt costs ~0.1 s a hash; every test makes several users. Production keeps scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+
+    # The test's app context outlives each request, and `g` with it: forget the signed-in user
+    # before every request, as a fresh context does in production, so each client is itself.
+    @app.before_request
+    def _forget_user() -> None:
+        g.pop("_login_user", None)
+
+    return app
 
 
 @pytest.fixture

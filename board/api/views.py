@@ -1,5 +1,289 @@
-"""Views of the api feature."""
+"""The JSON API under /api/v1 (DESIGN §10): directory, messages, workflow actions, search."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import MethodNotAllowed
+
+from ..clock import utcnow
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..messages import services as msg
+from ..models import Board, Event, Message, Region, Reply, Unit
+from ..privacy import truncate_ip
+from . import serializers as out
+from .actions import ACTIONS
+from .auth import api_user, authenticate_request, require_user
+from .inputs import (
+    DIRECTORY_PARAMS,
+    MESSAGE_PARAMS,
+    REGION_PARAMS,
+    SEARCH_FILTERS,
+    SEARCH_PAGE_SIZE,
+    SEARCH_PARAMS,
+    SUBMIT_FIELDS,
+    json_object,
+    page_args,
+    read_args,
+    validate,
+)
+from .openapi import build_openapi
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class UnknownAction(NotFound):
+    """The workflow has no such action (yet)."""
+
+    code = "unknown_action"
+
+
+@bp.before_request
+def _check_token():
+    """A token sent with any request must be valid, even where none is needed."""
+    authenticate_request()
+
+
+@bp.after_app_request
+def _api_headers(response):
+    """API answers depend on the token and name the allowed methods on a 405."""
+    if request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix:
+        response.vary.add("Authorization")
+        error = request.routing_exception
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        if response.status_code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="minsheng"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+_CODE = re.compile(r"[A-Za-z0-9-]{1,40}")
+_LOOKUPS = {"board": Board, "unit": Unit, "region": Region}
+_NAMES = {"board": _l("留言板"), "unit": _l("单位"), "region": _l("区划")}
+
+
+def _resolve(values: dict, names: tuple[str, ...]) -> dict:
+    """The boards, units and regions named by code in `values`; one 422 names every unknown one."""
+    found: dict = {}
+    errors: dict[str, list[str]] = {}
+    for name in names:
+        code = values.get(name)
+        model = _LOOKUPS[name]
+        if code is None:
+            found[name] = None
+            continue
+        if model is Region:
+            row = db.session.get(Region, code.strip())
+        else:
+            row = db.session.scalar(select(model).where(model.code == code.strip()))
+        if row is None:
+            errors[name] = [_("没有代码为 %(code)s 的%(what)s。", code=code, what=_NAMES[name])]
+        found[name] = row
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return found
+
+
+def _within(path_column, region: Region):
+    """SQL condition: the path is the region's or one of its descendants'."""
+    return or_(path_column == region.path, path_column.like(region.path + "/%"))
+
+
+def _page(query: Select, args: dict, serialize) -> dict:
+    """Run a list query one page at a time and wrap it in the list envelope."""
+    page, per_page = page_args(args)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return out.page_json(
+        [serialize(row) for row in rows], total=total or 0, page=page, per_page=per_page
+    )
+
+
+_MESSAGE_LOADS = (
+    selectinload(Message.board).selectinload(Board.office_unit),
+    selectinload(Message.region),
+    selectinload(Message.unit),
+    selectinload(Message.author),
+    selectinload(Message.rating),
+    selectinload(Message.replies).selectinload(Reply.unit),
+    selectinload(Message.events).selectinload(Event.actor),
+)
+
+
+def _visible_message(code: str) -> Message:
+    """The message if the caller may see it; otherwise the same 404 as for a missing one."""
+    missing = NotFound(_("没有编号为 %(code)s 的留言。", code=code))
+    if not _CODE.fullmatch(code):
+        raise missing
+    message = msg.get_message(code)
+    if not msg.can_view(api_user(), message):
+        raise missing
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Directory
+
+
+@bp.get("/regions")
+def regions():
+    """Regions by GB/T 2260 code, optionally within one region and at one level."""
+    args = read_args(REGION_PARAMS)
+    query = select(Region).order_by(Region.code)
+    region = _resolve(args, ("region",))["region"]
+    if region is not None:
+        query = query.where(_within(Region.path, region))
+    if args["level"]:
+        query = query.where(Region.level == args["level"])
+    return jsonify(_page(query, args, out.region_json))
+
+
+@bp.get("/boards")
+def boards():
+    """Leader boards, optionally within one region."""
+    args = read_args(DIRECTORY_PARAMS)
+    query = (
+        select(Board)
+        .join(Region, Board.region_code == Region.code)
+        .options(selectinload(Board.office_unit))
+        .order_by(Region.path, Board.id)
+    )
+    region = _resolve(args, ("region",))["region"]
+    if region is not None:
+        query = query.where(_within(Region.path, region))
+    return jsonify(_page(query, args, out.board_json))
+
+
+@bp.get("/units")
+def units():
+    """Handling units and coordinator offices, optionally within one region."""
+    args = read_args(DIRECTORY_PARAMS)
+    query = (
+        select(Unit)
+        .join(Region, Unit.region_code == Region.code)
+        .options(selectinload(Unit.parent))
+        .order_by(Region.path, Unit.code)
+    )
+    region = _resolve(args, ("region",))["region"]
+    if region is not None:
+        query = query.where(_within(Region.path, region))
+    return jsonify(_page(query, args, out.unit_json))
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+
+
+@bp.get("/messages")
+def list_messages():
+    """Messages the caller may read (public, their own, their scope's), newest first."""
+    args = read_args(MESSAGE_PARAMS)
+    user = api_user()
+    query = msg.visible_messages_query(user).options(*_MESSAGE_LOADS)
+    found = _resolve(args, ("board", "unit", "region"))
+    if found["board"] is not None:
+        query = query.where(Message.board_id == found["board"].id)
+    if found["unit"] is not None:
+        query = query.where(Message.unit_id == found["unit"].id)
+    if found["region"] is not None:
+        query = query.where(_within(Message.region_path, found["region"]))
+    for name in ("track", "kind", "domain", "state"):
+        if args[name]:
+            query = query.where(getattr(Message, name) == args[name])
+    query = query.order_by(Message.created_at.desc(), Message.id.desc())
+    return jsonify(_page(query, args, lambda m: out.message_json(m, user)))
+
+
+@bp.post("/messages")
+def create_message():
+    """A citizen files a message; it waits for moderation."""
+    user = require_user()
+    data = validate(json_object(), SUBMIT_FIELDS)
+    found = _resolve(data, ("board", "region"))
+    message = msg.submit_message(
+        user,
+        board=found["board"],
+        region=found["region"],
+        track=data["track"],
+        kind=data["kind"],
+        domain=data["domain"],
+        title=data["title"],
+        body=data["body"],
+        private_note=data["private_note"],
+        wants_public=data["wants_public"],
+        real_name=data["real_name"],
+        phone=data["phone"],
+        address=data["address"],
+        now=utcnow(),
+        ip=truncate_ip(request.remote_addr),
+        source="api",
+    )
+    response = jsonify(out.message_json(message, user))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_message", code=message.code)
+    return response
+
+
+@bp.get("/messages/<code>")
+def get_message(code: str):
+    """One message by its tracking code, as the caller may see it."""
+    return jsonify(out.message_json(_visible_message(code), api_user()))
+
+
+@bp.post("/messages/<code>/actions/<action>")
+def message_action(code: str, action: str):
+    """Take a workflow action on a message; the service checks the role and the state."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise UnknownAction(_("没有名为 %(action)s 的操作。", action=action))
+    user = require_user()
+    message = _visible_message(code)
+    data = validate(json_object(), spec.fields)
+    message = spec.run(message, user, data, utcnow())
+    return jsonify(out.message_json(message, user))
+
+
+# ---------------------------------------------------------------------------------------------
+# Search and the document describing all of this
+
+
+@bp.get("/search")
+def search():
+    """Full-text search over public messages with filters, facets and highlighted snippets."""
+    from ..search.query import search_messages
+
+    args = read_args(SEARCH_PARAMS)
+    _resolve(args, ("board", "unit", "region"))
+    filters = {name: args[name] for name in SEARCH_FILTERS if args[name] is not None}
+    result = search_messages(
+        args["q"] or "",
+        filters=filters,
+        sort=args["sort"] or "relevance",
+        page=args["page"] or 1,
+        per_page=args["per_page"] or SEARCH_PAGE_SIZE,
+    )
+    return jsonify(
+        {
+            "total": result.total,
+            "page": result.page,
+            "per_page": result.per_page,
+            "hits": [out.hit_json(hit) for hit in result.hits],
+            "facets": out.facets_json(result.facets),
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(build_openapi())

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -16,8 +17,19 @@ from ..extensions import db
 from ..models import ApiToken, Role, Unit, User
 
 PASSWORD_MIN = 8
-# A dummy hash so a sign-in for an unknown e-mail costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("minsheng-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    """Hash with the configured method (scrypt by default; tests configure a cheap one)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _dummy_hash() -> str:
+    """A hash to check against for unknown e-mails, so they cost the same as a wrong password."""
+    key = "_board_dummy_password_hash"
+    if key not in current_app.extensions:
+        current_app.extensions[key] = hash_password("minsheng-timing-equaliser")
+    return current_app.extensions[key]
 
 
 def normalize_email(email: str) -> str:
@@ -51,7 +63,7 @@ def _new_user(
         raise ValidationFailed(fields={"email": [_("该邮箱已注册。")]})
     user = User(
         email=email,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         pen_name=pen_name,
         role=role,
         created_at=now,
@@ -100,7 +112,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user if the e-mail and password match an active account, else None."""
     user = find_user(email or "")
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         return None

@@ -1,5 +1,425 @@
-"""Views of the messages feature."""
+"""The citizen's side of a message: write (with preview), my messages, the message page, actions."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from ..auth.forms import apply_service_errors
+from ..clock import utcnow
+from ..directory.services import ancestors, get_board, get_region, provinces
+from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ..extensions import db, limiter
+from ..models import (
+    DOMAIN_LABELS,
+    KIND_LABELS,
+    TRANSITIONS,
+    Board,
+    Cosign,
+    Kind,
+    Message,
+    ReasonCode,
+    Region,
+    Role,
+    State,
+    Track,
+    User,
+    Visibility,
+)
+from ..privacy import mask_pen_name, mask_text, public_text, truncate_ip
+from . import services
+from .forms import ComposeForm, RateForm
 
 bp = Blueprint("messages", __name__)
+
+BOARD_SEARCH_LIMIT = 30
+
+# What each event of the log is called on the timeline; unknown actions show their code.
+ACTION_LABELS = {
+    "submit": _l("提交留言"),
+    "approve": _l("审核通过"),
+    "reject": _l("未通过审核"),
+    "withdraw": _l("留言人撤回"),
+    "assign": _l("交办"),
+    "accept": _l("受理"),
+    "not_accept": _l("不予受理"),
+    "return": _l("退回"),
+    "transfer": _l("转办"),
+    "extend": _l("延期"),
+    "reply": _l("答复"),
+    "sign_off": _l("签发"),
+    "follow_up": _l("追问"),
+    "reopen": _l("重新办理"),
+    "request_review": _l("申请复查"),
+    "request_rereview": _l("申请复核"),
+    "review": _l("复查决定"),
+    "rereview": _l("复核决定"),
+    "urge": _l("督办"),
+    "rate": _l("评价"),
+    "hide": _l("隐藏"),
+    "redact": _l("遮蔽公开内容"),
+    "close": _l("办结"),
+}
+
+
+def _account_key() -> str:
+    """Rate-limit key for per-account limits (falls back to the address when signed out)."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
+def _me() -> User:
+    """The signed-in user as a model instance (not the proxy)."""
+    return current_user._get_current_object()
+
+
+def _viewer() -> User | None:
+    """The signed-in user, or None for a visitor."""
+    return _me() if current_user.is_authenticated else None
+
+
+def _find(code: str) -> Message | None:
+    """The message with this tracking code, if any."""
+    return db.session.scalar(select(Message).where(Message.code == code.strip().upper()))
+
+
+def _not_found(code: str) -> NotFound:
+    """The one answer for "no such message" and "not yours to see": they must look the same."""
+    return NotFound(_("没有编号为 %(code)s 的留言。", code=code))
+
+
+def _viewable(code: str) -> Message:
+    """The message if the current user may read it, else NotFound."""
+    message = _find(code)
+    if message is None or not services.can_view(_viewer(), message):
+        raise _not_found(code)
+    return message
+
+
+def reason_labels(codes: set[str | None]) -> dict[str, str]:
+    """Labels of reason codes in the current language."""
+    codes = {c for c in codes if c}
+    if not codes:
+        return {}
+    english = str(get_locale() or "").startswith("en")
+    rows = db.session.scalars(select(ReasonCode).where(ReasonCode.code.in_(codes)))
+    return {r.code: (r.label_en if english else r.label) for r in rows}
+
+
+def _staff_tools(message: Message) -> list[tuple[str, str]]:
+    """Links to the staff pages for this message, for the roles that use them."""
+    if not current_user.is_authenticated or not current_user.is_staff:
+        return []
+    tools = []
+    endpoints = current_app.view_functions
+    if current_user.role in (Role.MODERATOR, Role.ADMIN) and "moderation.review" in endpoints:
+        tools.append((_("审核处理"), url_for("moderation.review", code=message.code)))
+    if (
+        current_user.role in (Role.COORDINATOR, Role.HANDLER, Role.ADMIN)
+        and "desk.message" in endpoints
+    ):
+        tools.append((_("办理台"), url_for("desk.message", code=message.code)))
+    return tools
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _board_chooser() -> ResponseReturnValue:
+    """Pick a board by drilling down from a province, or by searching names (no JS needed)."""
+    region_code = request.args.get("region", "").strip()
+    q = request.args.get("q", "").strip()
+    region = get_region(region_code) if region_code else None
+    found: list[Board] = []
+    if q:
+        found = list(
+            db.session.scalars(
+                select(Board)
+                .join(Region, Board.region_code == Region.code)
+                .where(
+                    or_(
+                        Board.title.contains(q, autoescape=True),
+                        Region.full_name.contains(q, autoescape=True),
+                    )
+                )
+                .options(selectinload(Board.region))
+                .order_by(Region.path, Board.id)
+                .limit(BOARD_SEARCH_LIMIT)
+            )
+        )
+    return render_template(
+        "messages/choose_board.html",
+        provinces=provinces(),
+        region=region,
+        trail=ancestors(region) if region else [],
+        q=q,
+        found=found,
+        search_limit=BOARD_SEARCH_LIMIT,
+    )
+
+
+def _region_choices(board: Board) -> list[SelectChoice]:
+    """The board's region and every region below it, as select options."""
+    path = board.region.path
+    regions = db.session.scalars(
+        select(Region)
+        .where(or_(Region.path == path, Region.path.like(path + "/%")))
+        .order_by(Region.path)
+    )
+    return [SelectChoice(r.code, r.full_name) for r in regions]
+
+
+def _preview(form: ComposeForm, region: Region) -> dict:
+    """What the public would see of the filled form: private values and numbers masked."""
+    me = _me()
+    secrets = [
+        form.private_note.data,
+        form.real_name.data,
+        form.phone.data,
+        form.address.data,
+        me.real_name,
+        me.phone,
+        me.address,
+    ]
+    return {
+        "title": mask_text(form.title.data, secrets),
+        "body": mask_text(form.body.data, secrets),
+        "pen_name": mask_pen_name(me.pen_name),
+        "kind_label": KIND_LABELS[Kind(form.kind.data)],
+        "domain_label": DOMAIN_LABELS[form.domain.data],
+        "region": region.full_name,
+        "is_public": bool(form.wants_public.data) and form.kind.data != Kind.REPORT,
+    }
+
+
+@bp.route("/write", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"], key_func=_account_key)
+def write() -> ResponseReturnValue:
+    """Compose a message to a board: preview it as the public will see it, then submit."""
+    board_code = request.args.get("board", "").strip()
+    if not board_code:
+        return _board_chooser()
+    board = get_board(board_code)
+    me = _me()
+    form = ComposeForm()
+    form.region.choices = _region_choices(board)
+    if request.method == "GET":
+        form.region.data = request.args.get("region") or board.region_code
+        form.real_name.data = me.real_name or ""
+        form.phone.data = me.phone or ""
+        form.address.data = me.address or ""
+    preview = None
+    if form.validate_on_submit():
+        region = db.session.get(Region, form.region.data)
+        if region is None:
+            form.region.errors.append(_("请选择问题发生地。"))
+        elif form.preview.data:
+            if not board.region.contains(region):
+                form.region.errors.append(
+                    _("问题发生地必须在“%(board)s”的辖区内。", board=board.title)
+                )
+            else:
+                preview = _preview(form, region)
+        else:
+            is_petition = form.track.data == Track.PETITION
+            try:
+                message = services.submit_message(
+                    me,
+                    board=board,
+                    region=region,
+                    track=form.track.data,
+                    kind=form.kind.data,
+                    domain=form.domain.data,
+                    title=form.title.data,
+                    body=form.body.data,
+                    private_note=form.private_note.data or "",
+                    wants_public=bool(form.wants_public.data),
+                    real_name=form.real_name.data if is_petition else None,
+                    phone=form.phone.data if is_petition else None,
+                    address=form.address.data if is_petition else None,
+                    now=utcnow(),
+                    ip=truncate_ip(request.remote_addr),
+                )
+            except ValidationFailed as error:
+                apply_service_errors(form, error)
+            else:
+                flash(
+                    _(
+                        "留言已提交，查询编号：%(code)s。审核通过后将转交办理，请留意进展。",
+                        code=message.code,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("messages.show", code=message.code))
+    status = 422 if form.errors else 200
+    return (
+        render_template(
+            "messages/write.html",
+            board=board,
+            trail=ancestors(board.region) + [board.region],
+            form=form,
+            preview=preview,
+        ),
+        status,
+    )
+
+
+@bp.route("/my")
+@login_required
+def mine() -> ResponseReturnValue:
+    """The signed-in user's own messages, with their state and code."""
+    pagination = db.paginate(
+        services.my_messages_query(_me()).options(selectinload(Message.board)),
+        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template(
+        "messages/mine.html",
+        pagination=pagination,
+        reasons=reason_labels({m.rejection_reason for m in pagination.items}),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _render_message(message: Message, rate_form: RateForm | None = None, status: int = 200):
+    """The message page for the current viewer: originals or masked text, actions, timeline."""
+    viewer = _viewer()
+    is_author = viewer is not None and message.author_id == viewer.id
+    sees_private = services.can_see_private_fields(viewer, message)
+    sees_all_events = is_author or (viewer is not None and viewer.is_staff)
+    has_cosigned = viewer is not None and bool(
+        db.session.scalar(
+            select(Cosign.id).where(Cosign.message_id == message.id, Cosign.user_id == viewer.id)
+        )
+    )
+    can_rate = is_author and message.state == State.REPLIED and message.rating is None
+    if can_rate and rate_form is None:
+        rate_form = RateForm(formdata=None)
+    return (
+        render_template(
+            "messages/show.html",
+            m=message,
+            is_author=is_author,
+            sees_private=sees_private,
+            events=[e for e in message.events if sees_all_events or e.is_public],
+            reasons=reason_labels({message.rejection_reason, message.hidden_reason}),
+            action_labels=ACTION_LABELS,
+            can_withdraw=is_author and message.state in TRANSITIONS["withdraw"][0],
+            can_rate=can_rate,
+            rate_form=rate_form,
+            can_cosign=message.is_public and not is_author and not has_cosigned,
+            has_cosigned=has_cosigned,
+            staff_tools=_staff_tools(message),
+            is_petition=message.track == Track.PETITION,
+            public_of=lambda text: public_text(message, text),
+        ),
+        status,
+    )
+
+
+@bp.route("/m/<code>")
+def show(code: str) -> ResponseReturnValue:
+    """A message by its tracking code, as far as the viewer may see it."""
+    message = _find(code)
+    viewer = _viewer()
+    if message is not None and not services.can_view(viewer, message):
+        if message.is_hidden and message.visibility == Visibility.PUBLIC:
+            return (
+                render_template(
+                    "messages/removed.html",
+                    m=message,
+                    reason=reason_labels({message.hidden_reason}).get(message.hidden_reason),
+                ),
+                410,
+            )
+        message = None
+    if message is None:
+        raise _not_found(code)
+    return _render_message(message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions
+
+
+@bp.route("/m/<code>/withdraw", methods=["POST"])
+@login_required
+def withdraw(code: str) -> ResponseReturnValue:
+    """The author takes the message back before it is assigned."""
+    message = _viewable(code)
+    try:
+        services.withdraw_message(message, _me(), now=utcnow())
+    except InvalidTransition as error:
+        flash(error.message, "error")
+    else:
+        flash(_("留言已撤回。"), "success")
+    return redirect(url_for("messages.show", code=message.code))
+
+
+@bp.route("/m/<code>/rate", methods=["POST"])
+@login_required
+def rate(code: str) -> ResponseReturnValue:
+    """The author rates the handling of the answered message."""
+    message = _viewable(code)
+    if message.author_id != current_user.id:
+        raise PermissionDenied(_("只有留言人本人可以评价。"))
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            services.rate_message(
+                message,
+                _me(),
+                resolution=form.resolution.data,
+                attitude=form.attitude.data,
+                speed=form.speed.data,
+                comment=form.comment.data or "",
+                now=utcnow(),
+            )
+        except ValidationFailed as error:
+            apply_service_errors(form, error)
+        except InvalidTransition as error:
+            flash(error.message, "error")
+            return redirect(url_for("messages.show", code=message.code))
+        else:
+            flash(_("感谢您的评价。"), "success")
+            return redirect(url_for("messages.show", code=message.code))
+    return _render_message(message, rate_form=form, status=422)
+
+
+@bp.route("/m/<code>/cosign", methods=["POST"])
+@login_required
+@limiter.limit("60 per hour")
+@limiter.limit("60 per hour", key_func=_account_key)
+def cosign(code: str) -> ResponseReturnValue:
+    """Another citizen says they have the same problem (附议)."""
+    message = _viewable(code)
+    try:
+        services.cosign_message(message, _me(), now=utcnow())
+    except InvalidTransition as error:
+        flash(error.message, "error")
+    else:
+        flash(_("已附议。"), "success")
+    return redirect(url_for("messages.show", code=message.code))

@@ -1,5 +1,127 @@
-"""Views of the moderation feature."""
+"""Views of moderation: the queue of new messages and the review page with its decisions."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..auth.forms import apply_service_errors
+from ..clock import utcnow
+from ..desk.forms import STAFF_STATE_LABELS
+from ..desk.services import reason_label
+from ..errors import PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..messages.services import (
+    approve_message,
+    get_message,
+    hide_message,
+    moderation_queue_query,
+    reject_message,
+)
+from ..models import Message, Role, State
+from ..privacy import public_text
+from .forms import ApproveForm, HideForm, RejectForm
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+
+TARGET_HOURS = 24  # DESIGN §1: new messages are reviewed within 24 hours
+ACTIONS = ("approve", "reject", "hide")
+
+
+def _require_moderator() -> None:
+    """Moderation is for moderators and admins."""
+    if current_user.role not in (Role.MODERATOR, Role.ADMIN):
+        raise PermissionDenied()
+
+
+def _render_review(message: Message, forms: dict, *, status: int = 200):
+    """The review page with the decisions the message's state allows."""
+    return (
+        render_template(
+            "moderation/review.html",
+            message=message,
+            public_title=public_text(message, message.title),
+            public_body=public_text(message, message.body),
+            approve_form=forms["approve"] if message.state == State.SUBMITTED else None,
+            reject_form=forms["reject"] if message.state == State.SUBMITTED else None,
+            hide_form=forms["hide"] if message.is_public else None,
+            show_private=True,
+            show_email=True,
+            reason_label=reason_label,
+            staff_state_labels=STAFF_STATE_LABELS,
+        ),
+        status,
+    )
+
+
+def _blank_forms() -> dict:
+    """Unbound decision forms (a re-rendered page must not copy one form's input into another)."""
+    return {
+        "approve": ApproveForm(formdata=None),
+        "reject": RejectForm(formdata=None).offer(),
+        "hide": HideForm(formdata=None).offer(),
+    }
+
+
+@bp.get("/")
+@login_required
+def queue():
+    """Messages awaiting moderation, oldest first, with their age against the 24-hour target."""
+    _require_moderator()
+    pagination = db.paginate(
+        moderation_queue_query(),
+        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    now = utcnow()
+    rows = [
+        (m, max(int((now - m.created_at).total_seconds() // 3600), 0)) for m in pagination.items
+    ]
+    return render_template(
+        "moderation/queue.html", pagination=pagination, rows=rows, target_hours=TARGET_HOURS
+    )
+
+
+@bp.route("/<code>", methods=["GET", "POST"])
+@login_required
+def review(code: str):
+    """Read the full original message and approve, reject or hide it."""
+    _require_moderator()
+    message = get_message(code)
+    forms = _blank_forms()
+    if request.method == "GET":
+        return _render_review(message, forms)
+
+    action = request.form.get("action", "")
+    if action not in ACTIONS:
+        abort(400)
+    form = {"approve": ApproveForm, "reject": RejectForm, "hide": HideForm}[action]()
+    if action != "approve":
+        form.offer()
+    forms[action] = form
+    if form.validate():
+        try:
+            done = _decide(action, message, form)
+        except ValidationFailed as error:
+            apply_service_errors(form, error)
+        else:
+            flash(done, "success")
+            if action == "hide":
+                return redirect(url_for("moderation.review", code=message.code))
+            return redirect(url_for("moderation.queue"))
+    return _render_review(message, forms, status=422)
+
+
+def _decide(action: str, message: Message, form) -> str:
+    """Call the one service the action names; returns the confirmation to flash."""
+    now, note = utcnow(), (form.note.data or "").strip()
+    if action == "approve":
+        approve_message(message, current_user, note=note, now=now)
+        return _("已通过审核：%(code)s。", code=message.code)
+    if action == "reject":
+        reject_message(message, current_user, reason=form.reason.data, note=note, now=now)
+        return _("已不予通过：%(code)s，留言人会看到理由。", code=message.code)
+    hide_message(message, current_user, reason=form.reason.data, note=note, now=now)
+    return _("已隐藏：%(code)s，公开页面将显示已被删除。", code=message.code)

@@ -40,14 +40,15 @@ def load_regions(rows: Iterable[RegionRow], progress: Callable[[int], None] | No
     return added
 
 
-def _short(name: str) -> str:
-    """The name as used in a post title: 广西壮族自治区 stays whole; 浙江省 stays 浙江省."""
-    return name
+# Divisions the mainland leaders' boards do not cover: 台湾省 and the two 特别行政区.
+REGIONS_WITHOUT_BOARDS = frozenset({"710000", "810000", "820000"})
 
 
 def board_titles(region: Region) -> list[tuple[str, str]]:
     """The leader posts of a region as (post, title), as on the People's Daily board."""
-    name = _short(region.name)
+    name = region.name
+    if region.code in REGIONS_WITHOUT_BOARDS:
+        return []
     if name.endswith("自治区"):
         secretary, governor = f"{name}党委书记", f"{name}主席"
     elif region.level == RegionLevel.PROVINCE and name.endswith("省"):
@@ -55,7 +56,7 @@ def board_titles(region: Region) -> list[tuple[str, str]]:
     elif name.endswith("自治州"):
         secretary, governor = f"{name}委书记", f"{name}州长"
     elif name.endswith("地区"):
-        secretary, governor = f"{name}地委书记", f"{name}行署专员"
+        secretary, governor = f"{name[:-2]}地委书记", f"{name}行署专员"
     elif name.endswith("盟"):
         secretary, governor = f"{name}委书记", f"{name}盟长"
     elif name.endswith("市"):
@@ -89,7 +90,9 @@ def ensure_boards(
             )
             db.session.add(office)
             db.session.add(
-                Board(code=code, region_code=region.code, post=post, title=title, office_unit=office)
+                Board(
+                    code=code, region_code=region.code, post=post, title=title, office_unit=office
+                )
             )
             boards.add(code)
             added += 1

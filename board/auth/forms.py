@@ -1,0 +1,73 @@
+"""Sign-up and sign-in forms, and putting a service's field errors back onto a form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from ..errors import BoardError
+from .services import PASSWORD_MIN
+
+
+def apply_service_errors(form: FlaskForm, error: BoardError) -> None:
+    """Show a service's `fields` errors next to the matching inputs; others go to form_errors."""
+    for name, messages in error.fields.items():
+        field = form._fields.get(name)
+        if field is None:
+            form.form_errors.extend(messages)
+            continue
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        field.errors.extend(messages)
+    if not error.fields:
+        form.form_errors.append(error.message)
+
+
+class RegisterForm(FlaskForm):
+    """Open a citizen account."""
+
+    email = EmailField(
+        _l("邮箱"),
+        validators=[DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))],
+    )
+    password = PasswordField(
+        _l("密码"),
+        validators=[
+            DataRequired(_l("请设置密码。")),
+            Length(min=PASSWORD_MIN, max=200, message=_l("密码至少 %(n)d 位。", n=PASSWORD_MIN)),
+        ],
+    )
+    confirm = PasswordField(
+        _l("确认密码"),
+        validators=[
+            DataRequired(_l("请再次输入密码。")),
+            EqualTo("password", message=_l("两次输入的密码不一致。")),
+        ],
+    )
+    pen_name = StringField(
+        _l("网名"),
+        validators=[
+            DataRequired(_l("请填写网名。")),
+            Length(max=40, message=_l("网名不能超过 40 个字。")),
+        ],
+    )
+    phone = StringField(
+        _l("手机号码（选填）"),
+        validators=[
+            Optional(),
+            Regexp(r"^\+?[0-9 -]{5,20}$", message=_l("请填写有效的电话号码。")),
+        ],
+    )
+    next = HiddenField()
+    submit = SubmitField(_l("注册"))
+
+
+class LoginForm(FlaskForm):
+    """Sign in with e-mail and password."""
+
+    email = EmailField(_l("邮箱"), validators=[DataRequired(_l("请填写邮箱。"))])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。"))])
+    next = HiddenField()
+    submit = SubmitField(_l("登录"))

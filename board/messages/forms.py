@@ -1,0 +1,144 @@
+"""Forms of the citizen's side of a message: compose (with preview), rate."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Track
+from .services import BODY_MAX, NOTE_MAX, TITLE_MAX
+
+
+def kind_choices() -> list[SelectChoice]:
+    """Kinds grouped by track, rendered as <optgroup>s."""
+    return [
+        SelectChoice(kind.value, str(KIND_LABELS[kind]), optgroup=str(TRACK_LABELS[track]))
+        for track, kinds in KINDS_BY_TRACK.items()
+        for kind in kinds
+    ]
+
+
+class ComposeForm(FlaskForm):
+    """A new message to a board; the region choices are the board's region and below."""
+
+    track = SelectField(
+        _l("渠道"),
+        choices=[SelectChoice(t.value, TRACK_LABELS[t]) for t in Track],
+        default=Track.BOARD.value,
+        validate_choice=False,
+        validators=[InputRequired(_l("请选择渠道。"))],
+    )
+    kind = SelectField(
+        _l("类别"), validate_choice=False, validators=[InputRequired(_l("请选择类别。"))]
+    )
+    domain = SelectField(
+        _l("领域"),
+        choices=[SelectChoice("", _l("请选择领域"))]
+        + [SelectChoice(d.value, label) for d, label in DOMAIN_LABELS.items()],
+        validate_choice=False,
+        validators=[DataRequired(_l("请选择领域。"))],
+    )
+    # Checked against the board's region by the view and the service, not by the choice list.
+    region = SelectField(
+        _l("问题发生地"),
+        validate_choice=False,
+        validators=[DataRequired(_l("请选择问题发生地。"))],
+    )
+    title = StringField(
+        _l("标题"),
+        validators=[
+            DataRequired(_l("请填写标题。")),
+            Length(max=TITLE_MAX, message=_l("标题不能超过 %(n)d 个字。", n=TITLE_MAX)),
+        ],
+    )
+    body = TextAreaField(
+        _l("正文"),
+        validators=[
+            DataRequired(_l("请填写正文。")),
+            Length(min=10, message=_l("正文至少 10 个字，请把问题说清楚。")),
+            Length(max=BODY_MAX, message=_l("正文不能超过 %(n)d 个字。", n=BODY_MAX)),
+        ],
+    )
+    private_note = TextAreaField(
+        _l("备注（不公开）"),
+        validators=[
+            Optional(),
+            Length(max=NOTE_MAX, message=_l("备注不能超过 %(n)d 个字。", n=NOTE_MAX)),
+        ],
+    )
+    wants_public = BooleanField(_l("同意公开这条留言（个人信息会被遮蔽）"), default=True)
+    # No Optional(): it would stop the chain before the petition checks below run.
+    real_name = StringField(_l("真实姓名"), validators=[Length(max=64, message=_l("姓名太长。"))])
+    phone = StringField(_l("联系电话"), validators=[Length(max=32, message=_l("电话号码太长。"))])
+    address = StringField(_l("住址"), validators=[Length(max=200, message=_l("住址太长。"))])
+    preview = SubmitField(_l("预览"))
+    submit = SubmitField(_l("提交"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = kind_choices()
+
+    def validate_track(self, field) -> None:
+        """Only the two tracks exist."""
+        if field.data not in KINDS_BY_TRACK:
+            raise ValidationError(_l("请选择渠道。"))
+
+    def validate_domain(self, field) -> None:
+        """Only the listed domains exist."""
+        if field.data not in DOMAIN_LABELS:
+            raise ValidationError(_l("请选择领域。"))
+
+    def validate_kind(self, field) -> None:
+        """The kind must belong to the chosen track."""
+        if (
+            self.track.data in KINDS_BY_TRACK
+            and field.data not in KINDS_BY_TRACK[Track(self.track.data)]
+        ):
+            raise ValidationError(_l("所选类别不属于该渠道。"))
+
+    def validate_real_name(self, field) -> None:
+        """Petitions need the petitioner's real name."""
+        if self.track.data == Track.PETITION and not (field.data or "").strip():
+            raise ValidationError(_l("信访事项须填写真实姓名。"))
+
+    def validate_phone(self, field) -> None:
+        """Petitions need a phone number."""
+        if self.track.data == Track.PETITION and not (field.data or "").strip():
+            raise ValidationError(_l("信访事项须填写联系电话。"))
+
+    def validate_address(self, field) -> None:
+        """Petitions need an address."""
+        if self.track.data == Track.PETITION and not (field.data or "").strip():
+            raise ValidationError(_l("信访事项须填写住址。"))
+
+
+STAR_CHOICES = [SelectChoice(n, f"{n} ★") for n in range(5, 0, -1)]
+
+
+class RateForm(FlaskForm):
+    """The author's three 1–5 scores and a comment."""
+
+    resolution = SelectField(
+        _l("解决程度"), choices=STAR_CHOICES, coerce=int, validators=[InputRequired()]
+    )
+    attitude = SelectField(
+        _l("办理态度"), choices=STAR_CHOICES, coerce=int, validators=[InputRequired()]
+    )
+    speed = SelectField(
+        _l("办理速度"), choices=STAR_CHOICES, coerce=int, validators=[InputRequired()]
+    )
+    comment = TextAreaField(
+        _l("评价内容（选填）"),
+        validators=[Optional(), Length(max=500, message=_l("评价内容不能超过 500 字。"))],
+    )
+    submit = SubmitField(_l("提交评价"))

@@ -1,0 +1,262 @@
+"""Chinese text analysis for the index: jieba words split into dictionary sub-words.
+
+The schema is pickled into the index, so `ChineseTokenizer` must stay importable from this module
+path. A word from jieba's accurate mode is split into its finest in-dictionary sub-words (leaves),
+which get sequential positions; the word itself (and any intermediate sub-word) is indexed at its
+first leaf's position. Queries emit only the leaves, so a quoted phrase matches wherever its leaves
+are adjacent, whatever coarser segmentation jieba chose in either text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from math import log
+
+import jieba
+from whoosh.analysis import Token, Tokenizer
+
+try:  # Snowball English; without it, English words are indexed unstemmed (never Porter)
+    from whoosh.lang.snowball.english import EnglishStemmer
+
+    _stem = EnglishStemmer().stem
+except ImportError:  # pragma: no cover - the stemmer ships with whoosh-reloaded 2.7.5
+
+    def _stem(word: str) -> str:
+        return word
+
+
+STOP_WORDS = frozenset(
+    # Chinese function words: particles, pronouns, conjunctions, prepositions.
+    "的 地 得 了 着 过 吗 呢 吧 啊 呀 哦 嘛 么 之 其 是 在 和 与 及 或 而 并 且 被 把 对 也 都 "
+    "又 就 还 很 我 你 您 他 她 它 我们 你们 他们 她们 这 那 这个 那个 这些 那些 这样 那样 "
+    "一个 个 有 等 以及 及其 但 但是 如果 因为 所以 并且 而且 或者 还是 "
+    # English function words (single letters are kept: A市, B超, 3号线).
+    "an and are as at be by for from in is it of on or that the this to was were with".split()
+)
+
+# Full-width ASCII to half-width and A–Z to a–z: one character for one, so offsets stay exact.
+_NORMALIZE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_NORMALIZE[0x3000] = 0x20
+_NORMALIZE.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
+for _cp in range(ord("Ａ"), ord("Ｚ") + 1):
+    _NORMALIZE[_cp] = _cp - 0xFEE0 + 32
+
+_WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_MAX_JOINED = 4  # adjacent leaves are also indexed joined when that forms a dictionary word
+
+_load_lock = threading.Lock()
+_added_words: set[str] = set()
+
+
+def load() -> None:
+    """Load jieba's dictionary once per process (before gunicorn forks, if preloaded)."""
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    if not jieba.dt.initialized:
+        with _load_lock:
+            jieba.dt.initialize()
+
+
+def add_words(words: Iterable[str]) -> int:
+    """Add names (regions, boards, units) to jieba's dictionary; returns how many were new."""
+    load()
+    new = [w.strip() for w in words if w and w.strip() and w.strip() not in _added_words]
+    with _load_lock:
+        for word in new:
+            if word not in _added_words:
+                jieba.add_word(word)
+                _added_words.add(word)
+    if new:
+        _decompose.cache_clear()
+        _piece.cache_clear()
+    return len(new)
+
+
+def normalize(text: str) -> str:
+    """Half-width, lower-case ASCII; the same length as `text`."""
+    return text.translate(_NORMALIZE)
+
+
+def _is_word(text: str) -> bool:
+    """Dictionary words with a frequency (jieba keeps 0 for mere prefixes)."""
+    return bool(jieba.dt.FREQ.get(text))
+
+
+def _route_without_whole(word: str) -> list[tuple[int, int]]:
+    """jieba's most probable split of `word` into dictionary words, never the word itself."""
+    n = len(word)
+    dag = jieba.dt.get_DAG(word)
+    dag[0] = [x for x in dag[0] if x != n - 1] or [0]
+    freq, logtotal = jieba.dt.FREQ, log(jieba.dt.total)
+    route: dict[int, tuple[float, int]] = {n: (0.0, 0)}
+    for idx in range(n - 1, -1, -1):
+        route[idx] = max(
+            (log(freq.get(word[idx : x + 1]) or 1) - logtotal + route[x + 1][0], x)
+            for x in dag[idx]
+        )
+    pieces, start = [], 0
+    while start < n:
+        end = route[start][1] + 1
+        pieces.append((start, end))
+        start = end
+    return pieces
+
+
+@lru_cache(maxsize=200_000)
+def _decompose(word: str) -> tuple[tuple[int, int, bool], ...]:
+    """Spans of `word` as (start, end, is_leaf), each node before its sub-words.
+
+    Leaves are single characters, two-character dictionary words and non-Chinese tokens; a
+    longer word (or an unknown two-character one) is split along jieba's best route without it.
+    """
+    n = len(word)
+    if n == 1 or not _HAN_ONLY.fullmatch(word) or (n == 2 and _is_word(word)):
+        return ((0, n, True),)
+    if n == 2:
+        return ((0, 2, False), (0, 1, True), (1, 2, True))
+    spans: list[tuple[int, int, bool]] = [(0, n, False)]
+    for start, end in _route_without_whole(word):
+        spans.extend((start + s, start + e, leaf) for s, e, leaf in _decompose(word[start:end]))
+    return tuple(spans)
+
+
+def _term(text: str) -> str:
+    """A leaf or word as indexed: English words stemmed."""
+    return _stem(text) if _LATIN_WORD.fullmatch(text) else text
+
+
+# A leaf relative to its piece: (text, start, end, is Chinese, words starting at it).
+_PieceLeaf = tuple[str, int, int, bool, tuple[tuple[str, int, int], ...]]
+
+
+@lru_cache(maxsize=200_000)
+def _piece(piece: str, removestops: bool) -> tuple[_PieceLeaf, ...]:
+    """The kept leaves of one jieba word, offsets relative to it (cached: words repeat)."""
+    if not _WORD_CHAR.search(piece):
+        return ()
+    out: list[_PieceLeaf] = []
+    pending: list[tuple[str, int, int]] = []  # nodes waiting for their first kept leaf
+    for s, e, is_leaf in _decompose(piece):
+        sub = piece[s:e]
+        if not is_leaf:
+            pending.append((_term(sub), s, e))
+        elif not (removestops and sub in STOP_WORDS) and _WORD_CHAR.search(sub):
+            out.append((_term(sub), s, e, bool(_HAN_ONLY.fullmatch(sub)), tuple(pending)))
+            pending = []
+    return tuple(out)
+
+
+@dataclass
+class Word:
+    """One word of jieba's accurate segmentation with its leaves (stop words removed)."""
+
+    text: str
+    start: int
+    end: int
+    leaves: list[str]
+
+    @property
+    def is_compound(self) -> bool:
+        """True if the word is also indexed whole, beside its leaves."""
+        return self.leaves != [self.text]
+
+
+def words(text: str, removestops: bool = True) -> list[Word]:
+    """Segment `text` (accurate mode) into words with their leaves and character offsets."""
+    load()
+    out: list[Word] = []
+    for piece, start, end in jieba.tokenize(normalize(text)):
+        kept = _piece(piece, removestops)
+        if kept:
+            out.append(Word(_term(piece), start, end, [leaf[0] for leaf in kept]))
+    return out
+
+
+# A leaf of a text: (text, start, end, words starting at it: whole words and joined leaves).
+Leaf = tuple[str, int, int, tuple[tuple[str, int, int], ...]]
+
+
+def leaves(text: str, removestops: bool = True) -> list[Leaf]:
+    """All leaves of `text` in order, each with the longer words that start at it."""
+    load()
+    flat: list[tuple[str, int, int, bool, tuple[tuple[str, int, int], ...]]] = []
+    for piece, start, _end in jieba.tokenize(normalize(text)):
+        for sub, s, e, is_han, extras in _piece(piece, removestops):
+            if extras:
+                extras = tuple((t, start + a, start + b) for t, a, b in extras)
+            flat.append((sub, start + s, start + e, is_han, extras))
+    out: list[Leaf] = []
+    freq = jieba.dt.FREQ
+    for i, (sub, start, end, is_han, extras) in enumerate(flat):
+        if is_han:
+            # Adjacent leaves that together form a dictionary word (路/灯不亮 → 路灯) are indexed
+            # joined too, so the word is found although jieba split the text differently.
+            joined, stop = sub, end
+            for nxt in flat[i + 1 : i + 3]:
+                if nxt[1] != stop or not nxt[3] or len(joined) + len(nxt[0]) > _MAX_JOINED:
+                    break
+                joined, stop = joined + nxt[0], nxt[2]
+                if freq.get(joined) and all(joined != x[0] for x in extras):
+                    extras = (*extras, (joined, start, stop))
+        out.append((sub, start, end, extras))
+    return out
+
+
+class ChineseTokenizer(Tokenizer):
+    """Whoosh tokenizer: leaves at sequential positions; whole words too, except in queries."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        """Yield the tokens of `value` (one Token object, reused, as Whoosh expects)."""
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = normalize(value)
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        with_words = mode != "query"
+        for pos, (leaf, leaf_start, leaf_end, extras) in enumerate(
+            leaves(value, removestops), start_pos
+        ):
+            items = (
+                (*extras, (leaf, leaf_start, leaf_end))
+                if with_words
+                else ((leaf, leaf_start, leaf_end),)
+            )
+            for text, start, end in items:
+                token.text = text
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = value[start:end]
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar, token.endchar = start_char + start, start_char + end
+                yield token
+
+
+def analyzer() -> ChineseTokenizer:
+    """The analyzer of every full-text field."""
+    return ChineseTokenizer()

@@ -1,0 +1,455 @@
+"""Searching the public index: the query language, filters, sorts, facets, snippets, similar.
+
+The query language: words are ANDed; `"…"` is a phrase; `OR` between two items makes them
+alternatives; `-word` (or `NOT word`) excludes. Any input is valid: unknown syntax is read as
+plain words. Hits are loaded from the database in hit order and checked `is_public` again;
+snippets are highlighted over the masked database text, never over anything stored in the index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from whoosh import highlight, sorting
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from ..clock import from_local
+from ..extensions import db
+from ..models import Message
+from ..privacy import public_text
+from . import analysis, index
+from .indexer import ensure_dictionary
+
+TEXT_FIELDS = ("title", "body", "reply", "region_name", "board_title", "code_text")
+FACETS = {
+    "domain": "domain",
+    "state": "state",
+    "kind": "kind",
+    "year": "year",
+    "region": "top_region",
+}
+SORTS = ("relevance", "newest", "oldest", "cosigns", "slowest")
+MAX_QUERY_CHARS = 200
+MAX_CLAUSES = 24
+MAX_PER_PAGE = 100
+MAX_RESULTS = 10_000  # deepest hit a page may reach
+SNIPPET_CHARS = 120
+CODE_PATTERN = re.compile(r"\s*MS-?(\d{4})-?([0-9A-Za-z]{6})\s*")
+
+_PUNCTUATION = str.maketrans(
+    {
+        "“": '"',
+        "”": '"',
+        "＂": '"',
+        "「": '"',
+        "」": '"',
+        "(": " ",
+        ")": " ",
+        "（": " ",
+        "）": " ",
+        "－": "-",
+        "＋": "+",
+        "｜": "|",
+    }
+)
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|([^\s"]+)')
+_ASCII = re.compile(r"[0-9a-z]+")
+
+
+@dataclass
+class Hit:
+    """One search result: the message, its score, and an HTML-safe highlighted snippet."""
+
+    message: Message
+    score: float
+    snippet: Markup
+
+
+@dataclass
+class SearchResult:
+    """A page of hits with the total count and facet counts over all matches."""
+
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        """How many pages the total fills (at most MAX_RESULTS hits are reachable)."""
+        reachable = min(self.total, MAX_RESULTS)
+        return max(1, -(-reachable // self.per_page))
+
+
+# ---------------------------------------------------------------------------------------------
+# The query language
+
+
+@dataclass
+class ParsedQuery:
+    """A parsed query string: what must match, what must not, and the terms to highlight."""
+
+    include: wq.Query | None = None
+    exclude: list[wq.Query] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)
+
+    @property
+    def is_empty(self) -> bool:
+        """True if the string held nothing searchable."""
+        return self.include is None and not self.exclude
+
+    def to_query(self) -> wq.Query:
+        """The Whoosh query (everything but the exclusions when only exclusions were given)."""
+        include = self.include if self.include is not None else wq.Every()
+        if self.exclude:
+            return wq.AndNot(include, wq.Or(self.exclude))
+        return include
+
+
+def _term(text: str) -> wq.Query:
+    """A term in any text field."""
+    return wq.Or([wq.Term(name, text) for name in TEXT_FIELDS])
+
+
+def _phrase(leaves: list[str]) -> wq.Query:
+    """Adjacent leaves in any one text field."""
+    if len(leaves) == 1:
+        return _term(leaves[0])
+    return wq.Or([wq.Phrase(name, leaves) for name in TEXT_FIELDS])
+
+
+def _is_ascii(word: analysis.Word) -> bool:
+    return bool(_ASCII.fullmatch(word.text))
+
+
+def _word_query(text: str, terms: set[str] | None) -> wq.Query | None:
+    """One unquoted word: its jieba words ANDed, a number or letter glued to the Chinese next to it.
+
+    A compound word matches whole or by all its leaves (拖欠工资 → 拖欠工资 OR (拖欠 AND 工资)),
+    so 工资被拖欠 is found too; 3号线 is the phrase 3 号 线, not "3" anywhere.
+    """
+    clusters: list[list[analysis.Word]] = []
+    for word in analysis.words(text):
+        last = clusters[-1][-1] if clusters else None
+        if last is not None and last.end == word.start and _is_ascii(last) != _is_ascii(word):
+            clusters[-1].append(word)
+        else:
+            clusters.append([word])
+    parts: list[wq.Query] = []
+    for cluster in clusters:
+        if terms is not None:
+            terms.update(w.text for w in cluster)
+            terms.update(leaf for w in cluster for leaf in w.leaves)
+        if len(cluster) > 1:
+            parts.append(_phrase([leaf for w in cluster for leaf in w.leaves]))
+            continue
+        word = cluster[0]
+        if word.is_compound:
+            parts.append(wq.Or([_term(word.text), wq.And([_term(x) for x in word.leaves])]))
+        else:
+            parts.append(_term(word.text))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _phrase_query(text: str, terms: set[str] | None) -> wq.Query | None:
+    """A quoted phrase: all its leaves, adjacent and in order."""
+    words = analysis.words(text)
+    leaves = [leaf for word in words for leaf in word.leaves]
+    if not leaves:
+        return None
+    if terms is not None:
+        terms.update(leaves)
+        terms.update(word.text for word in words)
+    return _phrase(leaves)
+
+
+def parse_query(text: str, operators: bool = True) -> ParsedQuery:
+    """Parse the query language; never raises. Without `operators`, every token is a plain word."""
+    text = (text or "")[:MAX_QUERY_CHARS].translate(_PUNCTUATION)
+    parsed = ParsedQuery()
+    groups: list[list[wq.Query]] = []  # ANDed groups of OR alternatives
+    join_or = negate_next = False
+    for match in _TOKEN.finditer(text):
+        if len(groups) + len(parsed.exclude) >= MAX_CLAUSES:
+            break
+        minus, quoted, word = match.groups()
+        if word is not None:
+            if operators and word in ("OR", "|", "||"):
+                join_or = bool(groups)
+                continue
+            if operators and word in ("AND", "&", "&&", "+"):
+                continue
+            if operators and word == "NOT":
+                negate_next = True
+                continue
+            negated = negate_next or (operators and word.startswith("-"))
+            word = word.lstrip("-+") if operators else word
+            clause = _word_query(word, None if negated else parsed.terms)
+        else:
+            negated = negate_next or (operators and bool(minus))
+            clause = _phrase_query(quoted, None if negated else parsed.terms)
+        negate_next = False
+        if clause is None:
+            continue
+        if negated:
+            parsed.exclude.append(clause)
+        elif join_or and groups:
+            groups[-1].append(clause)
+        else:
+            groups.append([clause])
+        join_or = False
+    if groups:
+        clauses = [g[0] if len(g) == 1 else wq.Or(g) for g in groups]
+        parsed.include = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+    if parsed.is_empty and operators:
+        return parse_query(text, operators=False)
+    return parsed
+
+
+def tracking_code(text: str) -> str | None:
+    """The tracking code `text` is, normalized (MS-2026-7K3Q9D), or None."""
+    match = CODE_PATTERN.fullmatch(text or "")
+    return f"MS-{match.group(1)}-{match.group(2).upper()}" if match else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters and sorts
+
+
+def _values(value) -> list[str]:
+    """A filter value as a list of non-empty strings (one value or several)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    return [str(v).strip() for v in value if v is not None and str(v).strip()]
+
+
+def _day_start(day: date) -> datetime:
+    """The first instant of a Beijing calendar day, as stored (naive UTC)."""
+    return from_local(datetime.combine(day, time.min))
+
+
+def filter_query(filters: dict | None) -> wq.Query | None:
+    """The filters as one Whoosh query (None for no filters); unknown keys are ignored."""
+    filters = filters or {}
+    parts: list[wq.Query] = []
+    for key, fieldname in (
+        ("region", "region"),
+        ("board", "board"),
+        ("unit", "unit"),
+        ("kind", "kind"),
+        ("domain", "domain"),
+        ("state", "state"),
+    ):
+        values = _values(filters.get(key))
+        if values:
+            terms = [wq.Term(fieldname, v) for v in values]
+            parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
+    replied = filters.get("replied")
+    if replied is not None:
+        parts.append(wq.Term("replied", bool(replied)))
+    date_from, date_to = filters.get("date_from"), filters.get("date_to")
+    if isinstance(date_from, date) or isinstance(date_to, date):
+        start = _day_start(date_from) if isinstance(date_from, date) else None
+        end = _day_start(date_to + timedelta(days=1)) if isinstance(date_to, date) else None
+        parts.append(wq.DateRange("published_on", start, end, endexcl=True))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _sorting(sort: str):
+    """Whoosh sortedby for a sort name; None means by relevance."""
+    newest = sorting.FieldFacet("published_on", reverse=True)
+    if sort == "newest":
+        return newest
+    if sort == "oldest":
+        return sorting.FieldFacet("published_on")
+    if sort == "cosigns":
+        return sorting.MultiFacet([sorting.FieldFacet("cosigns", reverse=True), newest])
+    if sort == "slowest":  # replied messages, slowest first; unreplied ones after them
+        return sorting.MultiFacet([sorting.FieldFacet("reply_days", reverse=True), newest])
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Snippets
+
+
+class MarkFormatter(highlight.Formatter):
+    """HTML with <mark> around matches; everything else escaped; … where text was left out."""
+
+    def _text(self, text: str) -> str:
+        return str(escape(text))
+
+    def format_token(self, text, token, replace=False) -> str:
+        """A match, escaped, in <mark>."""
+        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
+
+    def format(self, fragments, replace=False) -> str:
+        """Fragments in text order, joined and bounded by an ellipsis where text was cut."""
+        if not fragments:
+            return ""
+        out = "…".join(self.format_fragment(f, replace=replace) for f in fragments)
+        lead = "…" if fragments[0].startchar > 0 else ""
+        tail = "…" if fragments[-1].endchar < len(fragments[-1].text) else ""
+        return f"{lead}{out}{tail}"
+
+
+def highlight_text(text: str, terms: Iterable[str]) -> Markup | None:
+    """Up to two fragments of `text` around the terms, or None if none occurs."""
+    terms = frozenset(terms)
+    if not text or not terms:
+        return None
+    html = highlight.highlight(
+        text,
+        terms,
+        index.SCHEMA["body"].analyzer,
+        highlight.ContextFragmenter(maxchars=160, surround=40),
+        MarkFormatter(),
+        top=2,
+        mode="index",
+    )
+    return Markup(html) if html else None  # noqa: S704 - built from escaped text and <mark>
+
+
+def snippet(message: Message, terms: Iterable[str]) -> Markup:
+    """Highlighted masked body (else the replies), or the start of the masked body."""
+    terms = set(terms)
+    body = public_text(message, message.body)
+    found = highlight_text(body, terms)
+    if found is None and terms:
+        replies = "\n".join(public_text(message, r.body) for r in message.published_replies)
+        found = highlight_text(replies, terms)
+    if found is not None:
+        return found
+    cut = body[:SNIPPET_CHARS]
+    return escape(cut) + ("…" if len(body) > SNIPPET_CHARS else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Searching
+
+
+def _load_public(codes: list[str]) -> list[Message]:
+    """Messages with these codes, in this order, that are still public."""
+    if not codes:
+        return []
+    found = {
+        m.code: m
+        for m in db.session.scalars(
+            select(Message)
+            .where(Message.code.in_(codes))
+            .options(
+                selectinload(Message.board),
+                selectinload(Message.replies),
+                selectinload(Message.author),
+            )
+        )
+    }
+    return [found[c] for c in codes if c in found and found[c].is_public]
+
+
+def search_messages(
+    q: str,
+    *,
+    filters: dict | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchResult:
+    """Search public messages; an empty `q` lists them (newest first unless sorted otherwise)."""
+    per_page = min(max(int(per_page or 20), 1), MAX_PER_PAGE)
+    page = min(max(int(page or 1), 1), -(-MAX_RESULTS // per_page))
+    q = (q or "").strip()
+    ensure_dictionary()
+    terms: set[str] = set()
+    code = tracking_code(q)
+    if code:
+        main: wq.Query = wq.Term("code", code)
+    elif q:
+        parsed = parse_query(q)
+        if parsed.is_empty:
+            return SearchResult(total=0, page=page, per_page=per_page, hits=[])
+        main, terms = parsed.to_query(), parsed.terms
+    else:
+        main = wq.Every()
+        if sort not in SORTS or sort == "relevance":
+            sort = "newest"
+    narrow = filter_query(filters)
+    groupedby = {name: sorting.FieldFacet(f, maptype=sorting.Count) for name, f in FACETS.items()}
+
+    sortedby = _sorting(sort)
+
+    def run(searcher: Searcher):
+        if searcher.doc_count() == 0:
+            return 0, [], {}
+        results = searcher.search(
+            main, filter=narrow, limit=page * per_page, sortedby=sortedby, groupedby=groupedby
+        )
+        window = results[(page - 1) * per_page : page * per_page]
+        # Sorted results carry sort keys, not scores.
+        hits = [(hit["code"], 0.0 if sortedby else float(hit.score or 0.0)) for hit in window]
+        facets = {
+            name: sorted(results.groups(name).items(), key=lambda kv: (-kv[1], str(kv[0])))
+            for name in FACETS
+        }
+        return len(results), hits, facets
+
+    total, ranked, facets = index.run_search(run)
+    scores = dict(ranked)
+    hits = [
+        Hit(message=m, score=scores[m.code], snippet=snippet(m, terms))
+        for m in _load_public([code for code, _ in ranked])
+    ]
+    facets = {
+        name: [(str(value), count) for value, count in pairs] for name, pairs in facets.items()
+    }
+    return SearchResult(total=total, page=page, per_page=per_page, hits=hits, facets=facets)
+
+
+def _similar(text: str, exclude: str | None, limit: int) -> list[Message]:
+    """Public messages sharing the most telling words of `text` (more-like-this)."""
+    if not text.strip():
+        return []
+    ensure_dictionary()
+
+    def run(searcher: Searcher) -> list[str]:
+        if searcher.doc_count() == 0:
+            return []
+        key_terms = searcher.key_terms_from_text("body", text, numterms=12, normalize=True)
+        if not key_terms:
+            return []
+        query = wq.Or(
+            [
+                wq.Term(name, word, boost=weight)
+                for word, weight in key_terms
+                for name in ("title", "body")
+            ]
+        )
+        mask = wq.Term("code", exclude) if exclude else None
+        return [hit["code"] for hit in searcher.search(query, limit=limit, mask=mask)]
+
+    return _load_public(index.run_search(run))[:limit]
+
+
+def similar_messages(message: Message, limit: int = 5) -> list[Message]:
+    """Messages like this one (its public title and body), itself excluded."""
+    text = f"{public_text(message, message.title)}\n{public_text(message, message.body)}"
+    return _similar(text, message.code, limit)
+
+
+def similar_to_text(title: str, body: str, limit: int = 5) -> list[Message]:
+    """Public messages like a draft: likely duplicates shown before a citizen posts."""
+    return _similar(f"{title or ''}\n{body or ''}", None, limit)

@@ -1,0 +1,112 @@
+"""A real site for browser tests: migrated SQLite, a small directory, gunicorn and the indexer."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+SEED_SCRIPT = """
+from board import create_app
+from board.auth.services import create_user
+from board.clock import utcnow
+from board.extensions import db
+from board.models import Unit
+from board.seed.directory import ensure_boards, load_regions
+from board.seed.reference import seed_reason_codes
+import conftest
+
+app = create_app()
+with app.app_context():
+    load_regions(conftest.MINI_REGIONS)
+    ensure_boards()
+    seed_reason_codes()
+    db.session.add(Unit(code="330100-zj", name="杭州市住房和城乡建设局", region_code="330100"))
+    db.session.commit()
+    for email, role, unit in [
+        ("citizen@e2e.example.org", "citizen", None),
+        ("moderator@e2e.example.org", "moderator", None),
+        ("coordinator@e2e.example.org", "coordinator", "330100-secretary-office"),
+        ("handler@e2e.example.org", "handler", "330100-zj"),
+    ]:
+        create_user(email, role, password=conftest.PASSWORD, pen_name=role, unit_code=unit,
+                    now=utcnow())
+"""
+
+
+def free_port() -> int:
+    """An unused TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, server: subprocess.Popen, deadline_s: float = 30.0) -> None:
+    """Poll `url` until it answers 200; fail if the server exits or the deadline passes."""
+    deadline = time.monotonic() + deadline_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return
+        except Exception as error:  # not up yet
+            last = error
+        try:
+            code = server.wait(timeout=0.2)  # doubles as the pause between polls
+        except subprocess.TimeoutExpired:
+            continue
+        raise RuntimeError(f"the server exited with {code} before answering")
+    raise RuntimeError(f"{url} did not come up: {last}")
+
+
+@contextmanager
+def running_site(tmp: Path):
+    """Start gunicorn (2 workers) and `flask search worker` on a fresh database; yield the URL."""
+    port = free_port()
+    env = dict(
+        os.environ,
+        FLASK_APP="wsgi",
+        BOARD_INSTANCE_PATH=str(tmp / "instance"),
+        BOARD_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'site.sqlite'}",
+        BOARD_SEARCH_INDEX_DIR=str(tmp / "index"),
+        BOARD_SECRET_KEY="e2e-secret",
+        BOARD_SEARCH_APPLY_INLINE="false",
+        PORT=str(port),
+        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
+    )
+    flask = str(VENV_BIN / "flask")
+    subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", SEED_SCRIPT], cwd=ROOT, env=env, check=True)
+    subprocess.run([flask, "search", "rebuild"], cwd=ROOT, env=env, check=True, capture_output=True)
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 (closed below)
+    worker = subprocess.Popen(
+        [flask, "search", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    web = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", web)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for proc in (web, worker):
+            proc.terminate()
+        for proc in (web, worker):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()

@@ -1,0 +1,152 @@
+"""The whole loop in a real browser against gunicorn + the search worker, as people use it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from conftest import PASSWORD
+from e2e_server import running_site
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A running site on a fresh SQLite database, shared by this module's journeys."""
+    with running_site(tmp_path_factory.mktemp("site")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def sign_in(browser, site: str, email: str):
+    """A fresh browser context signed in as `email` through the login form."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{site}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit], form.form input[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:2000]
+    return context, page
+
+
+def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
+    """Write → approve → assign → reply → public page → rate → search, each step in Chromium."""
+    errors: list[str] = []
+
+    # The citizen writes to 杭州市委书记, previews (ID number masked) and submits.
+    ctx, page = sign_in(browser, site, "citizen@e2e.example.org")
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{site}/write?board=330100-secretary")
+    page.select_option("select[name=track]", "board")
+    page.select_option("select[name=kind]", "complaint")
+    page.select_option("select[name=domain]", "urban")
+    page.select_option("select[name=region]", "330106")
+    page.fill("input[name=title]", "文三路路灯不亮已经两周")
+    page.fill(
+        "textarea[name=body]",
+        "文三路西段的路灯从本月初开始一直不亮，晚上行人很危险。我的身份证号11010519491231002X。",
+    )
+    page.fill("textarea[name=private_note]", "联系人王小明")
+    page.click("[name=preview]")
+    preview = page.inner_text("body")
+    assert "110105********002X" in preview
+    assert "11010519491231002X" in page.input_value("textarea[name=body]")  # kept for editing
+    page.locator("[name=submit]").first.click()
+    page.wait_for_load_state()
+    code = re.search(r"MS-\d{4}-[0-9A-Z]{6}", page.inner_text("body")).group(0)
+    page.goto(f"{site}/my")
+    assert code in page.inner_text("body") and "待审核" in page.inner_text("body")
+    ctx.close()
+
+    # The moderator approves it from the queue.
+    ctx, page = sign_in(browser, site, "moderator@e2e.example.org")
+    page.goto(f"{site}/moderation/")
+    assert code in page.inner_text("body")
+    page.goto(f"{site}/moderation/{code}")
+    page.click("button[value=approve]")
+    page.wait_for_load_state()
+    ctx.close()
+
+    # The coordinator of the board's office assigns it to the city's housing bureau.
+    ctx, page = sign_in(browser, site, "coordinator@e2e.example.org")
+    page.goto(f"{site}/desk/m/{code}")
+    page.select_option("select[name=unit]", value="330100-zj")
+    page.click("form[action$='/assign'] button[type=submit]")
+    page.wait_for_load_state()
+    ctx.close()
+
+    # The handler sees it in the unit's queue, accepts and replies.
+    ctx, page = sign_in(browser, site, "handler@e2e.example.org")
+    page.goto(f"{site}/desk/handler")
+    assert code in page.inner_text("body")
+    page.goto(f"{site}/desk/m/{code}")
+    page.click("form[action$='/accept'] button[type=submit]")
+    page.wait_for_load_state()
+    page.fill(
+        "textarea[name=body]", "经现场核查，文三路西段路灯线路老化，已于本周更换完毕，恢复照明。"
+    )
+    page.click("form[action$='/reply'] button[type=submit]")
+    page.wait_for_load_state()
+    ctx.close()
+
+    # The public reads the reply and the timeline; the ID number and the note are masked/absent.
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(f"{site}/m/{code}")
+    text = page.inner_text("body")
+    assert "已回复" in text and "杭州市住房和城乡建设局" in text and "恢复照明" in text
+    assert "11010519491231002X" not in text and "王小明" not in text
+
+    # Search finds it through the indexer process (polling: the worker applies the outbox).
+    for _ in range(50):
+        page.goto(f"{site}/search?q=路灯+不亮")
+        if code in page.content():
+            break
+        page.wait_for_timeout(200)
+    assert code in page.content()
+    assert page.locator("mark").count() > 0
+    ctx.close()
+
+    # The author rates the reply; the message closes.
+    ctx, page = sign_in(browser, site, "citizen@e2e.example.org")
+    page.goto(f"{site}/m/{code}")
+    page.select_option("select[name=resolution]", "5")
+    page.select_option("select[name=attitude]", "4")
+    page.select_option("select[name=speed]", "4")
+    page.fill("textarea[name=comment]", "处理及时")
+    page.click("form[action$='/rate'] [type=submit]")
+    page.wait_for_load_state()
+    assert "已办结" in page.inner_text("body")
+    ctx.close()
+    assert errors == []
