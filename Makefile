@@ -21,11 +21,11 @@ install: $(VENV)/.installed translations
 
 # Compiled catalogs are build products; the .po files are the source.
 translations: $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile -q -d board/translations -f
+	@$(VENV)/bin/pybabel compile -d board/translations -f
 
 extract-messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o board/translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i board/translations/messages.pot -d board/translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o board/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i board/translations/messages.pot -d board/translations
 
 instance/config.py:
 	@mkdir -p instance

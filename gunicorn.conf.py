@@ -8,7 +8,7 @@ threads = 2
 # Load the app (and jieba's dictionary) once before forking so workers share the memory.
 preload_app = True
 timeout = 60
-graceful_timeout = 20
+graceful_timeout = 10
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -59,7 +59,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     from .api.views import bp as api_bp
+    from .audit import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .calendar.views import bp as deadlines_bp
     from .desk.views import bp as desk_bp
     from .directory.views import bp as directory_bp
     from .health import bp as health_bp
@@ -75,6 +77,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(deadlines_bp)
+    app.register_blueprint(audit_bp)
     csrf.exempt(api_bp)
 
     from . import templating

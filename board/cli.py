@@ -57,6 +57,7 @@ def token_command(email, name):
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
+    from .calendar.cli import calendar_cli
     from .search.cli import search_cli
     from .seed.cli import import_cli, seed_cli
 
@@ -64,3 +65,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(calendar_cli)

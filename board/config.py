@@ -7,7 +7,7 @@ class DefaultConfig:
     """Settings for the embedded default: SQLite in instance/, Whoosh in search_index/."""
 
     # A development key only; production sets BOARD_SECRET_KEY (create_app warns otherwise).
-    SECRET_KEY = "dev-not-secret"
+    SECRET_KEY = "dev-not-secret"  # noqa: S105 (development only; create_app warns)
     SQLALCHEMY_DATABASE_URI = None  # filled in by create_app: sqlite:///<instance>/board.sqlite
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SEARCH_INDEX_DIR = None  # filled in by create_app: <project>/search_index
@@ -24,7 +24,9 @@ class DefaultConfig:
     WTF_CSRF_TIME_LIMIT = None  # a long-open compose form must still submit
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False  # True behind TLS (instance/config.py or BOARD_SESSION_COOKIE_SECURE)
+    SESSION_COOKIE_SECURE = (
+        False  # True behind TLS (instance/config.py or BOARD_SESSION_COOKIE_SECURE)
+    )
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
@@ -34,7 +36,7 @@ class DefaultConfig:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
 
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name, not a password)
 
     PAGE_SIZE = 20
     API_PAGE_SIZE = 50

@@ -135,7 +135,9 @@ def _ranges(days: list[date]) -> list[tuple[date, date]]:
 
 
 def _fmt_runs(runs: list[tuple[date, date]]) -> str:
-    return "、".join(a.isoformat() if a == b else f"{a.isoformat()} … {b.isoformat()}" for a, b in runs)
+    return "、".join(
+        a.isoformat() if a == b else f"{a.isoformat()} … {b.isoformat()}" for a, b in runs
+    )
 
 
 def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
@@ -186,7 +188,9 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
         label = f"（{'、'.join(notes)}）" if notes else ""
         lines.append(f"跳过节假日{label}：{_fmt_runs(_ranges(holidays))}")
     for day in makeup:
-        lines.append(f"{day.isoformat()}（{'周六' if day.weekday() == 5 else '周日'}）为调休上班日，计为工作日")
+        lines.append(
+            f"{day.isoformat()}（{'周六' if day.weekday() == 5 else '周日'}）为调休上班日，计为工作日"
+        )
     for year in sorted(unknown):
         lines.append(f"{year} 年的节假日安排尚未载入，按周一至周五为工作日计算")
     lines.append(f"→ {due.isoformat()} 24:00（北京时间）到期")
@@ -212,3 +216,20 @@ def working_days_between(start: date, end: date, calendar: Calendar) -> int:
         if calendar.is_workday(day):
             count += 1
     return sign * count
+
+
+def extend(deadline: Deadline, extension: Policy, calendar: Calendar) -> Deadline:
+    """A deadline lengthened by an extension policy counted from its original due date."""
+    extra = compute(deadline.due_on, extension, calendar)
+    lines = [line for line in deadline.explanation if not line.startswith("→")]
+    lines.append(f"延期：{extra.explanation[0]}")
+    lines.extend(extra.explanation[1:])
+    return Deadline(
+        policy=deadline.policy,
+        start=deadline.start,
+        due_on=extra.due_on,
+        unit=deadline.unit,
+        days=deadline.days,
+        explanation=lines,
+        unknown_years=sorted(set(deadline.unknown_years) | set(extra.unknown_years)),
+    )

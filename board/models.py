@@ -270,9 +270,7 @@ class Region(db.Model):
     path: Mapped[str] = mapped_column(String(32), index=True)  # 330000/330100/330106
 
     parent: Mapped[Region | None] = relationship(remote_side=[code], back_populates="children")
-    children: Mapped[list[Region]] = relationship(
-        back_populates="parent", order_by="Region.code"
-    )
+    children: Mapped[list[Region]] = relationship(back_populates="parent", order_by="Region.code")
     boards: Mapped[list[Board]] = relationship(back_populates="region", order_by="Board.id")
 
     @property
@@ -690,3 +688,36 @@ class Clock(db.Model):
         import json
 
         return list(json.loads(self.explanation or "[]"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Security
+
+
+class LoginAttempt(db.Model):
+    """One sign-in try for an e-mail (known or not); recent failures lock the address out."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_email_created_at", "email", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))  # as typed, lower-cased: no user FK on purpose
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(64))  # truncated, never a full address
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AccessLog(db.Model):
+    """A member of staff opened a message the public cannot see (DESIGN §7)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    route: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str | None] = mapped_column(String(64))  # truncated, never a full address
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+    user: Mapped[User] = relationship()
+    message: Mapped[Message] = relationship()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from datetime import date
 from collections.abc import Iterable
+from datetime import date
 
 from stdnum import luhn
 from stdnum.cn import ric

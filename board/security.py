@@ -1,13 +1,33 @@
-"""Sessions, the user loader and the strict headers every response carries."""
+"""Sessions, the user loader, rate limits and the strict headers every response carries."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+import math
+import time
+from datetime import UTC, datetime
+
+from flask import Flask, g, make_response, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from sqlalchemy import select
 
-from .extensions import db, login_manager
+from .clock import to_local
+from .extensions import db, limiter, login_manager
 from .models import User
+
+# Rate limits (DESIGN §7), applied by decorators on the views. Counters live in
+# RATELIMIT_STORAGE_URI (memory:// by default, redis://… so several workers share them).
+POST_PER_USER = "10 per hour"  # new messages per account, web and API together
+POST_PER_IP = "30 per hour"  # new messages per address, web and API together
+COSIGN_PER_USER = "60 per hour"
+COSIGN_PER_IP = "60 per hour"
+LOGIN_PER_IP = "10 per minute"
+REGISTER_PER_IP = "5 per hour"
+SEARCH_PER_IP = "60 per minute"
+API_WRITE_PER_ACCOUNT = "120 per hour"  # other API writes, per account behind the token
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -29,8 +49,110 @@ def load_user(identity: str) -> User | None:
     return user
 
 
+def ip_key() -> str:
+    """Rate-limit key: the client's address."""
+    return f"ip:{get_remote_address()}"
+
+
+def account_key() -> str:
+    """Rate-limit key: the signed-in account (session or API token), else the address."""
+    api_user = g.get("api_user")
+    if api_user is not None:
+        return f"user:{api_user.id}"
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return ip_key()
+
+
+def created_something(response) -> bool:
+    """Posting limits count only requests that created something (a redirect or a 201)."""
+    return response.status_code in (201, 302, 303)
+
+
+def _not_api_cosign() -> bool:
+    """Exempts every API workflow action but `cosign` from the co-signing limits."""
+    return (request.view_args or {}).get("action") != "cosign"
+
+
+def _both(*decorators):
+    """One decorator applying several limits (each counted separately)."""
+
+    def apply(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return apply
+
+
+# Shared limits: one counter for the web form and the API, so neither is a way around the other.
+limit_posting = _both(
+    limiter.shared_limit(
+        POST_PER_USER,
+        scope="post-message:account",
+        key_func=account_key,
+        methods=["POST"],
+        deduct_when=created_something,
+    ),
+    limiter.shared_limit(
+        POST_PER_IP,
+        scope="post-message:ip",
+        key_func=ip_key,
+        methods=["POST"],
+        deduct_when=created_something,
+    ),
+)
+limit_cosigning = _both(
+    limiter.shared_limit(COSIGN_PER_USER, scope="cosign:account", key_func=account_key),
+    limiter.shared_limit(COSIGN_PER_IP, scope="cosign:ip", key_func=ip_key),
+)
+# Every API write of one account (token) draws on one counter.
+limit_api_writes = limiter.shared_limit(
+    API_WRITE_PER_ACCOUNT, scope="api-write", key_func=account_key, methods=["POST"]
+)
+limit_api_actions = _both(
+    limiter.shared_limit(
+        COSIGN_PER_USER, scope="cosign:account", key_func=account_key, exempt_when=_not_api_cosign
+    ),
+    limiter.shared_limit(
+        COSIGN_PER_IP, scope="cosign:ip", key_func=ip_key, exempt_when=_not_api_cosign
+    ),
+    limit_api_writes,
+)
+limit_search = limiter.limit(SEARCH_PER_IP, key_func=ip_key)
+
+
+def retry_after_seconds(retry_at: datetime | float, *, now: datetime | None = None) -> int:
+    """Whole seconds until `retry_at` (naive UTC datetime or a Unix timestamp), at least 1."""
+    if isinstance(retry_at, datetime):
+        seconds = (retry_at - now).total_seconds() if now else 0.0
+    else:
+        seconds = retry_at - time.time()
+    return max(1, math.ceil(seconds))
+
+
+def rate_limited(error: RateLimitExceeded):
+    """The 429 page or JSON error, with Retry-After and the time to try again."""
+    from .errors import error_response
+
+    current = limiter.current_limit
+    reset_at = current.reset_at if current is not None else time.time() + 60
+    seconds = retry_after_seconds(reset_at)
+    retry_at = datetime.fromtimestamp(time.time() + seconds, UTC).replace(tzinfo=None)
+    message = _(
+        "操作过于频繁，请在 %(seconds)d 秒后（北京时间 %(time)s 之后）再试。",
+        seconds=seconds,
+        time=to_local(retry_at).strftime("%H:%M:%S"),
+    )
+    response = make_response(*error_response(429, "rate_limited", message))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Configure login and add security headers to every response."""
+    """Configure login, rate-limit answers, cookies and security headers on every response."""
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE", False))
+    app.register_error_handler(RateLimitExceeded, rate_limited)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("请先登录。")
     login_manager.login_message_category = "info"

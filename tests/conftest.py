@@ -293,7 +293,13 @@ def make_message(directory, citizen, moderator, coordinator, handler):
             return m
         assert state in steps, state
         return msg.rate_message(
-            m, author, resolution=5, attitude=5, speed=4, comment="满意", now=now + timedelta(days=4)
+            m,
+            author,
+            resolution=5,
+            attitude=5,
+            speed=4,
+            comment="满意",
+            now=now + timedelta(days=4),
         )
 
     return make

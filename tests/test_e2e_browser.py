@@ -48,7 +48,7 @@ def browser():
 
 def sign_in(browser, site: str, email: str):
     """A fresh browser context signed in as `email` through the login form."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{site}/login")
@@ -121,7 +121,7 @@ def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
     ctx.close()
 
     # The public reads the reply and the timeline; the ID number and the note are masked/absent.
-    ctx = browser.new_context()
+    ctx = browser.new_context(locale="zh-CN")
     page = ctx.new_page()
     page.goto(f"{site}/m/{code}")
     text = page.inner_text("body")

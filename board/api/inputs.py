@@ -307,3 +307,8 @@ SUBMIT_FIELDS = (
     Field("phone", "string", "联系电话（信访渠道必填，默认取账户资料）", max_length=32),
     Field("address", "string", "住址（信访渠道必填，默认取账户资料）", max_length=200),
 )
+
+CALC_PARAMS = (
+    Param("start", "date", "起算日期（当日不计入），YYYY-MM-DD"),
+    Param("policy", "string", "期限名称，如 board_reply_long、petition_handling"),
+)

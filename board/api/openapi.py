@@ -7,6 +7,7 @@ from typing import Any
 from ..models import Domain, Kind, Outcome, Post, RegionLevel, State, Track, Visibility
 from .actions import ACTIONS
 from .inputs import (
+    CALC_PARAMS,
     DIRECTORY_PARAMS,
     MESSAGE_PARAMS,
     REGION_PARAMS,
@@ -173,6 +174,30 @@ SCHEMAS: dict[str, Any] = {
             "policy": STRING,
             "due_on": {"type": "string", "format": "date"},
             "explanation": {"type": "array", "items": STRING},
+            "state": {"type": "string", "enum": ["open", "stopped", "met"]},
+            "started_on": {"type": "string", "format": "date"},
+            "unit": {"type": "string", "enum": ["working", "calendar"]},
+            "days": {"type": "integer", "minimum": 0},
+        },
+        required=["policy", "due_on", "explanation"],
+    ),
+    "DeadlineCalculation": _object(
+        {
+            "policy": STRING,
+            "start": {"type": "string", "format": "date"},
+            "due_on": {
+                "type": "string",
+                "format": "date",
+                "description": "当日 24:00（北京时间）到期",
+            },
+            "unit": {"type": "string", "enum": ["working", "calendar"]},
+            "days": {"type": "integer", "minimum": 0},
+            "explanation": {"type": "array", "items": STRING},
+            "unknown_years": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "节假日安排尚未载入、按周一至周五计算的年份",
+            },
         }
     ),
     "Rating": _object(
@@ -401,6 +426,20 @@ def build_openapi() -> dict:
                 "parameters": _params(SEARCH_PARAMS),
                 "responses": {
                     "200": _json(_ref("SearchResult"), "检索结果"),
+                    **_errors(401, 422),
+                },
+            }
+        },
+        f"{PREFIX}/deadlines/calc": {
+            "get": {
+                "summary": "期限计算",
+                "description": "按节假日与调休安排计算某类期限的到期日，并逐步说明。"
+                "日期无效或期限名称未知时返回 422。",
+                "tags": ["deadlines"],
+                "operationId": "deadline_calc",
+                "parameters": [{**p, "required": True} for p in _params(CALC_PARAMS)],
+                "responses": {
+                    "200": _json(_ref("DeadlineCalculation"), "到期日与计算过程"),
                     **_errors(401, 422),
                 },
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..calendar.services import open_clocks
 from ..clock import to_local
 from ..messages.services import can_see_private_fields, is_board_coordinator, is_unit_handler
 from ..models import (
@@ -13,6 +14,7 @@ from ..models import (
     STATE_LABELS,
     TRACK_LABELS,
     Board,
+    Clock,
     Event,
     Message,
     Region,
@@ -112,6 +114,18 @@ def _event_json(event: Event, *, private: bool, scope: bool) -> dict:
     return data
 
 
+def _clock_json(clock: Clock) -> dict:
+    return {
+        "policy": clock.policy,
+        "due_on": clock.due_on.isoformat(),
+        "explanation": clock.explanation_lines,
+        "state": clock.state,
+        "started_on": clock.started_on.isoformat(),
+        "unit": clock.unit,
+        "days": clock.days,
+    }
+
+
 def message_json(message: Message, viewer: User | None) -> dict:
     """A message as `viewer` may see it: masked for the public, whole for its private side."""
     private = can_see_private_fields(viewer, message)
@@ -149,8 +163,7 @@ def message_json(message: Message, viewer: User | None) -> dict:
         "replied_at": iso(message.replied_at),
         "closed_at": iso(message.closed_at),
         "replies": [_reply_json(r, private=private, scope=scope) for r in replies],
-        # The deadline engine fills this in; the key is part of the promised shape.
-        "deadlines": [],
+        "deadlines": [_clock_json(c) for c in open_clocks(message)],
         "events": [_event_json(e, private=private, scope=scope) for e in events],
         "cosign_count": message.cosign_count or 0,
         "rating": None

@@ -11,16 +11,19 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import MethodNotAllowed
 
+from .. import audit
 from ..clock import utcnow
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..messages import services as msg
 from ..models import Board, Event, Message, Region, Reply, Unit
 from ..privacy import truncate_ip
+from ..security import limit_api_actions, limit_api_writes, limit_posting, limit_search
 from . import serializers as out
 from .actions import ACTIONS
 from .auth import api_user, authenticate_request, require_user
 from .inputs import (
+    CALC_PARAMS,
     DIRECTORY_PARAMS,
     MESSAGE_PARAMS,
     REGION_PARAMS,
@@ -205,6 +208,8 @@ def list_messages():
 
 
 @bp.post("/messages")
+@limit_posting
+@limit_api_writes
 def create_message():
     """A citizen files a message; it waits for moderation."""
     user = require_user()
@@ -237,10 +242,13 @@ def create_message():
 @bp.get("/messages/<code>")
 def get_message(code: str):
     """One message by its tracking code, as the caller may see it."""
-    return jsonify(out.message_json(_visible_message(code), api_user()))
+    message = _visible_message(code)
+    audit.log_private_view(api_user(), message)
+    return jsonify(out.message_json(message, api_user()))
 
 
 @bp.post("/messages/<code>/actions/<action>")
+@limit_api_actions
 def message_action(code: str, action: str):
     """Take a workflow action on a message; the service checks the role and the state."""
     spec = ACTIONS.get(action)
@@ -258,6 +266,7 @@ def message_action(code: str, action: str):
 
 
 @bp.get("/search")
+@limit_search
 def search():
     """Full-text search over public messages with filters, facets and highlighted snippets."""
     from ..search.query import search_messages
@@ -279,6 +288,34 @@ def search():
             "per_page": result.per_page,
             "hits": [out.hit_json(hit) for hit in result.hits],
             "facets": out.facets_json(result.facets),
+        }
+    )
+
+
+@bp.get("/deadlines/calc")
+def deadline_calc():
+    """The due date of a policy started on a date, with its explanation."""
+    from ..calendar.services import DEFAULT_POLICIES, deadline_for, policy_choices
+
+    args = read_args(CALC_PARAMS)
+    errors: dict[str, list[str]] = {}
+    if args["start"] is None:
+        errors["start"] = [_("日期格式应为 YYYY-MM-DD。")]
+    names = {p.name for p in policy_choices()} | set(DEFAULT_POLICIES)
+    if args["policy"] not in names:
+        errors["policy"] = [_("没有名为 %(name)s 的期限。", name=args["policy"] or "")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    deadline = deadline_for(args["start"], args["policy"])
+    return jsonify(
+        {
+            "policy": deadline.policy,
+            "start": deadline.start.isoformat(),
+            "due_on": deadline.due_on.isoformat(),
+            "unit": str(deadline.unit),
+            "days": deadline.days,
+            "explanation": deadline.explanation,
+            "unknown_years": deadline.unknown_years,
         }
     )
 

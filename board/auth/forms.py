@@ -71,3 +71,22 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码。"))])
     next = HiddenField()
     submit = SubmitField(_l("登录"))
+
+
+class TokenForm(FlaskForm):
+    """Create a named API token."""
+
+    name = StringField(
+        _l("令牌名称"),
+        validators=[
+            DataRequired(_l("请为令牌起个名字，便于日后辨认。")),
+            Length(max=80, message=_l("名称不能超过 80 个字。")),
+        ],
+    )
+    submit = SubmitField(_l("创建令牌"))
+
+
+class RevokeTokenForm(FlaskForm):
+    """Revoke one token (the form carries only the CSRF token)."""
+
+    submit = SubmitField(_l("吊销"))

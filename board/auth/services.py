@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -12,11 +12,44 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..clock import to_local
+from ..errors import BoardError, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import ApiToken, Role, Unit, User
+from ..models import ApiToken, LoginAttempt, Role, Unit, User
+from . import passwords
 
 PASSWORD_MIN = 8
+# DESIGN §7: this many failed sign-ins for one address within the window lock it for LOCKOUT.
+LOGIN_FAILURES_ALLOWED = 5
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_LOCKOUT = timedelta(minutes=15)
+
+
+class LoginFailed(BoardError):
+    """Wrong e-mail or password: one message whether or not the account exists."""
+
+    status = 422
+    code = "login_failed"
+
+    def default_message(self) -> str:
+        """Text used when the raiser gave none."""
+        return _("邮箱或密码不正确。")
+
+
+class LoginLocked(BoardError):
+    """Too many recent failures for this address; `retry_at` (naive UTC) says when to retry."""
+
+    status = 429
+    code = "login_locked"
+
+    def __init__(self, retry_at: datetime):
+        self.retry_at = retry_at
+        super().__init__(
+            _(
+                "登录失败次数过多，该账户已暂时锁定。请在 %(time)s（北京时间）之后再试。",
+                time=to_local(retry_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
 
 
 def hash_password(password: str) -> str:
@@ -41,9 +74,13 @@ def normalize_email(email: str) -> str:
 
 
 def check_password_rules(password: str) -> None:
-    """Refuse passwords that are too short."""
+    """Refuse passwords that are too short or on the list of commonly used passwords."""
     if len(password or "") < PASSWORD_MIN:
         raise ValidationFailed(fields={"password": [_("密码至少 %(n)d 位。", n=PASSWORD_MIN)]})
+    if passwords.is_common(password):
+        raise ValidationFailed(
+            fields={"password": [_("这个密码太常见，很容易被猜中，请换一个更独特的密码。")]}
+        )
 
 
 def find_user(email: str) -> User | None:
@@ -119,6 +156,56 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def _attempt_key(email: str) -> str:
+    """The address as attempts are counted: trimmed and lower-cased, valid or not."""
+    return (email or "").strip().lower()[:254]
+
+
+def locked_until(email: str, *, now: datetime) -> datetime | None:
+    """When the lockout of this address ends, if it is locked out at `now`, else None."""
+    key = _attempt_key(email)
+    last_success = db.session.scalar(
+        select(func.max(LoginAttempt.created_at)).where(
+            LoginAttempt.email == key, LoginAttempt.succeeded.is_(True)
+        )
+    )
+    query = select(LoginAttempt.created_at).where(
+        LoginAttempt.email == key,
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.created_at > now - LOGIN_FAILURE_WINDOW - LOGIN_LOCKOUT,
+    )
+    if last_success is not None:
+        query = query.where(LoginAttempt.created_at > last_success)
+    recent = db.session.scalars(
+        query.order_by(LoginAttempt.created_at.desc()).limit(LOGIN_FAILURES_ALLOWED)
+    ).all()
+    if len(recent) < LOGIN_FAILURES_ALLOWED or recent[0] - recent[-1] >= LOGIN_FAILURE_WINDOW:
+        return None
+    until = recent[0] + LOGIN_LOCKOUT
+    return until if now < until else None
+
+
+def sign_in(email: str, password: str, *, now: datetime, ip: str | None = None) -> User:
+    """Check a sign-in, count it, and lock the address after repeated failures.
+
+    Unknown addresses are counted and locked exactly like known ones, and tries while locked
+    are neither checked nor counted, so the answers never tell whether an account exists.
+    """
+    key = _attempt_key(email)
+    until = locked_until(key, now=now)
+    if until is not None:
+        raise LoginLocked(until)
+    user = authenticate(email, password)
+    db.session.add(LoginAttempt(email=key, succeeded=user is not None, ip=ip, created_at=now))
+    db.session.commit()
+    if user is not None:
+        return user
+    until = locked_until(key, now=now)
+    if until is not None:
+        raise LoginLocked(until)
+    raise LoginFailed()
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -141,10 +228,20 @@ def user_for_token(token: str, *, now: datetime) -> User | None:
     return row.user
 
 
+def tokens_query(owner: User):
+    """The owner's API tokens, newest first (revoked ones too, marked as such)."""
+    return (
+        select(ApiToken)
+        .where(ApiToken.user_id == owner.id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+
+
 def revoke_token(token_id: int, owner: User, *, now: datetime) -> None:
     """Revoke one of the owner's tokens."""
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != owner.id:
         raise PermissionDenied()
-    row.revoked_at = now
+    if row.revoked_at is None:
+        row.revoked_at = now
     db.session.commit()

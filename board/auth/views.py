@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import utcnow
 from ..errors import ValidationFailed
-from ..extensions import limiter
+from ..extensions import db, limiter
+from ..privacy import truncate_ip
+from ..security import LOGIN_PER_IP, REGISTER_PER_IP, ip_key, retry_after_seconds
 from . import services
-from .forms import LoginForm, RegisterForm, apply_service_errors
+from .forms import LoginForm, RegisterForm, RevokeTokenForm, TokenForm, apply_service_errors
 
 bp = Blueprint("auth", __name__)
 
@@ -41,7 +43,7 @@ def _start_session(user) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(REGISTER_PER_IP, methods=["POST"], key_func=ip_key)
 def register() -> ResponseReturnValue:
     """Open a citizen account and sign in."""
     if current_user.is_authenticated:
@@ -69,7 +71,7 @@ def register() -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per 10 minutes", methods=["POST"])
+@limiter.limit(LOGIN_PER_IP, methods=["POST"], key_func=ip_key)
 def login() -> ResponseReturnValue:
     """Sign in; `next` is honoured only when it is a path on this site."""
     next_url = safe_next_url(request.values.get("next"))
@@ -78,16 +80,24 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = next_url or ""
+    headers = {}
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.password.errors.append(_("邮箱或密码不正确。"))
+        now = utcnow()
+        try:
+            user = services.sign_in(
+                form.email.data, form.password.data, now=now, ip=truncate_ip(request.remote_addr)
+            )
+        except services.LoginLocked as error:
+            form.password.errors.append(error.message)
+            headers["Retry-After"] = str(retry_after_seconds(error.retry_at, now=now))
+        except services.LoginFailed as error:
+            form.password.errors.append(error.message)
         else:
             _start_session(user)
             flash(_("已登录。"), "success")
             return redirect(next_url or url_for("directory.home"))
-    status = 422 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+    status = (429 if headers else 422) if form.errors else 200
+    return render_template("auth/login.html", form=form), status, headers
 
 
 @bp.route("/logout", methods=["POST"])
@@ -97,3 +107,36 @@ def logout() -> ResponseReturnValue:
     session.clear()
     flash(_("已退出登录。"), "info")
     return redirect(url_for("directory.home"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> ResponseReturnValue:
+    """List the user's API tokens and create one; a new token is shown this once only."""
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = services.issue_token(
+            current_user._get_current_object(), name=form.name.data.strip(), now=utcnow()
+        )
+        form = TokenForm(formdata=None)
+    rows = db.session.scalars(services.tokens_query(current_user)).all()
+    page = render_template(
+        "auth/tokens.html",
+        form=form,
+        tokens=rows,
+        new_token=new_token,
+    )
+    # The page may carry a token in clear: no cache may keep it.
+    return page, 422 if form.errors else 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    """Revoke one of the user's tokens; it stops working at once."""
+    if not RevokeTokenForm().validate_on_submit():
+        abort(400)
+    services.revoke_token(token_id, current_user, now=utcnow())
+    flash(_("令牌已吊销，使用它的程序将无法再访问 API。"), "success")
+    return redirect(url_for("auth.tokens"))

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import audit
 from ..auth.forms import apply_service_errors
 from ..clock import utcnow
 from ..errors import PermissionDenied, ValidationFailed
@@ -149,7 +150,9 @@ def handler():
 @login_required
 def message(code: str):
     """Staff view of one message: original text, full timeline, replies and the next actions."""
-    return _render_message(_staff_message(code))
+    message = _staff_message(code)
+    audit.log_private_view(current_user, message)
+    return _render_message(message)
 
 
 @bp.post("/m/<code>/assign")

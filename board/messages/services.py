@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
+from ..calendar import services as clocks
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -261,7 +262,8 @@ def submit_message(
         updated_at=now,
     )
     db.session.add(message)
-    record(message, "submit", author, now=now, to_state=State.SUBMITTED)
+    event = record(message, "submit", author, now=now, to_state=State.SUBMITTED)
+    clocks.advance(message, event, now=now, start="board_moderation")
     message.events[-1].from_state = None
     return _commit(message)
 
@@ -270,7 +272,8 @@ def withdraw_message(message: Message, actor: User, *, now: datetime) -> Message
     """The author takes back a message that nobody has been assigned yet."""
     if actor is None or message.author_id != actor.id:
         raise PermissionDenied(_("只有留言人本人可以撤回。"))
-    transition(message, "withdraw", actor, now=now)
+    event = transition(message, "withdraw", actor, now=now)
+    clocks.advance(message, event, now=now, close=None, closed_state="stopped")
     message.visibility = Visibility.PRIVATE
     outbox.enqueue(message)
     return _commit(message)
@@ -299,7 +302,8 @@ def rate_message(
         raise ValidationFailed(fields=errors)
     if message.replied_at and now > message.replied_at + RATING_WINDOW:
         raise InvalidTransition(_("答复已超过 30 天，评价期已过。"))
-    transition(message, "rate", actor, now=now)
+    event = transition(message, "rate", actor, now=now)
+    clocks.advance(message, event, now=now, close=("rating_window",))
     message.rating = Rating(
         author_id=actor.id,
         resolution=resolution,
@@ -341,7 +345,8 @@ def approve_message(message: Message, actor: User, *, now: datetime, note: str =
     """Pass moderation: the message is received, and published if its author wished."""
     if actor is None or actor.role not in (Role.MODERATOR, Role.ADMIN):
         raise PermissionDenied()
-    transition(message, "approve", actor, now=now, note=note)
+    event = transition(message, "approve", actor, now=now, note=note)
+    clocks.advance(message, event, now=now, close=("board_moderation",), start="board_assignment")
     if message.wants_public and message.kind != Kind.REPORT:
         message.visibility = Visibility.PUBLIC
         message.published_at = now
@@ -356,7 +361,10 @@ def reject_message(
     if actor is None or actor.role not in (Role.MODERATOR, Role.ADMIN):
         raise PermissionDenied()
     reason_code = _reason(reason, ReasonUse.REJECT)
-    transition(message, "reject", actor, now=now, note=note or reason_code.label, is_public=False)
+    event = transition(
+        message, "reject", actor, now=now, note=note or reason_code.label, is_public=False
+    )
+    clocks.advance(message, event, now=now, close=None, closed_state="stopped")
     message.rejection_reason = reason_code.code
     return _commit(message)
 
@@ -383,13 +391,18 @@ def hide_message(
 
 def assign_message(message: Message, unit: Unit, actor: User, *, now: datetime) -> Message:
     """Hand a received message to the unit that must answer it (交办)."""
-    if actor is None or not (actor.role == Role.ADMIN or is_board_coordinator(actor, message.board)):
+    if actor is None or not (
+        actor.role == Role.ADMIN or is_board_coordinator(actor, message.board)
+    ):
         raise PermissionDenied(_("只有该留言板的交办员可以交办。"))
     if unit is None:
         raise ValidationFailed(fields={"unit": [_("请选择办理单位。")]})
     if not message.board.region.contains(unit.region):
         raise ValidationFailed(fields={"unit": [_("办理单位必须在该留言板的辖区内。")]})
-    transition(message, "assign", actor, now=now, note=unit.name)
+    event = transition(message, "assign", actor, now=now, note=unit.name)
+    petition = message.track == Track.PETITION
+    first = "petition_acceptance" if petition else clocks.reply_policy(message)
+    clocks.advance(message, event, now=now, close=("board_assignment",), start=first)
     message.unit = unit
     message.assigned_at = now
     outbox.enqueue(message)
@@ -400,7 +413,11 @@ def accept_message(message: Message, actor: User, *, now: datetime, note: str = 
     """The unit takes the message on (受理)."""
     if not is_unit_handler(actor, message):
         raise PermissionDenied(_("只有承办单位的工作人员可以受理。"))
-    transition(message, "accept", actor, now=now, note=note)
+    event = transition(message, "accept", actor, now=now, note=note)
+    if message.track == Track.PETITION:
+        clocks.advance(
+            message, event, now=now, close=("petition_acceptance",), start="petition_handling"
+        )
     outbox.enqueue(message)
     return _commit(message)
 
@@ -426,7 +443,8 @@ def reply_message(
         errors["outcome"] = [_("信访事项的答复须写明处理意见。")]
     if errors:
         raise ValidationFailed(fields=errors)
-    transition(message, "reply", actor, now=now, note=message.unit.name)
+    event = transition(message, "reply", actor, now=now, note=message.unit.name)
+    clocks.advance(message, event, now=now, close=None, start="rating_window")
     message.replies.append(
         Reply(
             unit=message.unit,

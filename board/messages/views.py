@@ -20,11 +20,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from .. import audit
 from ..auth.forms import apply_service_errors
 from ..clock import utcnow
 from ..directory.services import ancestors, get_board, get_region, provinces
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import (
     DOMAIN_LABELS,
     KIND_LABELS,
@@ -42,6 +43,7 @@ from ..models import (
     Visibility,
 )
 from ..privacy import mask_pen_name, mask_text, public_text, truncate_ip
+from ..security import limit_cosigning, limit_posting
 from . import services
 from .forms import ComposeForm, RateForm
 
@@ -75,13 +77,6 @@ ACTION_LABELS = {
     "redact": _l("遮蔽公开内容"),
     "close": _l("办结"),
 }
-
-
-def _account_key() -> str:
-    """Rate-limit key for per-account limits (falls back to the address when signed out)."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"ip:{request.remote_addr}"
 
 
 def _me() -> User:
@@ -211,8 +206,7 @@ def _preview(form: ComposeForm, region: Region) -> dict:
 
 @bp.route("/write", methods=["GET", "POST"])
 @login_required
-@limiter.limit("30 per hour", methods=["POST"])
-@limiter.limit("30 per hour", methods=["POST"], key_func=_account_key)
+@limit_posting
 def write() -> ResponseReturnValue:
     """Compose a message to a board: preview it as the public will see it, then submit."""
     board_code = request.args.get("board", "").strip()
@@ -358,6 +352,7 @@ def show(code: str) -> ResponseReturnValue:
         message = None
     if message is None:
         raise _not_found(code)
+    audit.log_private_view(viewer, message)
     return _render_message(message)
 
 
@@ -411,8 +406,7 @@ def rate(code: str) -> ResponseReturnValue:
 
 @bp.route("/m/<code>/cosign", methods=["POST"])
 @login_required
-@limiter.limit("60 per hour")
-@limiter.limit("60 per hour", key_func=_account_key)
+@limit_cosigning
 def cosign(code: str) -> ResponseReturnValue:
     """Another citizen says they have the same problem (附议)."""
     message = _viewable(code)

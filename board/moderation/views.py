@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import audit
 from ..auth.forms import apply_service_errors
 from ..clock import utcnow
 from ..desk.forms import STAFF_STATE_LABELS
@@ -90,6 +91,7 @@ def review(code: str):
     """Read the full original message and approve, reject or hide it."""
     _require_moderator()
     message = get_message(code)
+    audit.log_private_view(current_user, message)
     forms = _blank_forms()
     if request.method == "GET":
         return _render_review(message, forms)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DOMAIN_LABELS, KIND_LABELS, Board, Region, RegionLevel, Unit
+from ..security import limit_search
 from .forms import REPLIED_LABELS, SearchForm, state_groups
 from .query import search_messages
 
@@ -120,6 +121,7 @@ def _active_filters(form: SearchForm, filters: dict) -> list[Link]:
 
 
 @bp.get("/search")
+@limit_search
 def search() -> ResponseReturnValue:
     """Search public messages and replies; filters and facets narrow, the URL can be shared."""
     form = SearchForm(request.args, region_choices=_region_choices(request.args.get("region")))

@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from ..calendar.cli import seed_calendar
 from ..clock import from_local, utcnow
 from ..extensions import db
 from ..models import Board, Region, Unit
@@ -46,6 +47,11 @@ def seed_regions_command():
     with click.progressbar(length=_count(Region), label="boards ") as bar:
         boards_added = ensure_boards(progress=bar.update)
     reasons_added = seed_reason_codes()
+    policies_added, years_loaded = seed_calendar()
+    click.echo(
+        f"deadline policies: {policies_added} new · holiday calendar years loaded: "
+        f"{', '.join(map(str, years_loaded)) or 'none new'}"
+    )
     click.echo(
         f"regions: {_count(Region)} ({regions_added} new) · "
         f"boards: {_count(Board)} ({boards_added} new) · reason codes: {reasons_added} new"

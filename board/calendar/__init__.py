@@ -1,0 +1,1 @@
+"""The deadline engine's database side: calendar table, policies, clocks, the public calculator."""

@@ -1,0 +1,357 @@
+"""Deadline policies, the calendar table and the clocks running on messages (DESIGN §4)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import g
+from sqlalchemy import Select, delete, func, select
+
+from .. import deadlines
+from ..clock import local_date
+from ..extensions import db
+from ..models import (
+    CalendarDay,
+    CalendarYear,
+    Clock,
+    ClockState,
+    DeadlinePolicy,
+    Event,
+    Kind,
+    Message,
+)
+
+# DESIGN §4 defaults: name → (days, unit, label).
+DEFAULT_POLICIES: dict[str, tuple[int, str, str]] = {
+    "board_moderation": (1, "working", "审核"),
+    "board_assignment": (2, "working", "交办"),
+    "board_return": (5, "working", "退回"),
+    "board_reply_short": (10, "working", "答复（咨询、建言、感谢）"),
+    "board_reply_long": (20, "working", "答复（投诉、求助）"),
+    "board_extension": (15, "working", "延期答复"),
+    "petition_acceptance": (15, "calendar", "受理告知"),
+    "petition_handling": (60, "calendar", "信访事项办理"),
+    "petition_extension": (30, "calendar", "延长办理期限"),
+    "petition_review_request": (30, "calendar", "申请复查期限"),
+    "petition_review": (30, "calendar", "复查意见"),
+    "petition_rereview_request": (30, "calendar", "申请复核期限"),
+    "petition_rereview": (30, "calendar", "复核意见"),
+    "rating_window": (30, "calendar", "评价期"),
+}
+# Windows the citizen may use; they are not the handling side's duty, so never "overdue".
+CITIZEN_WINDOWS = frozenset(
+    {"rating_window", "petition_review_request", "petition_rereview_request"}
+)
+SHORT_REPLY_KINDS = frozenset({Kind.INQUIRY, Kind.SUGGESTION, Kind.THANKS})
+DUE_SOON_WORKING_DAYS = 3
+_CACHE = "_deadline_calendar"
+
+
+# ---------------------------------------------------------------------------------------------
+# Policies
+
+
+def seed_policies() -> int:
+    """Insert the default policies that are missing (idempotent); returns how many were added."""
+    added = 0
+    for name, (days, unit, label) in DEFAULT_POLICIES.items():
+        if db.session.get(DeadlinePolicy, name) is None:
+            db.session.add(DeadlinePolicy(name=name, days=days, unit=unit, label=label))
+            added += 1
+    db.session.commit()
+    return added
+
+
+def get_policy(name: str) -> deadlines.Policy:
+    """The policy as stored (or its DESIGN default when not seeded); KeyError if unknown."""
+    row = db.session.get(DeadlinePolicy, name)
+    if row is not None:
+        return deadlines.Policy(row.name, row.days, deadlines.DayUnit(row.unit), row.label)
+    days, unit, label = DEFAULT_POLICIES[name]
+    return deadlines.Policy(name, days, deadlines.DayUnit(unit), label)
+
+
+def policy_choices() -> list[deadlines.Policy]:
+    """Every known policy, stored ones first in DESIGN order, then any extra ones by name."""
+    names = list(DEFAULT_POLICIES)
+    names += sorted(set(db.session.scalars(select(DeadlinePolicy.name))) - set(names))
+    return [get_policy(name) for name in names]
+
+
+# ---------------------------------------------------------------------------------------------
+# The calendar table
+
+
+def _calendar_version() -> tuple:
+    """Changes whenever a year is (re)loaded, so a cached calendar knows it went stale."""
+    return tuple(
+        db.session.execute(
+            select(func.count(CalendarYear.year), func.max(CalendarYear.loaded_at))
+        ).one()
+    ) + (db.session.scalar(select(func.count()).select_from(CalendarDay)),)
+
+
+def db_calendar(years: Iterable[int] | None = None) -> deadlines.Calendar:
+    """A Calendar from the table (cached per app context); unloaded years count Mon–Fri."""
+    version = _calendar_version()
+    cached = g.get(_CACHE)
+    if cached is None or cached[0] != version:
+        days = {
+            row.day: deadlines.DayInfo(row.is_workday, row.note or "")
+            for row in db.session.scalars(select(CalendarDay))
+        }
+        known = frozenset(db.session.scalars(select(CalendarYear.year)))
+        cached = (version, deadlines.Calendar(days=days, years=known))
+        setattr(g, _CACHE, cached)
+    calendar = cached[1]
+    if years is None:
+        return calendar
+    wanted = set(years)
+    return deadlines.Calendar(
+        days={d: i for d, i in calendar.days.items() if d.year in wanted},
+        years=frozenset(calendar.years & wanted),
+    )
+
+
+def package_rows(year: int) -> list[tuple[date, bool, str]]:
+    """The year's exceptional days from chinese-calendar; ValueError if it does not cover it."""
+    calendar = deadlines.package_calendar([year])
+    if year not in calendar.years:
+        raise ValueError(f"chinese-calendar has no holiday schedule for {year}")
+    return [(day, info.is_workday, info.note) for day, info in sorted(calendar.days.items())]
+
+
+def package_years() -> list[int]:
+    """The years chinese-calendar covers."""
+    import chinese_calendar
+
+    years = []
+    for year in range(2004, 2100):
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            continue
+        years.append(year)
+    return years
+
+
+def read_calendar_csv(
+    source: str | Path | io.TextIOBase, year: int
+) -> list[tuple[date, bool, str]]:
+    """Rows `date,is_workday,note` (a header line is allowed); ValueError names the bad line."""
+    handle = (
+        open(source, encoding="utf-8-sig", newline="") if isinstance(source, str | Path) else source
+    )
+    rows: list[tuple[date, bool, str]] = []
+    with handle:
+        for number, cells in enumerate(csv.reader(handle), start=1):
+            if not cells or not "".join(cells).strip():
+                continue
+            if number == 1 and cells[0].strip().lower() in ("date", "day", "日期"):
+                continue
+            try:
+                day = date.fromisoformat(cells[0].strip())
+                flag = cells[1].strip().lower()
+            except (ValueError, IndexError) as error:
+                raise ValueError(f"line {number}: expected date,is_workday,note") from error
+            if flag in ("1", "true", "yes", "y", "是", "班"):
+                workday = True
+            elif flag in ("0", "false", "no", "n", "否", "休"):
+                workday = False
+            else:
+                raise ValueError(f"line {number}: is_workday must be 1/0 or true/false")
+            if day.year != year:
+                raise ValueError(f"line {number}: {day.isoformat()} is not in {year}")
+            rows.append((day, workday, cells[2].strip() if len(cells) > 2 else ""))
+    return rows
+
+
+def load_calendar_year(
+    year: int,
+    rows: Iterable[tuple[date, bool, str]] | None = None,
+    *,
+    source: str = "package",
+    now: datetime,
+) -> tuple[int, int]:
+    """Replace a year's calendar rows, mark it known, recompute open clocks; commits.
+
+    With no `rows` the year comes from chinese-calendar. Returns (days stored, clocks changed).
+    """
+    rows = package_rows(year) if rows is None else list(rows)
+    db.session.execute(
+        delete(CalendarDay).where(
+            CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
+        )
+    )
+    for day, workday, note in rows:
+        db.session.add(CalendarDay(day=day, is_workday=workday, note=note or "", source=source))
+    marker = db.session.get(CalendarYear, year)
+    if marker is None:
+        db.session.add(CalendarYear(year=year, source=source, loaded_at=now))
+    else:
+        marker.source, marker.loaded_at = source, now
+    db.session.flush()
+    changed = recompute_open_clocks(now=now)
+    db.session.commit()
+    return len(rows), changed
+
+
+# ---------------------------------------------------------------------------------------------
+# Clocks
+
+
+def _fill(clock: Clock, calendar: deadlines.Calendar) -> deadlines.Deadline:
+    """Compute the clock's due date, doubled due date and explanation from its own length."""
+    policy = deadlines.Policy(clock.policy, clock.days, deadlines.DayUnit(clock.unit))
+    deadline = deadlines.compute(clock.started_on, policy, calendar)
+    double = deadlines.compute(
+        clock.started_on, deadlines.Policy(clock.policy, clock.days * 2, policy.unit), calendar
+    )
+    clock.due_on = deadline.due_on
+    clock.double_due_on = double.due_on
+    clock.explanation = json.dumps(deadline.explanation, ensure_ascii=False)
+    return deadline
+
+
+def start_clock(message: Message, policy_name: str, started_on: date, *, now: datetime) -> Clock:
+    """Start a policy's clock on a message in the caller's transaction."""
+    policy = get_policy(policy_name)
+    clock = Clock(
+        message=message,
+        policy=policy.name,
+        started_on=started_on,
+        days=policy.days,
+        unit=policy.unit,
+        state=ClockState.OPEN,
+        created_at=now,
+    )
+    _fill(clock, db_calendar())
+    db.session.add(clock)
+    return clock
+
+
+def open_clocks(message: Message) -> list[Clock]:
+    """The message's running clocks, soonest first."""
+    if message.id is None:
+        return [c for c in db.session.new if isinstance(c, Clock) and c.message is message]
+    return list(
+        db.session.scalars(
+            select(Clock)
+            .where(Clock.message_id == message.id, Clock.state == ClockState.OPEN)
+            .order_by(Clock.due_on, Clock.id)
+        )
+    )
+
+
+def close_clocks(
+    message: Message,
+    policies: Iterable[str] | None = None,
+    *,
+    now: datetime,
+    state: str = ClockState.MET,
+) -> list[Clock]:
+    """End the message's open clocks of these policies (all of them when None)."""
+    wanted = None if policies is None else set(policies)
+    closed = []
+    for clock in open_clocks(message):
+        if wanted is None or clock.policy in wanted:
+            clock.state = state
+            clock.closed_at = now
+            closed.append(clock)
+    return closed
+
+
+def advance(
+    message: Message,
+    event: Event,
+    *,
+    now: datetime,
+    close: Iterable[str] | None = (),
+    start: str | None = None,
+    closed_state: str = ClockState.MET,
+) -> Clock | None:
+    """A workflow step: close clocks, start the next one and note its due date on the event."""
+    if close is None or close:
+        close_clocks(message, close, now=now, state=closed_state)
+    if start is None:
+        return None
+    clock = start_clock(message, start, local_date(now), now=now)
+    event.due_on = clock.due_on
+    return clock
+
+
+def reply_policy(message: Message) -> str:
+    """The board reply clock for the message's kind: 10 or 20 working days."""
+    return "board_reply_short" if message.kind in SHORT_REPLY_KINDS else "board_reply_long"
+
+
+def recompute_open_clocks(*, now: datetime) -> int:
+    """Recompute every open clock against the calendar table; log each changed due date."""
+    calendar = db_calendar()
+    changed = 0
+    for clock in db.session.scalars(select(Clock).where(Clock.state == ClockState.OPEN)):
+        old = clock.due_on
+        _fill(clock, calendar)
+        if clock.due_on == old:
+            continue
+        changed += 1
+        message = clock.message
+        db.session.add(
+            Event(
+                message=message,
+                action="clock_recomputed",
+                from_state=message.state,
+                to_state=message.state,
+                note=f"{get_policy(clock.policy).label or clock.policy}：节假日安排变更，"
+                f"期限由 {old.isoformat()} 改为 {clock.due_on.isoformat()}",
+                is_public=False,
+                due_on=clock.due_on,
+                created_at=now,
+            )
+        )
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries with an explicit `now` (nothing stored can go stale)
+
+
+def _duties() -> Select:
+    """Open clocks the handling side owes (citizen windows excluded), soonest first."""
+    return (
+        select(Clock)
+        .where(Clock.state == ClockState.OPEN, Clock.policy.not_in(CITIZEN_WINDOWS))
+        .order_by(Clock.due_on, Clock.id)
+    )
+
+
+def overdue(now: datetime) -> Select:
+    """Open clocks whose due day ended before today (Asia/Shanghai)."""
+    return _duties().where(Clock.due_on < local_date(now))
+
+
+def seriously_overdue(now: datetime) -> Select:
+    """Open clocks past twice their length."""
+    return _duties().where(Clock.double_due_on < local_date(now))
+
+
+def due_soon_before(now: datetime) -> date:
+    """The first day that is more than three working days after today."""
+    policy = deadlines.Policy("due_soon", DUE_SOON_WORKING_DAYS + 1, deadlines.DayUnit.WORKING)
+    return deadlines.compute(local_date(now), policy, db_calendar()).due_on
+
+
+def due_soon(now: datetime) -> Select:
+    """Open clocks not yet overdue with at most three working days left."""
+    today = local_date(now)
+    return _duties().where(Clock.due_on >= today, Clock.due_on < due_soon_before(now))
+
+
+def deadline_for(start: date, policy_name: str) -> deadlines.Deadline:
+    """The public calculator: a policy started on a date, against the calendar table."""
+    return deadlines.compute(start, get_policy(policy_name), db_calendar())
