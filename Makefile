@@ -24,8 +24,8 @@ translations: $(VENV)/.installed
 	@$(VENV)/bin/pybabel compile -d board/translations -f
 
 extract-messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o board/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i board/translations/messages.pot -d board/translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=minsheng --version=0.1 -o board/translations/messages.pot .
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i board/translations/messages.pot -d board/translations
 
 instance/config.py:
 	@mkdir -p instance

@@ -83,8 +83,7 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     if wants_json():
         body = {"error": {"code": code, "message": message, "fields": fields or {}}}
         return jsonify(body), status
-    template = f"errors/{status}.html" if status in (403, 404, 429) else "errors/error.html"
-    return render_template(template, status=status, code=code, message=message), status
+    return render_template("errors/error.html", status=status, code=code, message=message), status
 
 
 def init_app(app: Flask) -> None:
