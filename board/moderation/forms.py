@@ -22,53 +22,53 @@ def reason_choices(use: ReasonUse) -> list[SelectChoice]:
     ]
 
 
+def _note_field(label, prefix: str) -> TextAreaField:
+    """An optional note of at most NOTE_MAX characters."""
+    return TextAreaField(
+        label,
+        id=f"{prefix}-note",
+        validators=[Optional(), Length(max=NOTE_MAX, message=_l("不能超过 500 字。"))],
+    )
+
+
+def _reason_field(label, prefix: str) -> SelectField:
+    """A reason-code menu; the service checks the chosen code is valid for its use."""
+    return SelectField(
+        label,
+        id=f"{prefix}-reason",
+        validators=[InputRequired(message=_l("请选择一个有效的理由。"))],
+        validate_choice=False,
+    )
+
+
 class ApproveForm(FlaskForm):
     """Pass moderation, with an optional note for the record."""
 
-    note = TextAreaField(
-        _l("审核意见（可选）"),
-        id="approve-note",
-        validators=[Optional(), Length(max=NOTE_MAX, message=_l("不能超过 500 字。"))],
-    )
+    note = _note_field(_l("审核意见（可选）"), "approve")
 
 
-class RejectForm(FlaskForm):
+class _ReasonForm(FlaskForm):
+    """A decision that needs a published reason code of one use."""
+
+    use: ReasonUse
+
+    def offer(self):
+        """Fill the reason menu."""
+        self.reason.choices = reason_choices(self.use)
+        return self
+
+
+class RejectForm(_ReasonForm):
     """Fail moderation with a published reason code; the service checks the code."""
 
-    reason = SelectField(
-        _l("不予通过的理由"),
-        id="reject-reason",
-        validators=[InputRequired(message=_l("请选择一个有效的理由。"))],
-        validate_choice=False,
-    )
-    note = TextAreaField(
-        _l("补充说明（可选）"),
-        id="reject-note",
-        validators=[Optional(), Length(max=NOTE_MAX, message=_l("不能超过 500 字。"))],
-    )
-
-    def offer(self) -> RejectForm:
-        """Fill the reason menu."""
-        self.reason.choices = reason_choices(ReasonUse.REJECT)
-        return self
+    use = ReasonUse.REJECT
+    reason = _reason_field(_l("不予通过的理由"), "reject")
+    note = _note_field(_l("补充说明（可选）"), "reject")
 
 
-class HideForm(FlaskForm):
+class HideForm(_ReasonForm):
     """Take published content off the public board with a reason code."""
 
-    reason = SelectField(
-        _l("隐藏理由"),
-        id="hide-reason",
-        validators=[InputRequired(message=_l("请选择一个有效的理由。"))],
-        validate_choice=False,
-    )
-    note = TextAreaField(
-        _l("补充说明（可选）"),
-        id="hide-note",
-        validators=[Optional(), Length(max=NOTE_MAX, message=_l("不能超过 500 字。"))],
-    )
-
-    def offer(self) -> HideForm:
-        """Fill the reason menu."""
-        self.reason.choices = reason_choices(ReasonUse.HIDE)
-        return self
+    use = ReasonUse.HIDE
+    reason = _reason_field(_l("隐藏理由"), "hide")
+    note = _note_field(_l("补充说明（可选）"), "hide")
