@@ -58,7 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
 
+    from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
+    from .attachments.views import bp as attachments_bp
     from .audit import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .calendar.views import bp as deadlines_bp
@@ -68,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .messages.views import bp as messages_bp
     from .moderation.views import bp as moderation_bp
     from .search.views import bp as search_bp
+    from .stats.views import bp as stats_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(auth_bp)
@@ -79,6 +82,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(deadlines_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(stats_bp)
+    app.register_blueprint(attachments_bp)
     csrf.exempt(api_bp)
 
     from . import templating

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC
 
 import click
 from flask import Flask
@@ -55,9 +56,27 @@ def token_command(email, name):
     click.echo(token)
 
 
+@users_cli.command("prune-logins")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=1))
+@click.option("--now", "now_text", help="the current time, ISO 8601 (default: now)")
+def prune_logins_command(days, now_text):
+    """Forget sign-in attempts older than DAYS (they hold e-mails and network addresses)."""
+    from datetime import datetime, timedelta
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else utcnow()
+    except ValueError:
+        raise click.BadParameter("expected an ISO 8601 time", param_hint="--now") from None
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    removed = auth_services.prune_login_attempts(now=now, keep=timedelta(days=days))
+    click.echo(f"login attempts removed: {removed}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .calendar.cli import calendar_cli
+    from .notify.cli import deadlines_cli
     from .search.cli import search_cli
     from .seed.cli import import_cli, seed_cli
 
@@ -66,3 +85,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(deadlines_cli)

@@ -14,8 +14,11 @@ class DefaultConfig:
     # Apply the search outbox right after each commit in the web process (a cheap single-document
     # update). Off under gunicorn with several workers: then `flask search worker` does it alone.
     SEARCH_APPLY_INLINE = True
-    MAIL_URL = None  # smtp://host:port; None writes .eml files to instance/mail/
+    MAIL_URL = None  # smtp[s]://user:pass@host:port[?starttls=1]; None: .eml files in MAIL_DIR
     MAIL_SENDER = "民声 <noreply@minsheng.example>"
+    MAIL_DIR = None  # where .eml files go without MAIL_URL; default <instance>/mail
+    BASE_URL = "http://127.0.0.1:8000"  # links in mails (BOARD_BASE_URL in production)
+    MAIL_DIGEST_HOUR = 8  # daily digests are queued from this hour (Beijing time) on
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -37,6 +40,16 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = True
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name, not a password)
+
+    # Attachments live outside static/, under random names; None means <instance>/uploads.
+    UPLOAD_DIR = None
+    ATTACHMENTS_MAX_COUNT = 9
+    ATTACHMENT_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+    ATTACHMENT_PDF_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_MAX_PIXELS = 40_000_000
+
+    # Rankings (排行) list only entities with at least this many public cases in the period.
+    RANKING_MIN_CASES = 20
 
     PAGE_SIZE = 20
     API_PAGE_SIZE = 50

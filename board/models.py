@@ -440,20 +440,33 @@ class Message(db.Model):
     replied_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Bumped by a follow-up (追问) or a re-handling (重办): extensions and ratings are per round.
+    handling_round: Mapped[int] = mapped_column(Integer, default=1)
+    # Petition track: the body deciding the review (复查) or re-review (复核) now asked for.
+    review_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
 
     board: Mapped[Board] = relationship()
     region: Mapped[Region] = relationship()
     author: Mapped[User | None] = relationship()
-    unit: Mapped[Unit | None] = relationship()
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+    review_unit: Mapped[Unit | None] = relationship(foreign_keys=[review_unit_id])
     events: Mapped[list[Event]] = relationship(
         back_populates="message", order_by="Event.id", cascade="all, delete-orphan"
     )
     replies: Mapped[list[Reply]] = relationship(
         back_populates="message", order_by="Reply.id", cascade="all, delete-orphan"
     )
-    rating: Mapped[Rating | None] = relationship(
-        back_populates="message", cascade="all, delete-orphan"
+    ratings: Mapped[list[Rating]] = relationship(
+        back_populates="message", order_by="Rating.round", cascade="all, delete-orphan"
     )
+    handling_requests: Mapped[list[HandlingRequest]] = relationship(
+        back_populates="message", order_by="HandlingRequest.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def rating(self) -> Rating | None:
+        """The latest rating (one per handling round), or None."""
+        return self.ratings[-1] if self.ratings else None
 
     @property
     def is_public(self) -> bool:
@@ -549,9 +562,11 @@ class Rating(db.Model):
     """The author's three 1–5 star scores for the handling of their message."""
 
     __tablename__ = "rating"
+    __table_args__ = (UniqueConstraint("message_id", "round", name="uq_rating_message_round"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolution: Mapped[int] = mapped_column(Integer)
     attitude: Mapped[int] = mapped_column(Integer)
@@ -559,7 +574,7 @@ class Rating(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
-    message: Mapped[Message] = relationship(back_populates="rating")
+    message: Mapped[Message] = relationship(back_populates="ratings")
 
     @property
     def composite(self) -> float:
@@ -592,15 +607,82 @@ class Cosign(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class RequestKind(StrEnum):
+    """What a unit asks its coordinator for."""
+
+    RETURN = "return"  # 退回
+    EXTENSION = "extension"  # 延期
+
+
+class RequestState(StrEnum):
+    """A handling request waits for the coordinator's decision."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class HandlingRequest(db.Model):
+    """A unit's request to return a message or to extend its answer deadline (WORKFLOW.md)."""
+
+    __tablename__ = "handling_request"
+    __table_args__ = (Index("ix_handling_request_state", "state", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    reason_code: Mapped[str | None] = mapped_column(ForeignKey("reason_code.code"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(16), default=RequestState.PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    message: Mapped[Message] = relationship(back_populates="handling_requests")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    reason: Mapped[ReasonCode | None] = relationship()
+
+
+_UNIT_HOLDS = frozenset({State.ASSIGNED, State.IN_PROGRESS, State.REOPENED})
+_HANDLING = frozenset({State.IN_PROGRESS, State.REOPENED})
+
 # The workflow: action → (states it may start from, state it leads to; None keeps the state).
+# Event actions that are decisions on a request (return_approved …) are listed too.
 TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
     "withdraw": (frozenset({State.SUBMITTED, State.RECEIVED}), State.WITHDRAWN),
     "approve": (frozenset({State.SUBMITTED}), State.RECEIVED),
     "reject": (frozenset({State.SUBMITTED}), State.REJECTED),
     "assign": (frozenset({State.RECEIVED}), State.ASSIGNED),
     "accept": (frozenset({State.ASSIGNED}), State.IN_PROGRESS),
-    "reply": (frozenset({State.ASSIGNED, State.IN_PROGRESS, State.REOPENED}), State.REPLIED),
-    "rate": (frozenset({State.REPLIED}), State.CLOSED),
+    "not_accept": (frozenset({State.ASSIGNED}), State.NOT_ACCEPTED),
+    "return": (frozenset({State.ASSIGNED}), None),
+    "return_approved": (frozenset({State.ASSIGNED}), State.RECEIVED),
+    "return_declined": (frozenset({State.ASSIGNED}), None),
+    "transfer": (_UNIT_HOLDS, State.ASSIGNED),
+    "extend": (_HANDLING, None),
+    "extension_declined": (_HANDLING, None),
+    "interim": (_HANDLING, None),
+    "reply": (_UNIT_HOLDS, None),
+    "sign_off": (_UNIT_HOLDS, State.REPLIED),
+    "decline_sign_off": (_UNIT_HOLDS, None),
+    "urge": (_UNIT_HOLDS, None),
+    "rate": (frozenset({State.REPLIED}), State.CLOSED),  # petition track: the state stays
+    "follow_up": (frozenset({State.REPLIED}), State.IN_PROGRESS),
+    "reopen": (frozenset({State.CLOSED}), State.REOPENED),
+    "close": (frozenset({State.REPLIED}), State.CLOSED),
+    "request_review": (
+        frozenset({State.REPLIED, State.NOT_ACCEPTED}),
+        State.REVIEW_REQUESTED,
+    ),
+    "decide_review": (frozenset({State.REVIEW_REQUESTED}), State.REVIEWED),
+    "request_rereview": (frozenset({State.REVIEWED}), State.REREVIEW_REQUESTED),
+    "hearing": (frozenset({State.REREVIEW_REQUESTED}), None),
+    "decide_rereview": (frozenset({State.REREVIEW_REQUESTED}), State.REREVIEWED),
+    "refuse_repeat": (frozenset({State.RECEIVED}), State.NOT_ACCEPTED),
     "hide": (PUBLIC_STATES, None),
     "cosign": (PUBLIC_STATES, None),
 }
@@ -676,6 +758,11 @@ class Clock(db.Model):
     days: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default=ClockState.OPEN)
+    # An approved extension (counted from the base due date) and hearing days (复核听证),
+    # kept apart so a calendar change recomputes base → extension → hearing.
+    extension_days: Mapped[int | None] = mapped_column(Integer)
+    extension_unit: Mapped[str | None] = mapped_column(String(16))
+    hearing_days: Mapped[int] = mapped_column(Integer, default=0)
     explanation: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of lines
     created_at: Mapped[datetime] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)

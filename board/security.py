@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .clock import to_local
+from .errors import BoardError
 from .extensions import db, limiter, login_manager
 from .models import User
 
@@ -158,6 +159,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
+    app.before_request(refuse_nul_characters)
+
     @app.after_request
     def _headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -170,3 +173,29 @@ def init_app(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+class ControlCharacters(BoardError):
+    """The request carries NUL characters, which no form field may hold (PostgreSQL cannot)."""
+
+    code = "control_characters"
+
+    def default_message(self) -> str:
+        """Text used when the raiser gave none."""
+        return _("提交的内容含有不允许的控制字符（NUL），请删除后重试。")
+
+
+def refuse_nul_characters() -> None:
+    """Refuse NUL in the path, the query string and form fields with a 400 before any view runs.
+
+    No keyboard types it; it only comes from hostile clients, and PostgreSQL text cannot hold it.
+    (The API checks its arguments and JSON bodies field by field instead.)
+    """
+    if request.path.startswith("/api/"):
+        return  # the API checks every value itself (`storable`): 422 with fields, or 404
+    values = [request.path]
+    values += [part for item in request.args.items(multi=True) for part in item]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [part for item in request.form.items(multi=True) for part in item]
+    if any("\x00" in value for value in values):
+        raise ControlCharacters()

@@ -93,11 +93,13 @@ def make_test_app(database: str, tmp_path, **overrides):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database,
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
+        "MAIL_DIR": str(tmp_path / "mail"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         # scrypt costs ~0.1 s a hash; every test makes several users. Production keeps scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
     }
     config.update(overrides)
     app = create_app(config)
@@ -268,9 +270,10 @@ def make_message(directory, citizen, moderator, coordinator, handler):
             now=now,
             **extra,
         )
-        steps = ["approved", "assigned", "replied", "closed"]
         if state == "submitted":
             return m
+        if state == "withdrawn":
+            return msg.withdraw_message(m, author, now=now + timedelta(minutes=30))
         if state == "rejected":
             return msg.reject_message(m, moderator, reason="unclear", now=now + timedelta(hours=1))
         msg.approve_message(m, moderator, now=now + timedelta(hours=1))
@@ -279,28 +282,95 @@ def make_message(directory, citizen, moderator, coordinator, handler):
         msg.assign_message(m, unit("330100-zj"), coordinator, now=now + timedelta(hours=2))
         if state == "assigned":
             return m
+        petition = track == Track.PETITION
+        if state == "not_accepted":
+            assert petition, "only a petition can be not accepted"
+            return msg.not_accept_message(
+                m,
+                handler,
+                reason="not_accept:court_or_arbitration",
+                now=now + timedelta(hours=3),
+            )
+        msg.accept_message(m, handler, now=now + timedelta(hours=3))
         if state == "in_progress":
-            return msg.accept_message(m, handler, now=now + timedelta(hours=3))
-        outcome = "explained" if track == Track.PETITION else None
+            return m
         msg.reply_message(
             m,
             handler,
             body="经核查，该小区停车收费未经备案，已责令物业公司退还多收费用。",
-            outcome=outcome,
+            outcome="explained" if petition else None,
             now=now + timedelta(days=3),
         )
+        msg.sign_off_reply(m, coordinator, now=now + timedelta(days=3, hours=1))
         if state == "replied":
             return m
-        assert state in steps, state
-        return msg.rate_message(
-            m,
-            author,
-            resolution=5,
-            attitude=5,
-            speed=4,
-            comment="满意",
-            now=now + timedelta(days=4),
+        if state in ("closed", "reopened") and not petition:
+            unhappy = state == "reopened"
+            msg.rate_message(
+                m,
+                author,
+                resolution=1 if unhappy else 5,
+                attitude=2 if unhappy else 5,
+                speed=1 if unhappy else 4,
+                comment="没有解决" if unhappy else "满意",
+                now=now + timedelta(days=4),
+            )
+            if state == "closed":
+                return m
+            return msg.reopen_message(
+                m, coordinator, note="留言人不满意，责成重新办理。", now=now + timedelta(days=5)
+            )
+        assert petition, f"{state} is not reachable on the board track"
+        if state == "closed":
+            msg.close_lapsed_messages(now + timedelta(days=45))
+            db.session.refresh(m)
+            return m
+        msg.request_review(
+            m, author, body="答复没有回应我的诉求，请求上一级复查。", now=now + timedelta(days=5)
         )
+        if state == "review_requested":
+            return m
+        reviewer = _review_coordinator(m)
+        msg.decide_review(
+            m,
+            reviewer,
+            body="经复查，原处理意见认定事实清楚，予以维持。",
+            outcome="not_supported",
+            now=now + timedelta(days=10),
+        )
+        if state == "reviewed":
+            return m
+        msg.request_rereview(
+            m, author, body="复查意见仍未回应我的诉求，请求复核。", now=now + timedelta(days=12)
+        )
+        if state == "rereview_requested":
+            return m
+        assert state == "rereviewed", state
+        return msg.decide_rereview(
+            m,
+            _review_coordinator(m),
+            body="经复核，维持复查意见，本事项复核终结。",
+            outcome="not_supported",
+            now=now + timedelta(days=20),
+        )
+
+    reviewers: dict[int, User] = {}
+
+    def _review_coordinator(m) -> User:
+        """A coordinator of the message's current review unit (made once per unit)."""
+        unit_id = m.review_unit_id
+        if unit_id not in reviewers:
+            code = m.review_unit.code
+            reviewers[unit_id] = auth_services.create_user(
+                f"reviewer-{code}@example.org",
+                Role.COORDINATOR,
+                password=PASSWORD,
+                pen_name=f"复查{code}",
+                unit_code=code,
+                now=T0,
+            )
+            db.session.commit()
+        return reviewers[unit_id]
 
     return make
 

@@ -36,6 +36,7 @@ with app.app_context():
         ("moderator@e2e.example.org", "moderator", None),
         ("coordinator@e2e.example.org", "coordinator", "330100-secretary-office"),
         ("handler@e2e.example.org", "handler", "330100-zj"),
+        ("province@e2e.example.org", "coordinator", "330000-secretary-office"),
     ]:
         create_user(email, role, password=conftest.PASSWORD, pen_name=role, unit_code=unit,
                     now=utcnow())
@@ -84,7 +85,12 @@ def running_site(tmp: Path):
         PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
     )
     flask = str(VENV_BIN / "flask")
-    subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    if os.environ.get("BOARD_E2E_CREATE_ALL"):  # models ahead of the migrations (local work)
+        script = "from board import create_app\nfrom board.extensions import db\n"
+        script += "app = create_app()\nwith app.app_context(): db.create_all()\n"
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
+    else:
+        subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-c", SEED_SCRIPT], cwd=ROOT, env=env, check=True)
     subprocess.run([flask, "search", "rebuild"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(tmp / "server.log", "w")  # noqa: SIM115 (closed below)

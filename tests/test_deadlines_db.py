@@ -145,7 +145,9 @@ def test_board_workflow_closes_each_clock_and_starts_the_next(make_message):
     )
 
     m = make_message("closed")
-    assert {c.state for c in _clocks(m).values()} == {"met"}
+    found = _clocks(m)
+    assert found.pop("board_return").state == "stopped"  # accepting ended the return right
+    assert {c.state for c in found.values()} == {"met"}
     assert clocks.open_clocks(m) == []
 
 
@@ -368,11 +370,12 @@ def test_calculator_page_warns_for_an_unloaded_year_and_flags_bad_input(client, 
 
 
 def test_message_json_lists_open_deadlines(client, make_message):
-    """The public JSON of an assigned complaint shows its reply clock, explained."""
+    """The public JSON of an assigned complaint shows its clocks: the return window, the reply."""
     m = make_message("assigned")
     data = client.get(f"/api/v1/messages/{m.code}").get_json()
-    assert [d["policy"] for d in data["deadlines"]] == ["board_reply_long"]
-    deadline = data["deadlines"][0]
+    assert [d["policy"] for d in data["deadlines"]] == ["board_return", "board_reply_long"]
+    assert data["deadlines"][0]["due_on"] == "2026-03-09"  # 5 working days to return it
+    deadline = data["deadlines"][1]
     assert deadline["due_on"] == "2026-03-30"
     assert deadline["state"] == "open" and deadline["started_on"] == "2026-03-02"
     assert deadline["explanation"][-1] == "→ 2026-03-30 24:00（北京时间）到期"

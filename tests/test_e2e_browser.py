@@ -61,7 +61,7 @@ def sign_in(browser, site: str, email: str):
 
 
 def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
-    """Write → approve → assign → reply → public page → rate → search, each step in Chromium."""
+    """Write → approve → assign → reply → sign-off → public page → rate → search, in Chromium."""
     errors: list[str] = []
 
     # The citizen writes to 杭州市委书记, previews (ID number masked) and submits.
@@ -114,10 +114,21 @@ def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
     page.click("form[action$='/accept'] button[type=submit]")
     page.wait_for_load_state()
     page.fill(
-        "textarea[name=body]", "经现场核查，文三路西段路灯线路老化，已于本周更换完毕，恢复照明。"
+        "form[action$='/reply'] textarea[name=body]",
+        "经现场核查，文三路西段路灯线路老化，已于本周更换完毕，恢复照明。",
     )
     page.click("form[action$='/reply'] button[type=submit]")
     page.wait_for_load_state()
+    assert "答复已送交办员签发" in page.inner_text("body")
+    ctx.close()
+
+    # The board's office reads the draft and signs it off (领导签发): only then is it public.
+    ctx, page = sign_in(browser, site, "coordinator@e2e.example.org")
+    page.goto(f"{site}/desk/coordinator")
+    assert "恢复照明" in page.content()
+    page.click(f"#signoff-{code} form[action$='/sign-off'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "答复已签发" in page.inner_text("body")
     ctx.close()
 
     # The public reads the reply and the timeline; the ID number and the note are masked/absent.

@@ -351,6 +351,7 @@ def corpus(app, make_message, coordinator, handler, troll, make_user):
         body="经核查，维修基金账目将在小区公示栏公开，请业主监督。",
         now=T0 + timedelta(days=30),
     )
+    msg.sign_off_reply(slow, coordinator, now=T0 + timedelta(days=30, hours=1))
     for _ in range(2):
         msg.cosign_message(items["school"], make_user(Role.CITIZEN), now=T0 + timedelta(days=5))
     msg.cosign_message(items["canton"], troll, now=T0 + timedelta(days=5))

@@ -154,7 +154,7 @@ def test_sync_prunes_old_applied_rows_but_keeps_the_newest(app, make_message, ru
     db.session.commit()
     out = runner.invoke(args=["search", "sync", "--prune-days", "7"])
     assert out.exit_code == 0, out.output
-    assert "pruned 2" in out.output
+    assert "pruned 3" in out.output  # approve, assign, accept and sign-off each enqueue
     assert outbox_rows() == 1
     newest = db.session.scalar(select(func.max(SearchOutbox.id)))
     later = make_message("approved", title="停车难")

@@ -205,25 +205,20 @@ def test_demo_messages_reach_every_state_with_ordered_events(demo_report):
     """Every workflow state appears; each message's events run in time order before `now`."""
     messages = list(db.session.scalars(select(Message)))
     assert len(messages) == 40 == demo_report.messages_added
-    assert {State(m.state) for m in messages} >= {
-        State.SUBMITTED,
-        State.REJECTED,
-        State.WITHDRAWN,
-        State.RECEIVED,
-        State.ASSIGNED,
-        State.IN_PROGRESS,
-        State.REPLIED,
-        State.CLOSED,
-    }
+    assert {State(m.state) for m in messages} == set(State)
     for m in messages:
         times = [e.created_at for e in m.events]
         assert times == sorted(times) and times[-1] <= T0, m.code
         assert m.events[0].action == "submit" and m.source == demo.DEMO_SOURCE
         assert m.events[-1].to_state == m.state
         assert m.board.region.contains(m.region)
-    replied = [m for m in messages if m.state in (State.REPLIED, State.CLOSED)]
-    assert all(m.replies and m.replies[0].unit_id == m.unit_id for m in replied)
-    assert all(m.rating for m in messages if m.state == State.CLOSED)
+    replied = [m for m in messages if m.state in demo.ANSWERED]
+    assert all(m.published_replies for m in replied)
+    assert all(m.replies[0].unit_id == m.unit_id for m in replied if m.state != State.CLOSED)
+    assert all(m.rating for m in messages if m.state == State.CLOSED and m.track == Track.BOARD)
+    assert all(m.rating.is_dissatisfied for m in messages if m.state == State.REOPENED)
+    assert all(m.review_unit for m in messages if m.state in demo.REVIEW_STEPS)
+    assert any(e.action == "sign_off" for m in messages for e in m.events)
     assert min(m.created_at for m in messages) < T0.replace(year=T0.year - 1)
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import T0, login, unit
+from flask import g
 
 from board.errors import PermissionDenied
 from board.extensions import db
@@ -104,8 +105,8 @@ def test_coordinator_supervises_messages_with_units_and_replied(client, coordina
     assert "杭州市住房和城乡建设局" in html
 
 
-def test_handler_accepts_and_replies(app, client, handler, make_message):
-    """The unit's handler finds the message in the queue, accepts it and publishes a reply."""
+def test_handler_accepts_and_replies(app, client, handler, coordinator, make_message):
+    """The unit's handler accepts the message and replies; the office signs the reply off."""
     m = make_message("assigned", title="交给住建局的留言")
     login(client, handler)
     assert "交给住建局的留言" in _html(client.get("/desk/handler"))
@@ -122,9 +123,20 @@ def test_handler_accepts_and_replies(app, client, handler, make_message):
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/desk/m/{m.code}")
     db.session.refresh(m)
+    assert m.state == State.IN_PROGRESS  # the reply waits for the office's sign-off
+    assert [r.state for r in m.replies] == [ReplyState.AWAITING_SIGNOFF]
+    assert m.replies[0].unit.code == "330100-zj" and m.replies[0].author_id == handler.id
+    assert REPLY not in _html(app.test_client().get(f"/m/{m.code}"))
+    assert f"/desk/m/{m.code}/reply" not in _html(client.get(f"/desk/m/{m.code}"))
+
+    office = app.test_client()
+    login(office, coordinator)
+    assert REPLY in _html(office.get("/desk/coordinator"))
+    response = office.post(f"/desk/m/{m.code}/sign-off")
+    assert response.status_code == 302
+    db.session.refresh(m)
     assert m.state == State.REPLIED
     assert [r.state for r in m.replies] == [ReplyState.PUBLISHED]
-    assert m.replies[0].unit.code == "330100-zj" and m.replies[0].author_id == handler.id
     assert REPLY in _html(app.test_client().get(f"/m/{m.code}"))
     assert "交给住建局的留言" not in _html(client.get("/desk/handler"))
 
@@ -136,7 +148,8 @@ def test_handler_queue_counts_and_filters(client, handler, make_message):
     make_message("assigned", title="待受理咨询", kind="inquiry", now=T0 + timedelta(hours=2))
     login(client, handler)
     html = _html(client.get("/desk/handler"))
-    assert html.index("待受理投诉") < html.index("办理中投诉") < html.index("待受理咨询")
+    # Nearest deadline first: the inquiry's 10 working days end before the complaint's 20.
+    assert html.index("待受理咨询") < html.index("办理中投诉")
     assert re.search(r"<dt>待受理</dt><dd><a [^>]*>2</a>", html)
     assert re.search(r"<dt>办理中</dt><dd><a [^>]*>1</a>", html)
 
@@ -179,7 +192,8 @@ def test_petition_reply_without_outcome_keeps_text(client, handler, make_message
     response = client.post(f"/desk/m/{m.code}/reply", data={"body": REPLY, "outcome": "supported"})
     assert response.status_code == 302
     db.session.refresh(m)
-    assert m.state == State.REPLIED and m.replies[0].outcome == "supported"
+    assert m.state == State.IN_PROGRESS and m.replies[0].outcome == "supported"
+    assert m.replies[0].state == ReplyState.AWAITING_SIGNOFF
 
 
 def test_short_reply_is_refused_with_field_error(client, handler, make_message):
@@ -197,7 +211,7 @@ def test_short_reply_is_refused_with_field_error(client, handler, make_message):
 def test_handler_cannot_see_reporter_identity_on_report(
     app, client, handler, coordinator, make_message
 ):
-    """The unit a 检举控告 goes to never sees who reported it; the coordinator does."""
+    """A 检举控告 is routed with the reporter's identity withheld from the unit and the office."""
     m = make_message(
         "assigned",
         track="petition",
@@ -218,8 +232,9 @@ def test_handler_cannot_see_reporter_identity_on_report(
     office = app.test_client()
     login(office, coordinator)
     html = _html(office.get(f"/desk/m/{m.code}"))
-    assert "身份已隐去" not in html
-    assert "王检举" in html and "举报人担心被报复" in html
+    assert "身份已隐去" in html
+    for secret in secrets + [m.author.email]:
+        assert secret not in html, secret
 
 
 def test_desk_message_shows_full_timeline_to_staff(client, coordinator, moderator, make_message):
@@ -284,16 +299,24 @@ def test_anonymous_users_are_redirected_to_login(client, make_message):
     assert m.state == State.RECEIVED
 
 
-def test_desk_forms_carry_a_csrf_token(app, client, handler, make_message):
-    """With CSRF on, the accept and reply forms post with the page's token; forged posts fail."""
+def test_desk_forms_carry_a_csrf_token(app, client, handler, coordinator, make_message):
+    """With CSRF on, accept, reply and sign-off post with the page's token; forged posts fail."""
     m = make_message("assigned")
     login(client, handler)
+    office = app.test_client()
+    login(office, coordinator)
     app.config["WTF_CSRF_ENABLED"] = True
     html = _html(client.get(f"/desk/m/{m.code}"))
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     assert client.post(f"/desk/m/{m.code}/accept").status_code == 400
     assert client.post(f"/desk/m/{m.code}/accept", data={"csrf_token": token}).status_code == 302
     response = client.post(f"/desk/m/{m.code}/reply", data={"body": REPLY, "csrf_token": token})
+    assert response.status_code == 302
+    g.pop("csrf_token", None)  # the test's app context outlives requests: forget client's token
+    html = _html(office.get("/desk/coordinator"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert office.post(f"/desk/m/{m.code}/sign-off").status_code == 400
+    response = office.post(f"/desk/m/{m.code}/sign-off", data={"csrf_token": token})
     assert response.status_code == 302
     db.session.refresh(m)
     assert m.state == State.REPLIED

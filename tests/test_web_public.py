@@ -289,10 +289,11 @@ def test_hidden_message_says_removed_with_reason(client, make_message, moderator
     assert "已被审核员隐藏" in author_page
 
 
-def test_timeline_shows_public_events_to_public_and_all_events_to_author(
-    client, make_message, moderator, citizen
+def test_timeline_shows_internal_events_to_staff_only(
+    app, client, make_message, moderator, citizen
 ):
-    """An internal event is on the author's timeline only, never on the public one."""
+    """An internal event (an urge, a draft sent back) is for staff: never on the public
+    timeline, nor on the author's (DESIGN §3.2: public events to the public, all to staff)."""
     m = make_message("received")
     msg.record(
         m, "urge", moderator, now=T0 + timedelta(days=1), note="内部督办意见", is_public=False
@@ -305,7 +306,11 @@ def test_timeline_shows_public_events_to_public_and_all_events_to_author(
 
     login(client, citizen)
     author_page = client.get(f"/m/{m.code}").get_data(as_text=True)
-    assert "内部督办意见" in author_page
+    assert "审核通过" in author_page and "内部督办意见" not in author_page
+
+    staff = app.test_client()
+    login(staff, moderator)
+    assert "内部督办意见" in staff.get(f"/m/{m.code}").get_data(as_text=True)
 
 
 def test_rejected_message_shows_reason_to_author(client, make_message, citizen):

@@ -256,7 +256,12 @@ MESSAGE_FILTERS = (
     Param("domain", "string", "领域", enum=_codes(Domain)),
     Param("state", "string", "状态", enum=_codes(State)),
 )
-MESSAGE_PARAMS = (*MESSAGE_FILTERS, PAGE, PER_PAGE)
+CURSOR = Param(
+    "cursor",
+    "string",
+    "翻页游标：上一页返回的 `next_cursor`；给出时忽略 `page`（大量数据请用游标，不用页码）",
+)
+MESSAGE_PARAMS = (*MESSAGE_FILTERS, PAGE, PER_PAGE, CURSOR)
 SEARCH_PARAMS = (
     Param("q", "string", "检索词（中文分词）；为空时按筛选条件列出"),
     *(p for p in MESSAGE_FILTERS if p.name != "track"),
@@ -311,4 +316,39 @@ SUBMIT_FIELDS = (
 CALC_PARAMS = (
     Param("start", "date", "起算日期（当日不计入），YYYY-MM-DD"),
     Param("policy", "string", "期限名称，如 board_reply_long、petition_handling"),
+)
+
+STATS_GROUPS = ("region", "board", "unit")
+STATS_SORTS = ("on_time", "reply_rate", "speed")
+STATS_PARAMS = (
+    Param(
+        "group_by",
+        "string",
+        "按地区、留言板或办理单位分组排行；不给时返回一个范围的全部数据（含逐月序列）",
+        enum=STATS_GROUPS,
+    ),
+    *(p for p in MESSAGE_FILTERS if p.name != "state"),
+    Param("date_from", "date", "发布日期起（北京时间，含），YYYY-MM-DD"),
+    Param("date_to", "date", "发布日期止（北京时间，含），YYYY-MM-DD"),
+    Param(
+        "level",
+        "string",
+        "分组的区划级别（group_by=region 时默认 city；board、unit 时只要该级别的留言板或单位）",
+        enum=_codes(RegionLevel),
+    ),
+    Param("post", "string", "只要该职务的留言板（group_by=board）", enum=("secretary", "governor")),
+    Param(
+        "sort",
+        "string",
+        "排序：on_time 按期答复率 95% Wilson 区间下限（默认）、reply_rate 答复率区间下限、"
+        "speed 答复用时中位数",
+        enum=STATS_SORTS,
+    ),
+    Param(
+        "min_cases",
+        "integer",
+        "参与排行的最少公开留言数（默认为站点设置 RANKING_MIN_CASES，20）",
+        minimum=1,
+        maximum=1_000_000,
+    ),
 )

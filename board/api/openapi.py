@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..attachments.openapi import attachment_upload_path
 from ..models import Domain, Kind, Outcome, Post, RegionLevel, State, Track, Visibility
 from .actions import ACTIONS
 from .inputs import (
@@ -12,6 +13,7 @@ from .inputs import (
     MESSAGE_PARAMS,
     REGION_PARAMS,
     SEARCH_PARAMS,
+    STATS_PARAMS,
     SUBMIT_FIELDS,
     Field,
     Param,
@@ -209,6 +211,26 @@ SCHEMAS: dict[str, Any] = {
             "label": {"type": "string", "description": "很满意 … 很不满意"},
             "comment": STRING,
             "created_at": DATETIME,
+            "round": {"type": "integer", "minimum": 1, "description": "办理轮次"},
+        },
+        required=[
+            "resolution",
+            "attitude",
+            "speed",
+            "composite",
+            "label",
+            "comment",
+            "created_at",
+        ],
+    ),
+    "HandlingRequest": _object(
+        {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["return", "extension"]},
+            "round": {"type": "integer", "minimum": 1},
+            "reason_code": NULLABLE_STRING,
+            "note": STRING,
+            "requested_at": DATETIME,
         }
     ),
     "Message": _object(
@@ -246,6 +268,22 @@ SCHEMAS: dict[str, Any] = {
             },
             "cosign_count": {"type": "integer", "minimum": 0},
             "rating": {"oneOf": [_ref("Rating"), {"type": "null"}]},
+            "ratings": {
+                "type": "array",
+                "items": _ref("Rating"),
+                "description": "每轮办理一条评价，按轮次排列；rating 是最新一条",
+            },
+            "handling_round": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "办理轮次（追问、重办后加一）",
+            },
+            "review_unit": {**NULLABLE_STRING, "description": "信访事项的复查（复核）机关代码"},
+            "review_unit_name": NULLABLE_STRING,
+            "pending_request": {
+                "oneOf": [_ref("HandlingRequest"), {"type": "null"}],
+                "description": "待交办员决定的退回或延期申请；仅办理方工作人员可见",
+            },
             "private_note": {"type": "string", "description": "仅留言人与办理方可见"},
             "wants_public": {"type": "boolean", "description": "仅留言人与办理方可见"},
             "rejection_reason": {**NULLABLE_STRING, "description": "仅留言人与办理方可见"},
@@ -279,6 +317,8 @@ SCHEMAS: dict[str, Any] = {
             "events",
             "cosign_count",
             "rating",
+            "ratings",
+            "handling_round",
         ],
     ),
     "Hit": _object(
@@ -323,9 +363,105 @@ SCHEMAS: dict[str, Any] = {
     "RegionPage": _page_of("Region"),
     "BoardPage": _page_of("Board"),
     "UnitPage": _page_of("Unit"),
-    "MessagePage": _page_of("Message"),
+    "MessagePage": _object(
+        {
+            "total": {"type": "integer", "minimum": 0},
+            "page": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "按 `cursor` 翻页时为 null",
+            },
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 200},
+            "items": {"type": "array", "items": _ref("Message")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "下一页的 `cursor`；没有更多时为 null",
+            },
+        }
+    ),
     "MessageSubmission": _body(SUBMIT_FIELDS, "新留言；信访渠道另须 real_name、phone、address"),
 }
+
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+SCHEMAS.update(
+    {
+        "Rate": _object(
+            {
+                "hits": {"type": "integer", "minimum": 0},
+                "total": {"type": "integer", "minimum": 0},
+                "value": {**NULLABLE_NUMBER, "description": "hits / total；total 为 0 时为 null"},
+                "low": {**NULLABLE_NUMBER, "description": "95% Wilson 区间下限"},
+                "high": {**NULLABLE_NUMBER, "description": "95% Wilson 区间上限"},
+            }
+        ),
+        "Figures": _object(
+            {
+                "messages": {"type": "integer", "minimum": 0, "description": "公开留言数"},
+                "replied": {"type": "integer", "minimum": 0},
+                "reply_rate": _ref("Rate"),
+                "on_time": {
+                    **_ref("Rate"),
+                    "description": "按期答复：答复期限到期日（北京时间）当天或之前答复的比例",
+                },
+                "median_days_to_reply": NULLABLE_NUMBER,
+                "p90_days_to_reply": NULLABLE_NUMBER,
+                "overdue_now": {"type": "integer", "minimum": 0},
+                "ratings": {"type": "integer", "minimum": 0},
+                "satisfaction": _object(
+                    {
+                        "composite": NULLABLE_NUMBER,
+                        "distribution": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer", "minimum": 0},
+                        },
+                    }
+                ),
+                "series": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "month": {"type": "string", "description": "YYYY-MM（北京时间）"},
+                            "messages": {"type": "integer", "minimum": 0},
+                            "replies": {"type": "integer", "minimum": 0},
+                        }
+                    ),
+                },
+            }
+        ),
+        "RankRow": _object(
+            {
+                "rank": {"type": "integer", "minimum": 1},
+                "group": {"type": "string", "enum": ["region", "board", "unit"]},
+                "code": STRING,
+                "name": STRING,
+                "messages": {"type": "integer", "minimum": 0},
+                "reply_rate": _ref("Rate"),
+                "on_time": _ref("Rate"),
+                "median_days_to_reply": NULLABLE_NUMBER,
+                "p90_days_to_reply": NULLABLE_NUMBER,
+                "overdue_now": {"type": "integer", "minimum": 0},
+            }
+        ),
+        "Stats": _object(
+            {
+                "scope": {"type": "object", "description": "所用的筛选条件"},
+                "computed_at": DATETIME,
+                "group_by": {"type": ["string", "null"], "enum": ["region", "board", "unit", None]},
+                "figures": _ref("Figures"),
+                "level": NULLABLE_STRING,
+                "sort": STRING,
+                "min_cases": {"type": "integer", "minimum": 1},
+                "unranked": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "留言太少未排行的对象数",
+                },
+                "items": {"type": "array", "items": _ref("RankRow")},
+            },
+            required=["scope", "computed_at", "group_by"],
+        ),
+    }
+)
 
 
 def _list(summary: str, params, page: str, tag: str, description: str = "") -> dict:
@@ -430,6 +566,22 @@ def build_openapi() -> dict:
                 },
             }
         },
+        f"{PREFIX}/stats": {
+            "get": {
+                "summary": "统计与排行",
+                "description": "只统计公开留言（不含不公开、被屏蔽的留言）。不给 `group_by` 时返回"
+                "所选范围的答复率、按期答复率（含 95% Wilson 区间）、答复用时中位数和第 90 百分位、"
+                "当前超期数、满意度和逐月序列；给出时按地区、留言板或单位分组，只列公开留言不少于 "
+                "`min_cases` 件的对象，按区间下限排序。口径见 docs/open-data.md。",
+                "tags": ["stats"],
+                "operationId": "stats",
+                "parameters": _params(STATS_PARAMS),
+                "responses": {
+                    "200": _json(_ref("Stats"), "统计结果"),
+                    **_errors(401, 422),
+                },
+            }
+        },
         f"{PREFIX}/deadlines/calc": {
             "get": {
                 "summary": "期限计算",
@@ -458,6 +610,9 @@ def build_openapi() -> dict:
     }
     for name in ACTIONS:
         paths[f"{PREFIX}/messages/{{code}}/actions/{name}"] = _action_path(name)
+    paths[f"{PREFIX}/messages/{{code}}/attachments"] = attachment_upload_path(
+        CODE_PARAM, _errors(401, 403, 404, 422), _ref("Error")
+    )
     return {
         "openapi": "3.1.0",
         "info": {

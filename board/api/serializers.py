@@ -7,7 +7,13 @@ from typing import Any
 
 from ..calendar.services import open_clocks
 from ..clock import to_local
-from ..messages.services import can_see_private_fields, is_board_coordinator, is_unit_handler
+from ..messages.services import (
+    can_see_private_fields,
+    is_board_coordinator,
+    is_review_coordinator,
+    is_unit_handler,
+    pending_request,
+)
 from ..models import (
     DOMAIN_LABELS,
     KIND_LABELS,
@@ -82,7 +88,32 @@ def in_scope(user: User | None, message: Message) -> bool:
         or user.role in (Role.MODERATOR, Role.ADMIN)
         or is_board_coordinator(user, message.board)
         or is_unit_handler(user, message)
+        or is_review_coordinator(user, message)
     )
+
+
+def _rating_json(rating, text) -> dict:
+    return {
+        "round": rating.round,
+        "resolution": rating.resolution,
+        "attitude": rating.attitude,
+        "speed": rating.speed,
+        "composite": round(rating.composite, 2),
+        "label": rating.satisfaction_label,
+        "comment": text(rating.comment),
+        "created_at": iso(rating.created_at),
+    }
+
+
+def _request_json(request) -> dict:
+    return {
+        "id": request.id,
+        "kind": request.kind,
+        "round": request.round,
+        "reason_code": request.reason_code,
+        "note": request.note,
+        "requested_at": iso(request.requested_at),
+    }
 
 
 def _reply_json(reply: Reply, *, private: bool, scope: bool) -> dict:
@@ -147,7 +178,9 @@ def message_json(message: Message, viewer: User | None) -> dict:
         "domain_label": message.domain_label,
         "title": text(message.title),
         "body": text(message.body),
-        "author_name": mask_pen_name(message.pen_name),
+        "author_name": None
+        if message.kind == "report" and not private
+        else mask_pen_name(message.pen_name),
         "state": message.state,
         "public_state_label": message.public_state_label,
         "visibility": message.visibility,
@@ -166,18 +199,15 @@ def message_json(message: Message, viewer: User | None) -> dict:
         "deadlines": [_clock_json(c) for c in open_clocks(message)],
         "events": [_event_json(e, private=private, scope=scope) for e in events],
         "cosign_count": message.cosign_count or 0,
-        "rating": None
-        if rating is None
-        else {
-            "resolution": rating.resolution,
-            "attitude": rating.attitude,
-            "speed": rating.speed,
-            "composite": round(rating.composite, 2),
-            "label": rating.satisfaction_label,
-            "comment": text(rating.comment),
-            "created_at": iso(rating.created_at),
-        },
+        "rating": None if rating is None else _rating_json(rating, text),
+        "ratings": [_rating_json(r, text) for r in message.ratings],
+        "handling_round": message.handling_round or 1,
+        "review_unit": message.review_unit.code if message.review_unit else None,
+        "review_unit_name": message.review_unit.name if message.review_unit else None,
     }
+    if scope and viewer is not None and viewer.is_staff:
+        request = pending_request(message)
+        data["pending_request"] = None if request is None else _request_json(request)
     if private:
         data.update(
             private_note=message.private_note,

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import re
+from datetime import datetime
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import MethodNotAllowed
 
 from .. import audit
 from ..clock import utcnow
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..messages import services as msg
 from ..models import Board, Event, Message, Region, Reply, Unit
@@ -30,6 +32,7 @@ from .inputs import (
     SEARCH_FILTERS,
     SEARCH_PAGE_SIZE,
     SEARCH_PARAMS,
+    STATS_PARAMS,
     SUBMIT_FIELDS,
     json_object,
     page_args,
@@ -117,7 +120,7 @@ _MESSAGE_LOADS = (
     selectinload(Message.region),
     selectinload(Message.unit),
     selectinload(Message.author),
-    selectinload(Message.rating),
+    selectinload(Message.ratings),
     selectinload(Message.replies).selectinload(Reply.unit),
     selectinload(Message.events).selectinload(Event.actor),
 )
@@ -204,7 +207,48 @@ def list_messages():
         if args[name]:
             query = query.where(getattr(Message, name) == args[name])
     query = query.order_by(Message.created_at.desc(), Message.id.desc())
-    return jsonify(_page(query, args, lambda m: out.message_json(m, user)))
+    return jsonify(_keyset_page(query, args, lambda m: out.message_json(m, user)))
+
+
+def _encode_cursor(message: Message) -> str:
+    """An opaque cursor after `message` in (created_at, id) descending order."""
+    raw = f"{message.created_at.isoformat()}|{message.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (created_at, id) a cursor points after; 422 when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, ident = raw.split("|")
+        return datetime.fromisoformat(moment), int(ident)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed(fields={"cursor": [_("无效的翻页游标。")]}) from error
+
+
+def _keyset_page(query: Select, args: dict, serialize) -> dict:
+    """A page by `page` (offset) or by `cursor` (keyset), with `next_cursor` either way."""
+    page, per_page = page_args(args)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if args.get("cursor"):
+        created, ident = _decode_cursor(args["cursor"])
+        query = query.where(
+            or_(
+                Message.created_at < created,
+                and_(Message.created_at == created, Message.id < ident),
+            )
+        )
+        page = None
+    else:
+        query = query.offset((page - 1) * per_page)
+    rows = db.session.scalars(query.limit(per_page + 1)).all()
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    body = out.page_json(
+        [serialize(row) for row in rows], total=total or 0, page=page, per_page=per_page
+    )
+    body["next_cursor"] = _encode_cursor(rows[-1]) if more and rows else None
+    return body
 
 
 @bp.post("/messages")
@@ -292,6 +336,64 @@ def search():
     )
 
 
+@bp.get("/stats")
+def stats():
+    """Figures of one scope and period, or a ranking grouped by region, board or unit."""
+    from ..stats import services as figures
+
+    args = read_args(STATS_PARAMS)
+    found = _resolve(args, ("board", "unit", "region"))
+    if args["date_from"] and args["date_to"] and args["date_to"] < args["date_from"]:
+        raise ValidationFailed(fields={"date_to": [_("结束日期不能早于开始日期。")]})
+    scope = figures.Scope(
+        region=found["region"],
+        board=found["board"],
+        unit=found["unit"],
+        kind=args["kind"],
+        domain=args["domain"],
+        track=args["track"],
+        date_from=args["date_from"],
+        date_to=args["date_to"],
+    )
+    now = utcnow()
+    body: dict = {
+        "scope": {
+            "region": args["region"],
+            "board": args["board"],
+            "unit": args["unit"],
+            "track": args["track"],
+            "kind": args["kind"],
+            "domain": args["domain"],
+            "date_from": args["date_from"].isoformat() if args["date_from"] else None,
+            "date_to": args["date_to"].isoformat() if args["date_to"] else None,
+        },
+        "computed_at": out.iso(now),
+        "group_by": args["group_by"],
+    }
+    if not args["group_by"]:
+        body["figures"] = figures.figures(scope, now=now).as_json()
+        return jsonify(body)
+    level = args["level"] or ("city" if args["group_by"] == "region" else None)
+    min_cases = args["min_cases"] or int(current_app.config.get("RANKING_MIN_CASES", 20))
+    ranking = figures.ranking(
+        args["group_by"],
+        scope,
+        now=now,
+        min_cases=min_cases,
+        level=level,
+        post=args["post"],
+        sort=args["sort"] or "on_time",
+    )
+    body.update(
+        level=level,
+        sort=ranking.sort,
+        min_cases=min_cases,
+        unranked=ranking.unranked,
+        items=[row.as_json() for row in ranking.rows],
+    )
+    return jsonify(body)
+
+
 @bp.get("/deadlines/calc")
 def deadline_calc():
     """The due date of a policy started on a date, with its explanation."""
@@ -324,3 +426,24 @@ def deadline_calc():
 def openapi():
     """The OpenAPI 3.1 description of this API."""
     return jsonify(build_openapi())
+
+
+@bp.post("/messages/<code>/attachments")
+@limit_api_writes
+def upload_attachments(code: str):
+    """The author adds images or PDFs (multipart `file`, repeated; `public`) before moderation."""
+    from ..attachments import services as attachments
+
+    user = require_user()
+    message = _visible_message(code)
+    if not attachments.may_upload(user, message):
+        raise PermissionDenied(_("只有留言人本人可以在审核前添加附件。"))
+    files = attachments.read_uploads(request.files.getlist("file"))
+    if not files:
+        raise ValidationFailed(fields={"file": [_("请选择要上传的文件。")]})
+    prepared = attachments.prepare_all(files, already=attachments.count(message))
+    is_public = request.form.get("public", "").strip().lower() in ("1", "true", "yes", "on")
+    rows = attachments.attach(message, user, prepared, is_public=is_public, now=utcnow())
+    response = jsonify({"attachments": [attachments.as_json(row) for row in rows]})
+    response.status_code = 201
+    return response

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import to_local
-from ..errors import BoardError, NotFound, PermissionDenied, ValidationFailed
+from ..errors import BoardError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, Role, Unit, User
 from . import passwords
@@ -23,6 +23,8 @@ PASSWORD_MIN = 8
 LOGIN_FAILURES_ALLOWED = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 LOGIN_LOCKOUT = timedelta(minutes=15)
+# Sign-in attempts (e-mail, truncated IP) are personal data: kept only as long as useful.
+LOGIN_ATTEMPT_RETENTION = timedelta(days=30)
 
 
 class LoginFailed(BoardError):
@@ -196,6 +198,12 @@ def sign_in(email: str, password: str, *, now: datetime, ip: str | None = None) 
     if until is not None:
         raise LoginLocked(until)
     user = authenticate(email, password)
+    # Recording an attempt also forgets this address's attempts past the retention period.
+    db.session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.email == key, LoginAttempt.created_at < now - LOGIN_ATTEMPT_RETENTION
+        )
+    )
     db.session.add(LoginAttempt(email=key, succeeded=user is not None, ip=ip, created_at=now))
     db.session.commit()
     if user is not None:
@@ -241,7 +249,14 @@ def revoke_token(token_id: int, owner: User, *, now: datetime) -> None:
     """Revoke one of the owner's tokens."""
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != owner.id:
-        raise PermissionDenied()
+        raise NotFound()  # someone else's token: its id must not be confirmed
     if row.revoked_at is None:
         row.revoked_at = now
     db.session.commit()
+
+
+def prune_login_attempts(*, now: datetime, keep: timedelta = LOGIN_ATTEMPT_RETENTION) -> int:
+    """Delete sign-in attempts older than `keep` (30 days by default); returns how many."""
+    result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - keep))
+    db.session.commit()
+    return result.rowcount or 0

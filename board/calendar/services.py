@@ -47,6 +47,15 @@ DEFAULT_POLICIES: dict[str, tuple[int, str, str]] = {
 CITIZEN_WINDOWS = frozenset(
     {"rating_window", "petition_review_request", "petition_rereview_request"}
 )
+# Clocks that are not a duty of the handling side: the citizen's windows and the unit's right
+# to return a message (退回, 5 working days) — none of them is ever "overdue".
+NOT_DUTIES = CITIZEN_WINDOWS | {"board_return"}
+# The clocks a unit answers against; an approved extension lengthens the open one.
+ANSWER_CLOCKS = frozenset(
+    {"board_reply_short", "board_reply_long", "petition_acceptance", "petition_handling"}
+)
+HANDLING_CLOCKS = ANSWER_CLOCKS | {"board_return"}
+MAX_HEARING_DAYS = 60
 SHORT_REPLY_KINDS = frozenset({Kind.INQUIRY, Kind.SUGGESTION, Kind.THANKS})
 DUE_SOON_WORKING_DAYS = 3
 _CACHE = "_deadline_calendar"
@@ -205,12 +214,41 @@ def load_calendar_year(
 # Clocks
 
 
+def _lengthen(
+    deadline: deadlines.Deadline,
+    clock: Clock,
+    calendar: deadlines.Calendar,
+) -> deadlines.Deadline:
+    """Base deadline → + approved extension → + hearing days (the order DESIGN §4 implies)."""
+    if clock.extension_days:
+        extension = deadlines.Policy(
+            "extension", clock.extension_days, deadlines.DayUnit(clock.extension_unit or clock.unit)
+        )
+        deadline = deadlines.extend(deadline, extension, calendar)
+    if clock.hearing_days:
+        hearing = deadlines.Policy("hearing", clock.hearing_days, deadlines.DayUnit.CALENDAR)
+        before = len([line for line in deadline.explanation if not line.startswith("→")])
+        deadline = deadlines.extend(deadline, hearing, calendar)
+        line = deadline.explanation[before]
+        if line.startswith("延期："):
+            deadline.explanation[before] = "听证：" + line.removeprefix("延期：")
+    return deadline
+
+
 def _fill(clock: Clock, calendar: deadlines.Calendar) -> deadlines.Deadline:
-    """Compute the clock's due date, doubled due date and explanation from its own length."""
+    """Compute the clock's due date, doubled due date and explanation from its own length.
+
+    The base length counts from the start; an approved extension and hearing days are kept
+    apart on the clock and re-applied on top, so a calendar change keeps them.
+    """
     policy = deadlines.Policy(clock.policy, clock.days, deadlines.DayUnit(clock.unit))
-    deadline = deadlines.compute(clock.started_on, policy, calendar)
-    double = deadlines.compute(
-        clock.started_on, deadlines.Policy(clock.policy, clock.days * 2, policy.unit), calendar
+    deadline = _lengthen(deadlines.compute(clock.started_on, policy, calendar), clock, calendar)
+    double = _lengthen(
+        deadlines.compute(
+            clock.started_on, deadlines.Policy(clock.policy, clock.days * 2, policy.unit), calendar
+        ),
+        clock,
+        calendar,
     )
     clock.due_on = deadline.due_on
     clock.double_due_on = double.due_on
@@ -285,6 +323,34 @@ def advance(
     return clock
 
 
+def extend_clock(clock: Clock, policy_name: str) -> Clock:
+    """Lengthen an open clock by an extension policy, counted from its current due date.
+
+    Used once per handling round (the service checks that); the extension is stored on the
+    clock so `recompute_open_clocks` keeps it when the calendar changes.
+    """
+    policy = get_policy(policy_name)
+    clock.extension_days = (clock.extension_days or 0) + policy.days
+    clock.extension_unit = policy.unit
+    _fill(clock, db_calendar())
+    return clock
+
+
+def add_hearing_days(clock: Clock, days: int) -> Clock:
+    """Add hearing time (听证, calendar days) to a clock; recomputed with the calendar too."""
+    if days < 1 or (clock.hearing_days or 0) + days > MAX_HEARING_DAYS:
+        raise ValueError(f"hearing days must keep the total within 1…{MAX_HEARING_DAYS}")
+    clock.hearing_days = (clock.hearing_days or 0) + days
+    _fill(clock, db_calendar())
+    return clock
+
+
+def open_clock(message: Message, policies: Iterable[str]) -> Clock | None:
+    """The message's soonest open clock among these policies, or None."""
+    wanted = set(policies)
+    return next((c for c in open_clocks(message) if c.policy in wanted), None)
+
+
 def reply_policy(message: Message) -> str:
     """The board reply clock for the message's kind: 10 or 20 working days."""
     return "board_reply_short" if message.kind in SHORT_REPLY_KINDS else "board_reply_long"
@@ -322,10 +388,10 @@ def recompute_open_clocks(*, now: datetime) -> int:
 
 
 def _duties() -> Select:
-    """Open clocks the handling side owes (citizen windows excluded), soonest first."""
+    """Open clocks the handling side owes (citizen windows and the return right excluded)."""
     return (
         select(Clock)
-        .where(Clock.state == ClockState.OPEN, Clock.policy.not_in(CITIZEN_WINDOWS))
+        .where(Clock.state == ClockState.OPEN, Clock.policy.not_in(NOT_DUTIES))
         .order_by(Clock.due_on, Clock.id)
     )
 

@@ -13,6 +13,10 @@ from ..clock import utcnow
 from ..extensions import db
 from ..messages.services import public_messages_query
 from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message
+from ..search.forms import state_groups
+from ..stats import listing
+from ..stats import services as stats
+from ..stats.views import chart_for, download_links
 from . import services
 
 bp = Blueprint("directory", __name__)
@@ -45,9 +49,11 @@ def home() -> ResponseReturnValue:
     latest = db.session.scalars(
         public_messages_query().options(with_board).limit(HOME_LIST_SIZE)
     ).all()
+    now = utcnow()
     return render_template(
         "directory/home.html",
-        counters=services.counters(now=utcnow()),
+        counters=stats.counters(now=now),
+        cosigned=stats.most_cosigned(now=now, limit=HOME_LIST_SIZE),
         latest_replied=latest_replied,
         latest=latest,
         provinces=services.provinces(),
@@ -71,37 +77,75 @@ def leaders() -> ResponseReturnValue:
     )
 
 
-@bp.route("/regions/<code>")
-def region(code: str) -> ResponseReturnValue:
-    """A region: its boards, the regions below it and the public messages about it."""
-    region = services.get_region(code)
-    return render_template(
-        "directory/region.html",
-        region=region,
-        trail=services.ancestors(region),
-        pagination=_paginate(
-            services.region_messages_query(region).options(selectinload(Message.board))
-        ),
+def _listing_page(template: str, *, fixed: dict, scope_kwargs: dict, **context):
+    """A region, board or unit page: filtered public messages, figures, chart, feeds, downloads."""
+    filters = listing.read(request.args, **fixed)
+    filters.q = ""
+    scope = stats.Scope(
+        **scope_kwargs,
+        kind=filters.kind,
+        domain=filters.domain,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
     )
-
-
-@bp.route("/boards/<code>")
-def board(code: str) -> ResponseReturnValue:
-    """A leader board: its public messages with their replies, filterable by kind, domain, state."""
-    board = services.get_board(code)
-    filters = {name: request.args.get(name, "").strip() for name in ("kind", "domain", "state")}
+    figures = stats.figures(scope, now=utcnow())
+    query = listing.query(filters).options(
+        selectinload(Message.board), selectinload(Message.replies)
+    )
+    args = {k: v for k, v in filters.args().items()}
     return render_template(
-        "directory/board.html",
-        board=board,
-        trail=services.ancestors(board.region) + [board.region],
+        template,
         filters=filters,
+        figures=figures,
+        chart=chart_for(figures.series),
+        links=download_links(args),
         kind_groups=[
             (TRACK_LABELS[track], [(k.value, KIND_LABELS[k]) for k in kinds])
             for track, kinds in KINDS_BY_TRACK.items()
         ],
         domain_choices=[(d.value, label) for d, label in DOMAIN_LABELS.items()],
-        state_choices=services.state_filter_choices(),
-        pagination=_paginate(services.board_messages_query(board, **filters)),
+        state_choices=state_groups(),
+        pagination=_paginate(query),
+        **context,
+    )
+
+
+@bp.route("/regions/<code>")
+def region(code: str) -> ResponseReturnValue:
+    """A region: its boards, the regions below it, its figures and the public messages about it."""
+    region = services.get_region(code)
+    return _listing_page(
+        "directory/region.html",
+        fixed={"region": region, "board": None, "unit": None},
+        scope_kwargs={"region": region},
+        region=region,
+        trail=services.ancestors(region),
+    )
+
+
+@bp.route("/boards/<code>")
+def board(code: str) -> ResponseReturnValue:
+    """A leader board: its public messages with their replies, filters, figures and chart."""
+    board = services.get_board(code)
+    return _listing_page(
+        "directory/board.html",
+        fixed={"board": board, "region": None, "unit": None},
+        scope_kwargs={"board": board},
+        board=board,
+        trail=services.ancestors(board.region) + [board.region],
+    )
+
+
+@bp.route("/units/<code>")
+def unit(code: str) -> ResponseReturnValue:
+    """A handling unit: the public messages it holds or answered, its figures and chart."""
+    unit = services.get_unit(code)
+    return _listing_page(
+        "directory/unit.html",
+        fixed={"unit": unit, "region": None, "board": None},
+        scope_kwargs={"unit": unit},
+        unit=unit,
+        trail=services.ancestors(unit.region) + [unit.region],
     )
 
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    MultipleFileField,
     SelectChoice,
     SelectField,
     StringField,
@@ -81,6 +82,9 @@ class ComposeForm(FlaskForm):
     real_name = StringField(_l("真实姓名"), validators=[Length(max=64, message=_l("姓名太长。"))])
     phone = StringField(_l("联系电话"), validators=[Length(max=32, message=_l("电话号码太长。"))])
     address = StringField(_l("住址"), validators=[Length(max=200, message=_l("住址太长。"))])
+    # Checked by content in board.attachments.services (type, size, count), not here.
+    attachments = MultipleFileField(_l("附件（图片或 PDF）"))
+    attachments_public = BooleanField(_l("附件可以公开（图片的拍摄地点等信息会被去除）"))
     preview = SubmitField(_l("预览"))
     submit = SubmitField(_l("提交"))
 
@@ -142,3 +146,29 @@ class RateForm(FlaskForm):
         validators=[Optional(), Length(max=500, message=_l("评价内容不能超过 500 字。"))],
     )
     submit = SubmitField(_l("提交评价"))
+
+
+class FollowUpForm(FlaskForm):
+    """追问: one follow-up question per round after a reply (board track)."""
+
+    body = TextAreaField(
+        _l("追问内容"),
+        validators=[
+            InputRequired(_l("请填写追问内容。")),
+            Length(min=10, max=500, message=_l("追问内容须为 10 到 500 字。")),
+        ],
+    )
+    submit = SubmitField(_l("提交追问"))
+
+
+class ReviewRequestForm(FlaskForm):
+    """复查 / 复核申请: the petitioner's reasons, within the window."""
+
+    body = TextAreaField(
+        _l("申请理由"),
+        validators=[
+            InputRequired(_l("请填写申请理由。")),
+            Length(min=10, max=BODY_MAX, message=_l("申请理由须为 10 到 %(n)d 字。", n=BODY_MAX)),
+        ],
+    )
+    submit = SubmitField(_l("提交申请"))

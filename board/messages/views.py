@@ -21,8 +21,9 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from .. import audit
+from ..attachments import services as attachments
 from ..auth.forms import apply_service_errors
-from ..clock import utcnow
+from ..clock import local_date, utcnow
 from ..directory.services import ancestors, get_board, get_region, provinces
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -31,6 +32,8 @@ from ..models import (
     KIND_LABELS,
     TRANSITIONS,
     Board,
+    Clock,
+    ClockState,
     Cosign,
     Kind,
     Message,
@@ -45,7 +48,7 @@ from ..models import (
 from ..privacy import mask_pen_name, mask_text, public_text, truncate_ip
 from ..security import limit_cosigning, limit_posting
 from . import services
-from .forms import ComposeForm, RateForm
+from .forms import ComposeForm, FollowUpForm, RateForm, ReviewRequestForm
 
 bp = Blueprint("messages", __name__)
 
@@ -71,6 +74,13 @@ ACTION_LABELS = {
     "request_rereview": _l("申请复核"),
     "review": _l("复查决定"),
     "rereview": _l("复核决定"),
+    "decide_review": _l("复查意见"),
+    "decide_rereview": _l("复核意见"),
+    "hearing": _l("听证"),
+    "interim": _l("阶段性答复"),
+    "refuse_repeat": _l("不再受理"),
+    "return_approved": _l("退回重新交办"),
+    "decline_sign_off": _l("退回修改"),
     "urge": _l("督办"),
     "rate": _l("评价"),
     "hide": _l("隐藏"),
@@ -181,6 +191,21 @@ def _region_choices(board: Board) -> list[SelectChoice]:
     return [SelectChoice(r.code, r.full_name) for r in regions]
 
 
+def _similar_public(title: str, body: str) -> list[dict]:
+    """Public messages like the draft (likely duplicates), masked; none if the index fails."""
+    from ..search.query import similar_to_text
+
+    try:
+        found = similar_to_text(title, body, limit=5)
+    except Exception:  # the preview never fails because of the search index
+        current_app.logger.exception("search: similar messages for the preview failed")
+        return []
+    return [
+        {"code": m.code, "title": public_text(m, m.title), "state": m.public_state_label}
+        for m in found
+    ]
+
+
 def _preview(form: ComposeForm, region: Region) -> dict:
     """What the public would see of the filled form: private values and numbers masked."""
     me = _me()
@@ -193,9 +218,11 @@ def _preview(form: ComposeForm, region: Region) -> dict:
         me.phone,
         me.address,
     ]
+    title, body = mask_text(form.title.data, secrets), mask_text(form.body.data, secrets)
     return {
-        "title": mask_text(form.title.data, secrets),
-        "body": mask_text(form.body.data, secrets),
+        "title": title,
+        "body": body,
+        "similar": _similar_public(title, body),
         "pen_name": mask_pen_name(me.pen_name),
         "kind_label": KIND_LABELS[Kind(form.kind.data)],
         "domain_label": DOMAIN_LABELS[form.domain.data],
@@ -236,6 +263,7 @@ def write() -> ResponseReturnValue:
         else:
             is_petition = form.track.data == Track.PETITION
             try:
+                uploads = attachments.prepare_all(attachments.read_uploads(form.attachments.data))
                 message = services.submit_message(
                     me,
                     board=board,
@@ -256,6 +284,14 @@ def write() -> ResponseReturnValue:
             except ValidationFailed as error:
                 apply_service_errors(form, error)
             else:
+                if uploads:
+                    attachments.attach(
+                        message,
+                        me,
+                        uploads,
+                        is_public=bool(form.attachments_public.data),
+                        now=utcnow(),
+                    )
                 flash(
                     _(
                         "留言已提交，查询编号：%(code)s。审核通过后将转交办理，请留意进展。",
@@ -298,32 +334,102 @@ def mine() -> ResponseReturnValue:
 # Reading
 
 
-def _render_message(message: Message, rate_form: RateForm | None = None, status: int = 200):
+# Private events the author still sees on their own message (the rest is the office's business).
+AUTHOR_PRIVATE_ACTIONS = frozenset({"reject"})
+
+
+def _open_clock(message: Message, policy: str) -> Clock | None:
+    """The message's open clock of a policy, if one runs."""
+    return db.session.scalar(
+        select(Clock).where(
+            Clock.message_id == message.id,
+            Clock.policy == policy,
+            Clock.state == ClockState.OPEN,
+        )
+    )
+
+
+def _review_window(message: Message) -> Clock | None:
+    """The window, open today, in which the author may ask for review or re-review, if any."""
+    if message.track != Track.PETITION:
+        return None
+    window = None
+    if message.state in (State.REPLIED, State.NOT_ACCEPTED):
+        window = _open_clock(message, "petition_review_request")
+    elif message.state == State.REVIEWED:
+        window = _open_clock(message, "petition_rereview_request")
+    if window is None or local_date(utcnow()) > window.due_on:
+        return None  # lapsed: `flask deadlines tick` closes it
+    return window
+
+
+def _rated_this_round(message: Message) -> bool:
+    """True if the author already rated the current handling round."""
+    return any(r.round == message.handling_round for r in message.ratings)
+
+
+def _render_message(
+    message: Message,
+    rate_form: RateForm | None = None,
+    status: int = 200,
+    follow_up_form: FollowUpForm | None = None,
+    review_form: ReviewRequestForm | None = None,
+):
     """The message page for the current viewer: originals or masked text, actions, timeline."""
     viewer = _viewer()
     is_author = viewer is not None and message.author_id == viewer.id
     sees_private = services.can_see_private_fields(viewer, message)
-    sees_all_events = is_author or (viewer is not None and viewer.is_staff)
+    sees_all_events = viewer is not None and viewer.is_staff
     has_cosigned = viewer is not None and bool(
         db.session.scalar(
             select(Cosign.id).where(Cosign.message_id == message.id, Cosign.user_id == viewer.id)
         )
     )
-    can_rate = is_author and message.state == State.REPLIED and message.rating is None
+    can_rate = is_author and message.state == State.REPLIED and not _rated_this_round(message)
     if can_rate and rate_form is None:
         rate_form = RateForm(formdata=None)
+    can_follow_up = (
+        is_author
+        and message.track == Track.BOARD
+        and message.state == State.REPLIED  # a follow-up reopens the round: one per round
+    )
+    if can_follow_up and follow_up_form is None:
+        follow_up_form = FollowUpForm(formdata=None)
+    review_window = _review_window(message) if is_author else None
+    if review_window is not None and review_form is None:
+        review_form = ReviewRequestForm(formdata=None)
+    clocks = list(
+        db.session.scalars(select(Clock).where(Clock.message_id == message.id).order_by(Clock.id))
+    )
+    started_at = {c.created_at: c for c in clocks}
+    events = [
+        e
+        for e in message.events
+        if sees_all_events
+        or e.is_public
+        or (is_author and (e.action in AUTHOR_PRIVATE_ACTIONS or e.actor_id == viewer.id))
+    ]
     return (
         render_template(
             "messages/show.html",
             m=message,
             is_author=is_author,
             sees_private=sees_private,
-            events=[e for e in message.events if sees_all_events or e.is_public],
+            events=events,
+            event_clocks={
+                e.id: started_at[e.created_at]
+                for e in events
+                if e.due_on and e.created_at in started_at
+            },
             reasons=reason_labels({message.rejection_reason, message.hidden_reason}),
             action_labels=ACTION_LABELS,
             can_withdraw=is_author and message.state in TRANSITIONS["withdraw"][0],
             can_rate=can_rate,
             rate_form=rate_form,
+            follow_up_form=follow_up_form if can_follow_up else None,
+            review_form=review_form if review_window is not None else None,
+            review_window=review_window,
+            is_rereview=message.state == State.REVIEWED,
             can_cosign=message.is_public and not is_author and not has_cosigned,
             has_cosigned=has_cosigned,
             staff_tools=_staff_tools(message),
@@ -417,3 +523,59 @@ def cosign(code: str) -> ResponseReturnValue:
     else:
         flash(_("已附议。"), "success")
     return redirect(url_for("messages.show", code=message.code))
+
+
+def _author_step(message: Message, form, run, done: str, form_name: str) -> ResponseReturnValue:
+    """Validate an author's form, run one service, flash and redirect; errors keep the input."""
+    status = 422
+    if form.validate_on_submit():
+        try:
+            run(form)
+        except ValidationFailed as error:
+            apply_service_errors(form, error)
+        except InvalidTransition as error:
+            flash(error.message, "error")  # shown at the top of the page rendered below
+            status = 409
+        else:
+            flash(done, "success")
+            return redirect(url_for("messages.show", code=message.code))
+    db.session.rollback()
+    return _render_message(message, status=status, **{form_name: form})
+
+
+def _authored(code: str) -> Message:
+    """The viewer's own message (others get 403 once they may see it, 404 otherwise)."""
+    message = _viewable(code)
+    if message.author_id != current_user.id:
+        raise PermissionDenied(_("只有留言人本人可以执行此操作。"))
+    return message
+
+
+@bp.route("/m/<code>/follow-up", methods=["POST"])
+@login_required
+def follow_up(code: str) -> ResponseReturnValue:
+    """追问: the author asks one follow-up question after a reply; the unit answers again."""
+    message = _authored(code)
+    return _author_step(
+        message,
+        FollowUpForm(),
+        lambda form: services.follow_up_message(message, _me(), body=form.body.data, now=utcnow()),
+        _("追问已提交，承办单位将再次答复。"),
+        "follow_up_form",
+    )
+
+
+@bp.route("/m/<code>/review-request", methods=["POST"])
+@login_required
+def request_review(code: str) -> ResponseReturnValue:
+    """复查 / 复核申请: the petitioner asks the body one level up, within the window."""
+    message = _authored(code)
+    rereview = message.state == State.REVIEWED
+    service = services.request_rereview if rereview else services.request_review
+    return _author_step(
+        message,
+        ReviewRequestForm(),
+        lambda form: service(message, _me(), body=form.body.data, now=utcnow()),
+        _("复核申请已提交。") if rereview else _("复查申请已提交。"),
+        "review_form",
+    )

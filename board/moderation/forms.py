@@ -72,3 +72,15 @@ class HideForm(_ReasonForm):
     use = ReasonUse.HIDE
     reason = _reason_field(_l("隐藏理由"), "hide")
     note = _note_field(_l("补充说明（可选）"), "hide")
+
+
+class SensitiveWordsForm(FlaskForm):
+    """New words for the sensitive-word list, one per line."""
+
+    words = TextAreaField(
+        _l("新增敏感词（每行一个）"),
+        validators=[
+            InputRequired(message=_l("请至少填写一个词。")),
+            Length(max=4000, message=_l("一次最多 4000 字。")),
+        ],
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import audit
 from ..auth.forms import apply_service_errors
 from ..clock import utcnow
 from ..desk.forms import STAFF_STATE_LABELS
 from ..desk.services import reason_label
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import InvalidTransition, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..messages.services import (
     approve_message,
@@ -22,7 +23,9 @@ from ..messages.services import (
 )
 from ..models import Message, Role, State
 from ..privacy import public_text
-from .forms import ApproveForm, HideForm, RejectForm
+from . import locks, words
+from .forms import ApproveForm, HideForm, RejectForm, SensitiveWordsForm
+from .models import ModerationLock
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -38,10 +41,17 @@ def _require_moderator() -> None:
 
 def _render_review(message: Message, forms: dict, *, status: int = 200):
     """The review page with the decisions the message's state allows."""
+    lock = locks.current_lock(message, now=utcnow())
     return (
         render_template(
             "moderation/review.html",
             message=message,
+            lock=lock,
+            locked_by_other=lock is not None and lock.moderator_id != current_user.id,
+            lock_notice=locks.lock_message(lock) if lock is not None else "",
+            sensitive=words.find(message.title, message.body),
+            highlighted_title=words.highlight(message.title),
+            highlighted_body=words.highlight(message.body),
             public_title=public_text(message, message.title),
             public_body=public_text(message, message.body),
             approve_form=forms["approve"] if message.state == State.SUBMITTED else None,
@@ -80,8 +90,22 @@ def queue():
     rows = [
         (m, max(int((now - m.created_at).total_seconds() // 3600), 0)) for m in pagination.items
     ]
+    held = {
+        lock.message_id: lock
+        for lock in db.session.scalars(
+            select(ModerationLock).where(
+                ModerationLock.message_id.in_([m.id for m in pagination.items]),
+                ModerationLock.expires_at > now,
+            )
+        )
+    }
     return render_template(
-        "moderation/queue.html", pagination=pagination, rows=rows, target_hours=TARGET_HOURS
+        "moderation/queue.html",
+        pagination=pagination,
+        rows=rows,
+        target_hours=TARGET_HOURS,
+        flags={m.id: words.find(m.title, m.body) for m in pagination.items},
+        held=held,
     )
 
 
@@ -94,6 +118,7 @@ def review(code: str):
     audit.log_private_view(current_user, message)
     forms = _blank_forms()
     if request.method == "GET":
+        locks.take_lock(message, current_user._get_current_object(), now=utcnow())
         return _render_review(message, forms)
 
     action = request.form.get("action", "")
@@ -108,6 +133,10 @@ def review(code: str):
             done = _decide(action, message, form)
         except ValidationFailed as error:
             apply_service_errors(form, error)
+        except InvalidTransition as error:  # locked by another moderator, or already decided
+            db.session.rollback()
+            flash(error.message, "error")
+            return _render_review(message, forms, status=409)
         else:
             flash(done, "success")
             if action == "hide":
@@ -127,3 +156,38 @@ def _decide(action: str, message: Message, form) -> str:
         return _("已不予通过：%(code)s，留言人会看到理由。", code=message.code)
     hide_message(message, current_user, reason=form.reason.data, note=note, now=now)
     return _("已隐藏：%(code)s，公开页面将显示已被删除。", code=message.code)
+
+
+@bp.route("/words", methods=["GET", "POST"])
+@login_required
+def sensitive_words():
+    """The admin's sensitive-word list: words here flag messages for review, never block them."""
+    if current_user.role != Role.ADMIN:
+        raise PermissionDenied(_("只有管理员可以编辑敏感词表。"))
+    form = SensitiveWordsForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                added = words.add_words(
+                    form.words.data, current_user._get_current_object(), now=utcnow()
+                )
+            except ValidationFailed as error:
+                apply_service_errors(form, error)
+            else:
+                flash(_("已添加 %(n)d 个词。", n=len(added)), "success")
+                return redirect(url_for("moderation.sensitive_words"))
+        status = 422
+    rows = db.session.scalars(words.words_query()).all()
+    return render_template("moderation/words.html", form=form, rows=rows), status
+
+
+@bp.post("/words/<int:word_id>/delete")
+@login_required
+def delete_sensitive_word(word_id: int):
+    """Take one word off the list."""
+    if current_user.role != Role.ADMIN:
+        raise PermissionDenied(_("只有管理员可以编辑敏感词表。"))
+    word = words.delete_word(word_id, current_user._get_current_object())
+    flash(_("已删除“%(word)s”。", word=word), "success")
+    return redirect(url_for("moderation.sensitive_words"))

@@ -16,11 +16,16 @@ search_cli = AppGroup("search", help="Build, sync, check and serve the search in
 
 @search_cli.command("rebuild")
 @click.option("--batch-size", default=500, show_default=True, help="messages per database read")
-def rebuild_command(batch_size: int) -> None:
+@click.option(
+    "--procs",
+    type=click.IntRange(min=1),
+    help="writer processes (default: SEARCH_REBUILD_PROCS, else one per core)",
+)
+def rebuild_command(batch_size: int, procs: int | None) -> None:
     """Build a fresh index from the database beside the live one and swap it in atomically."""
     total = indexer.count_public()
     with click.progressbar(length=total, label="indexing public messages") as bar:
-        count = indexer.rebuild(progress=bar.update, batch=batch_size)
+        count = indexer.rebuild(progress=bar.update, batch=batch_size, procs=procs)
     click.echo(f"rebuilt the search index: {count} documents")
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from flask import current_app
+from whoosh import columns
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
@@ -29,7 +30,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 from ..clock import utcnow
-from .analysis import analyzer
+from .analysis import BigramTokenizer, analyzer
 
 T = TypeVar("T")
 
@@ -47,6 +48,12 @@ USE_MMAP = False
 COMPOUND = False
 
 
+def _refs() -> columns.RefBytesColumn:
+    """Facet columns: a few distinct values, one small reference per document, read whole by
+    `fast.segment` (a plain sortable ID column can only be read value by value)."""
+    return columns.RefBytesColumn()
+
+
 def build_schema() -> Schema:
     """Fields of a public message document; only `message_id`, `code`, `state`, `stamp` stored."""
     text = analyzer()
@@ -57,19 +64,21 @@ def build_schema() -> Schema:
         title=TEXT(analyzer=text, field_boost=3.0),
         body=TEXT(analyzer=text),
         reply=TEXT(analyzer=text, field_boost=2.0),
+        # Title, body and replies as overlapping character pairs: text as written, for fragments.
+        grams=TEXT(analyzer=BigramTokenizer(), field_boost=0.5),
         region=KEYWORD(),  # every code on the path: 330000 330100 330106
         region_name=TEXT(analyzer=text),
         board=ID(),
         board_title=TEXT(analyzer=text),
         unit=ID(),
-        kind=ID(sortable=True),
-        domain=ID(sortable=True),
-        state=ID(stored=True, sortable=True),
+        kind=ID(sortable=_refs()),
+        domain=ID(sortable=_refs()),
+        state=ID(stored=True, sortable=_refs()),
         replied=BOOLEAN(),
         published_on=DATETIME(sortable=True),
         replied_on=DATETIME(),
-        year=ID(sortable=True),
-        top_region=ID(sortable=True),
+        year=ID(sortable=_refs()),
+        top_region=ID(sortable=_refs()),
         cosigns=NUMERIC(sortable=True),
         # Whole days from publication to the first reply; -1 until then (always set: whoosh 2.7
         # cannot pack a default for a sortable column, nor sort floats).
@@ -79,6 +88,29 @@ def build_schema() -> Schema:
 
 
 SCHEMA = build_schema()
+
+
+def _patch_whoosh() -> None:
+    """Remember missing length columns too: Whoosh 2.7.5 asks the disk (a stat) for a field
+    without one on every document length lookup, while scoring and while finishing a segment."""
+    from whoosh.codec.whoosh3 import W3PerDocReader
+
+    if getattr(W3PerDocReader, "_board_patched", False):
+        return
+    original = W3PerDocReader._cached_reader
+
+    def _cached_reader(self, fieldname, column):
+        if fieldname in self._readers:
+            return self._readers[fieldname]
+        reader = original(self, fieldname, column)
+        self._readers[fieldname] = reader  # None too: the segment's files never change
+        return reader
+
+    W3PerDocReader._cached_reader = _cached_reader
+    W3PerDocReader._board_patched = True
+
+
+_patch_whoosh()
 
 
 # ---------------------------------------------------------------------------------------------

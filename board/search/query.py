@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from whoosh import highlight, sorting
+from whoosh import highlight
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -24,7 +24,7 @@ from ..clock import from_local
 from ..extensions import db
 from ..models import Message
 from ..privacy import public_text
-from . import analysis, index
+from . import analysis, fast, index
 from .indexer import ensure_dictionary
 
 TEXT_FIELDS = ("title", "body", "reply", "region_name", "board_title", "code_text")
@@ -41,6 +41,7 @@ MAX_CLAUSES = 24
 MAX_PER_PAGE = 100
 MAX_RESULTS = 10_000  # deepest hit a page may reach
 SNIPPET_CHARS = 120
+SIMILAR_MIN_RATIO = 0.35  # a similar message scores at least this share of the best one
 CODE_PATTERN = re.compile(r"\s*MS-?(\d{4})-?([0-9A-Za-z]{6})\s*")
 
 _PUNCTUATION = str.maketrans(
@@ -126,6 +127,29 @@ def _phrase(leaves: list[str]) -> wq.Query:
     return wq.Or([wq.Phrase(name, leaves) for name in TEXT_FIELDS])
 
 
+def _grams(text: str, always: bool = False) -> wq.Query | None:
+    """The text as written, through the `grams` field, when word segmentation may miss it.
+
+    Only for Chinese runs that segment into a single character somewhere: a fragment cut mid-word
+    (区物业公司将物) or a rare name; whole-word queries need no character pairs.
+    """
+    text = analysis.normalize(text).strip()
+    if len(text) < 2 or not analysis._HAN_ONLY.fullmatch(text):
+        return None
+    if not always and all(len(w.text) > 1 for w in analysis.words(text, removestops=False)):
+        return None
+    pairs = analysis.bigrams(text)
+    return wq.Term("grams", pairs[0]) if len(pairs) == 1 else wq.Phrase("grams", pairs)
+
+
+def _or_grams(query: wq.Query | None, text: str, always: bool = False) -> wq.Query | None:
+    """`query`, or the text as written (see `_grams`; a quoted phrase always may be)."""
+    grams = _grams(text, always)
+    if grams is None:
+        return query
+    return grams if query is None else wq.Or([query, grams])
+
+
 def _is_ascii(word: analysis.Word) -> bool:
     return bool(_ASCII.fullmatch(word.text))
 
@@ -157,8 +181,8 @@ def _word_query(text: str, terms: set[str] | None) -> wq.Query | None:
         else:
             parts.append(_term(word.text))
     if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+        return _or_grams(None, text)
+    return _or_grams(parts[0] if len(parts) == 1 else wq.And(parts), text)
 
 
 def _phrase_query(text: str, terms: set[str] | None) -> wq.Query | None:
@@ -166,11 +190,11 @@ def _phrase_query(text: str, terms: set[str] | None) -> wq.Query | None:
     words = analysis.words(text)
     leaves = [leaf for word in words for leaf in word.leaves]
     if not leaves:
-        return None
+        return _or_grams(None, text, always=True)
     if terms is not None:
         terms.update(leaves)
         terms.update(word.text for word in words)
-    return _phrase(leaves)
+    return _or_grams(_phrase(leaves), text, always=True)
 
 
 def parse_query(text: str, operators: bool = True) -> ParsedQuery:
@@ -214,6 +238,15 @@ def parse_query(text: str, operators: bool = True) -> ParsedQuery:
     if parsed.is_empty and operators:
         return parse_query(text, operators=False)
     return parsed
+
+
+def _without_field(query: wq.Query, fieldname: str) -> wq.Query:
+    """`query` without its clauses on `fieldname` (an index built before that field existed)."""
+
+    def drop(node: wq.Query) -> wq.Query:
+        return wq.NullQuery if getattr(node, "fieldname", None) == fieldname else node
+
+    return query.accept(drop).normalize()
 
 
 def tracking_code(text: str) -> str | None:
@@ -269,18 +302,14 @@ def filter_query(filters: dict | None) -> wq.Query | None:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-def _sorting(sort: str):
-    """Whoosh sortedby for a sort name; None means by relevance."""
-    newest = sorting.FieldFacet("published_on", reverse=True)
-    if sort == "newest":
-        return newest
-    if sort == "oldest":
-        return sorting.FieldFacet("published_on")
-    if sort == "cosigns":
-        return sorting.MultiFacet([sorting.FieldFacet("cosigns", reverse=True), newest])
-    if sort == "slowest":  # replied messages, slowest first; unreplied ones after them
-        return sorting.MultiFacet([sorting.FieldFacet("reply_days", reverse=True), newest])
-    return None
+# Sort orders as number columns (name, descending); ties go to the older document.
+SORT_KEYS: dict[str, list[tuple[str, bool]]] = {
+    "newest": [("published_on", True)],
+    "oldest": [("published_on", False)],
+    "cosigns": [("cosigns", True), ("published_on", True)],
+    # Replied messages, slowest first; unreplied ones (-1) after them.
+    "slowest": [("reply_days", True), ("published_on", True)],
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,11 +336,74 @@ class MarkFormatter(highlight.Formatter):
         return f"{lead}{out}{tail}"
 
 
+_ASCII_CHAR = re.compile(r"[0-9a-z]")
+
+
+def _occurrences(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) of the terms in `text` (normalized), longest term first.
+
+    Plain string search: the words were found by the index, so marking where they occur needs
+    no second segmentation of the whole text (that took a quarter of a search request). A Latin
+    or digit term must not be part of a longer Latin word or number.
+    """
+    folded = analysis.normalize(text)
+    found: list[tuple[int, int]] = []
+    for term in sorted(terms, key=len, reverse=True):
+        if not term:
+            continue
+        ascii_term = bool(_ASCII_CHAR.search(term))
+        at = folded.find(term)
+        while at != -1:
+            end = at + len(term)
+            clear = not ascii_term or (
+                (at == 0 or not _ASCII_CHAR.match(folded[at - 1]))
+                and (end == len(folded) or not _ASCII_CHAR.match(folded[end]))
+            )
+            if clear and all(end <= a or at >= b for a, b in found):
+                found.append((at, end))
+            at = folded.find(term, at + 1)
+    return sorted(found)
+
+
 def highlight_text(text: str, terms: Iterable[str]) -> Markup | None:
     """Up to two fragments of `text` around the terms, or None if none occurs."""
-    terms = frozenset(terms)
+    terms = frozenset(t for t in terms if t)
     if not text or not terms:
         return None
+    spans = _occurrences(text, terms)
+    if not spans:
+        return _highlight_tokens(text, terms)
+    # Fragments: 40 characters around a match, extended over the next matches up to 160.
+    fragments: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if fragments and span[1] - max(fragments[-1][0][0] - 40, 0) <= 160:
+            fragments[-1].append(span)
+        else:
+            fragments.append([span])
+    folded = analysis.normalize(text)
+
+    def score(group: list[tuple[int, int]]) -> tuple[int, int]:
+        return (len({folded[a:b] for a, b in group}), len(group))
+
+    best = sorted(sorted(fragments, key=score, reverse=True)[:2])
+    out = []
+    for group in best:
+        start = max(group[0][0] - 40, 0)
+        stop = min(group[-1][1] + 40, len(text))
+        html, cursor = [], start
+        for a, b in group:
+            html.append(str(escape(text[cursor:a])))
+            html.append(f"<mark>{escape(text[a:b])}</mark>")
+            cursor = b
+        html.append(str(escape(text[cursor:stop])))
+        out.append(("".join(html), start, stop))
+    lead = "…" if out[0][1] > 0 else ""
+    tail = "…" if out[-1][2] < len(text) else ""
+    return Markup(lead + "…".join(h for h, _, _ in out) + tail)  # noqa: S704 - escaped + <mark>
+
+
+def _highlight_tokens(text: str, terms: frozenset[str]) -> Markup | None:
+    """Whoosh's highlighter over the analyzer's tokens: stemmed English terms, for instance."""
     html = highlight.highlight(
         text,
         terms,
@@ -388,24 +480,29 @@ def search_messages(
         if sort not in SORTS or sort == "relevance":
             sort = "newest"
     narrow = filter_query(filters)
-    groupedby = {name: sorting.FieldFacet(f, maptype=sorting.Count) for name, f in FACETS.items()}
-
-    sortedby = _sorting(sort)
+    keys = SORT_KEYS.get(sort)
+    limit = page * per_page
 
     def run(searcher: Searcher):
         if searcher.doc_count() == 0:
             return 0, [], {}
-        results = searcher.search(
-            main, filter=narrow, limit=page * per_page, sortedby=sortedby, groupedby=groupedby
-        )
-        window = results[(page - 1) * per_page : page * per_page]
-        # Sorted results carry sort keys, not scores.
-        hits = [(hit["code"], 0.0 if sortedby else float(hit.score or 0.0)) for hit in window]
-        facets = {
-            name: sorted(results.groups(name).items(), key=lambda kv: (-kv[1], str(kv[0])))
-            for name in FACETS
-        }
-        return len(results), hits, facets
+        query = main if "grams" in searcher.schema else _without_field(main, "grams")
+        # Count, facets and sorting over every match with numpy; Whoosh only ranks by relevance,
+        # without counting, so its collector can skip blocks that cannot reach the top.
+        found = fast.matches(searcher, query, narrow)
+        total = found.total
+        facets = found.facets(FACETS)
+        if not total:
+            return 0, [], facets
+        if keys:
+            docnums = found.top(keys, limit)[(page - 1) * per_page :]
+            hits = [(searcher.stored_fields(d)["code"], 0.0) for d in docnums]  # sort, no score
+        else:
+            allow = found.doc_set() if narrow is not None else None
+            results = searcher.search(query, filter=allow, limit=limit)
+            window = results[(page - 1) * per_page : limit]
+            hits = [(hit["code"], float(hit.score or 0.0)) for hit in window]
+        return total, hits, facets
 
     total, ranked, facets = index.run_search(run)
     scores = dict(ranked)
@@ -439,7 +536,13 @@ def _similar(text: str, exclude: str | None, limit: int) -> list[Message]:
             ]
         )
         mask = wq.Term("code", exclude) if exclude else None
-        return [hit["code"] for hit in searcher.search(query, limit=limit, mask=mask)]
+        hits = searcher.search(query, limit=limit, mask=mask)
+        if not hits:
+            return []
+        # Only messages sharing much of what the best one shares: a stray common word is not
+        # enough to call a message similar.
+        floor = hits[0].score * SIMILAR_MIN_RATIO
+        return [hit["code"] for hit in hits if hit.score >= floor]
 
     return _load_public(index.run_search(run))[:limit]
 

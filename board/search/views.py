@@ -142,4 +142,14 @@ def search() -> ResponseReturnValue:
         facet_titles=FACET_TITLES,
         active=_active_filters(form, filters),
         clear_url=url_for("search.search", q=q) if q else url_for("search.search"),
+        open_data=_open_data_links() if result else None,
     )
+
+
+def _open_data_links() -> dict[str, str]:
+    """This search's Atom feed and downloads, with the same words and filters."""
+    from ..stats.listing import FILTER_NAMES
+    from ..stats.views import download_links
+
+    args = {k: v for k, v in request.args.items() if k in FILTER_NAMES and v.strip()}
+    return download_links(args)

@@ -13,10 +13,11 @@ from ..calendar.cli import seed_calendar
 from ..clock import from_local, utcnow
 from ..extensions import db
 from ..models import Board, Region, Unit
+from . import bulk
 from . import demo as demo_data
 from .directory import ensure_boards, load_regions
 from .importer import import_rows, open_rows
-from .reference import seed_reason_codes
+from .reference import seed_reason_codes, seed_sensitive_words
 from .regions import region_rows
 
 seed_cli = AppGroup("seed", help="Load the region directory and demo data.")
@@ -47,6 +48,7 @@ def seed_regions_command():
     with click.progressbar(length=_count(Region), label="boards ") as bar:
         boards_added = ensure_boards(progress=bar.update)
     reasons_added = seed_reason_codes()
+    seed_sensitive_words()
     policies_added, years_loaded = seed_calendar()
     click.echo(
         f"deadline policies: {policies_added} new · holiday calendar years loaded: "
@@ -75,11 +77,11 @@ def seed_demo_command(wanted, force, seed, now_text):
     existing = demo_data.demo_message_count()
     todo = demo_data.messages_to_add(wanted, force=force)
     if todo:
+        # Above a few thousand, rows are inserted in bulk (same plans; minutes for a million).
+        write = bulk.add_bulk_messages if bulk.use_bulk(todo) else demo_data.add_demo_messages
         with click.progressbar(length=todo, label="messages") as bar:
             try:
-                added = demo_data.add_demo_messages(
-                    todo, accounts, now=now, seed=seed, progress=bar.update
-                )
+                added = write(todo, accounts, now=now, seed=seed, progress=bar.update)
             except LookupError as error:
                 raise click.ClickException(str(error)) from error
     else:

@@ -910,7 +910,49 @@ STATE_WEIGHTS = {
     State.IN_PROGRESS: 12,
     State.REPLIED: 18,
     State.CLOSED: 40,
+    State.NOT_ACCEPTED: 2,
+    State.REOPENED: 2,
+    State.REVIEW_REQUESTED: 2,
+    State.REVIEWED: 1,
+    State.REREVIEW_REQUESTED: 1,
+    State.REREVIEWED: 1,
 }
+# States only a petition (信访事项) reaches, and the one only a board message reaches.
+PETITION_STATES = frozenset(
+    {
+        State.NOT_ACCEPTED,
+        State.REVIEW_REQUESTED,
+        State.REVIEWED,
+        State.REREVIEW_REQUESTED,
+        State.REREVIEWED,
+    }
+)
+BOARD_STATES = frozenset({State.REOPENED})
+# States whose message carries a signed-off reply.
+ANSWERED = frozenset(
+    {
+        State.REPLIED,
+        State.CLOSED,
+        State.REOPENED,
+        State.REVIEW_REQUESTED,
+        State.REVIEWED,
+        State.REREVIEW_REQUESTED,
+        State.REREVIEWED,
+    }
+)
+REVIEW_STEPS = (State.REVIEW_REQUESTED, State.REVIEWED, State.REREVIEW_REQUESTED, State.REREVIEWED)
+REVIEW_REQUESTS = (
+    "答复没有回应我反映的核心问题，请求上一级机关复查。",
+    "处理意见认定事实有误，现依法申请复查。",
+)
+REREVIEW_REQUESTS = ("复查意见仍未解决我的诉求，请求复核。", "对复查意见不服，依法申请复核。")
+REVIEW_DECISIONS = (
+    "经复查，原处理意见认定事实清楚、依据充分，予以维持。",
+    "经复查，原处理意见对部分事实认定不清，责成原办理单位重新处理。",
+)
+REREVIEW_DECISIONS = ("经复核，维持复查意见。本意见为复核意见，信访事项终结。",)
+INTERIM_TEXT = "您反映的问题已转交相关科室现场核查，核查结果将及时答复，请耐心等待。"
+EXTENSION_REASON = "涉及多个部门协调，需进一步调查核实，申请延期答复。"
 # How long before `now` the message's last step happened, in days (min, max), per target state.
 LAST_STEP_AGO = {
     State.SUBMITTED: (0.04, 2.5),
@@ -921,6 +963,12 @@ LAST_STEP_AGO = {
     State.IN_PROGRESS: (0.5, 20),
     State.REPLIED: (0.05, 25),
     State.CLOSED: (1, 700),
+    State.NOT_ACCEPTED: (1, 300),
+    State.REOPENED: (0.5, 15),
+    State.REVIEW_REQUESTED: (0.5, 25),
+    State.REVIEWED: (0.5, 25),
+    State.REREVIEW_REQUESTED: (0.5, 25),
+    State.REREVIEWED: (1, 500),
 }
 
 
@@ -980,6 +1028,14 @@ class PlannedMessage:
     withdraw_from: State | None = None
     hide_reason: str | None = None
     cosigners: list[int] = field(default_factory=list)
+    # While handling: "signoff" (a reply waits for the coordinator), "extension" or "return"
+    # (a request waits), "interim" (an interim reply was published) — or nothing.
+    pending: str | None = None
+    review_request: str = ""
+    review_decision: str = ""
+    review_outcome: Outcome | None = None
+    rereview_request: str = ""
+    rereview_decision: str = ""
 
 
 def demo_scopes() -> list[Scope]:
@@ -1100,14 +1156,29 @@ def _timeline(
         steps.append(("screen", hours * rng.uniform(1, 30)))
     if state == State.WITHDRAWN and withdraw_from == State.RECEIVED:
         steps.append(("withdraw", hours * rng.uniform(1, 48)))
-    if state in (State.ASSIGNED, State.IN_PROGRESS, State.REPLIED, State.CLOSED):
+    if state in ANSWERED | {State.ASSIGNED, State.IN_PROGRESS, State.NOT_ACCEPTED}:
         steps.append(("assign", hours * rng.uniform(2, 72)))
-    if state in (State.IN_PROGRESS, State.REPLIED, State.CLOSED):
+    if state == State.NOT_ACCEPTED:
+        steps.append(("not_accept", hours * rng.uniform(24, 300)))
+    if state in ANSWERED | {State.IN_PROGRESS}:
         steps.append(("accept", hours * rng.uniform(1, 48)))
-    if state in (State.REPLIED, State.CLOSED):
+    if state == State.IN_PROGRESS:
+        steps.append(("pending", hours * rng.uniform(4, 96)))
+    if state in ANSWERED:
         steps.append(("reply", timedelta(days=rng.triangular(1, 30, 8))))
-    if state == State.CLOSED:
+        steps.append(("sign_off", hours * rng.uniform(2, 72)))
+    if state in (State.CLOSED, State.REOPENED):
         steps.append(("rate", hours * rng.uniform(2, 360)))
+    if state == State.REOPENED:
+        steps.append(("reopen", hours * rng.uniform(4, 72)))
+    if state in REVIEW_STEPS:
+        steps.append(("request_review", timedelta(days=rng.uniform(1, 25))))
+    if state in REVIEW_STEPS[1:]:
+        steps.append(("decide_review", timedelta(days=rng.uniform(5, 28))))
+    if state in REVIEW_STEPS[2:]:
+        steps.append(("request_rereview", timedelta(days=rng.uniform(1, 25))))
+    if state == State.REREVIEWED:
+        steps.append(("decide_rereview", timedelta(days=rng.uniform(5, 28))))
     total = sum((d for _, d in steps), timedelta(0))
     low, high = LAST_STEP_AGO[state]
     lag = timedelta(days=rng.uniform(low, high))
@@ -1137,9 +1208,15 @@ def plan_messages(
         scope = _weighted(rng, scopes, [s.weight for s in scopes])
         place = rng.choice(scope.places)
         track = Track.PETITION if rng.random() < 0.12 else Track.BOARD
+        if state in PETITION_STATES:
+            track = Track.PETITION
+        elif state in BOARD_STATES:
+            track = Track.BOARD
         pool = PETITION_TEMPLATES if track == Track.PETITION else BOARD_TEMPLATES
         pool = [t for t in pool if t.domain in scope.domains and scope.units_for(place, t.domain)]
         if not pool:
+            if state in PETITION_STATES:
+                state = State.REPLIED  # no petition fits this place: an answered board message
             track = Track.BOARD
             pool = [
                 t
@@ -1184,7 +1261,7 @@ def plan_messages(
         )
         if state == State.REJECTED:
             plan.reject_reason = rng.choice(REJECT_REASONS)
-        if state in (State.REPLIED, State.CLOSED):
+        if state in ANSWERED:
             replies = KIND_REPLIES.get(template.kind) or REPLIES.get(
                 template.domain, GENERIC_REPLIES
             )
@@ -1193,12 +1270,33 @@ def plan_messages(
                 plan.outcome = rng.choice(list(Outcome))
                 reply = f"{OUTCOME_OPENINGS[plan.outcome]}{reply}{PETITION_CLOSING}"
             plan.reply = reply
-        if state == State.CLOSED:
-            profile = _weighted(rng, list(RATING_PROFILES), [p[0] for p in RATING_PROFILES])
+        if state == State.CLOSED and track == Track.PETITION:
+            # A petition closes when its review window lapses (flask deadlines tick).
+            plan.times["close"] = plan.times["sign_off"] + timedelta(days=45)
+            late = plan.times["close"] - (now - timedelta(hours=1))
+            if late > timedelta(0):  # everything earlier, so the window lapsed before `now`
+                plan.times = {step: moment - late for step, moment in plan.times.items()}
+        elif state in (State.CLOSED, State.REOPENED):
+            profiles = list(RATING_PROFILES)
+            if state == State.REOPENED:  # only a dissatisfied author's message is re-handled
+                profiles = [p for p in profiles if sum(p[1]) <= 7]
+            profile = _weighted(rng, profiles, [p[0] for p in profiles])
             resolution, attitude, speed = profile[1]
             plan.rating = (resolution, attitude, speed, rng.choice(profile[2]))
+        if state == State.IN_PROGRESS:
+            plan.pending = _weighted(
+                rng, [None, "signoff", "extension", "interim"], [55, 20, 10, 15]
+            )
+        elif state == State.ASSIGNED and rng.random() < 0.15:
+            plan.pending = "return"
+        if state in REVIEW_STEPS:
+            plan.review_request = rng.choice(REVIEW_REQUESTS)
+            plan.review_decision = rng.choice(REVIEW_DECISIONS)
+            plan.review_outcome = rng.choice(list(Outcome))
+            plan.rereview_request = rng.choice(REREVIEW_REQUESTS)
+            plan.rereview_decision = rng.choice(REREVIEW_DECISIONS)
         publishable = plan.wants_public and plan.kind != Kind.REPORT
-        if publishable and state in (State.REPLIED, State.CLOSED) and rng.random() < 0.04:
+        if publishable and state in ANSWERED and rng.random() < 0.04:
             plan.hide_reason = rng.choice(HIDE_REASONS)
         if publishable and state in PUBLIC_STATES and rng.random() < 0.25:
             others = [n for n in range(len(CITIZENS)) if n != author]
@@ -1211,9 +1309,7 @@ def plan_messages(
 def _ensure_variety(plans: list[PlannedMessage], rng: random.Random) -> None:
     """Make sure a demo shows at least one hidden and one private published message."""
     answered = [
-        p
-        for p in plans
-        if p.state in (State.REPLIED, State.CLOSED) and p.wants_public and p.kind != Kind.REPORT
+        p for p in plans if p.state in ANSWERED and p.wants_public and p.kind != Kind.REPORT
     ]
     if answered and not any(p.hide_reason for p in plans):
         answered[0].hide_reason = rng.choice(HIDE_REASONS)
@@ -1278,28 +1374,81 @@ def _apply_one(plan: PlannedMessage, accounts: DemoAccounts, boards: dict[str, B
     for n in plan.cosigners:
         msg.cosign_message(m, accounts.citizens[n], now=times["cosign"])
     if plan.state != State.RECEIVED:
-        unit = db.session.scalar(select(Unit).where(Unit.code == plan.unit_code))
-        msg.assign_message(m, unit, accounts.coordinator_for(board), now=times["assign"])
-        handler = accounts.handler_for(unit)
-        if plan.state != State.ASSIGNED:
-            msg.accept_message(m, handler, now=times["accept"])
-        if plan.state in (State.REPLIED, State.CLOSED):
-            body = plan.reply.replace("{unit}", unit.name)
-            msg.reply_message(m, handler, body=body, outcome=plan.outcome, now=times["reply"])
-        if plan.state == State.CLOSED:
-            resolution, attitude, speed, comment = plan.rating
-            msg.rate_message(
-                m,
-                author,
-                resolution=resolution,
-                attitude=attitude,
-                speed=speed,
-                comment=comment,
-                now=times["rate"],
-            )
+        _handle(m, plan, accounts, board)
     if plan.hide_reason and m.is_public:
         msg.hide_message(m, accounts.moderator, reason=plan.hide_reason, now=times["hide"])
     return m
+
+
+def _handle(m: Message, plan: PlannedMessage, accounts: DemoAccounts, board: Board) -> None:
+    """assign → accept → reply → sign-off → rate / follow the review path, as planned."""
+    times, author = plan.times, accounts.citizens[plan.author]
+    coordinator = accounts.coordinator_for(board)
+    unit = db.session.scalar(select(Unit).where(Unit.code == plan.unit_code))
+    msg.assign_message(m, unit, coordinator, now=times["assign"])
+    handler = accounts.handler_for(unit)
+    if plan.state == State.ASSIGNED:
+        if plan.pending == "return":
+            note = "该事项涉及的路段不在本单位管辖范围内。"
+            at = times["assign"] + timedelta(hours=2)
+            msg.request_return(m, handler, reason="return:not_our_duty", note=note, now=at)
+        return
+    if plan.state == State.NOT_ACCEPTED:
+        reason = "not_accept:court_or_arbitration"
+        msg.not_accept_message(m, handler, reason=reason, now=times["not_accept"])
+        return
+    msg.accept_message(m, handler, now=times["accept"])
+    if plan.state == State.IN_PROGRESS:
+        body = plan.reply.replace("{unit}", unit.name) or INTERIM_TEXT
+        if plan.pending == "extension":
+            msg.request_extension(m, handler, reason=EXTENSION_REASON, now=times["pending"])
+        elif plan.pending == "interim":
+            msg.interim_reply(m, handler, body=INTERIM_TEXT, now=times["pending"])
+        elif plan.pending == "signoff":
+            outcome = plan.outcome or (Outcome.EXPLAINED if plan.track == Track.PETITION else None)
+            msg.reply_message(m, handler, body=body, outcome=outcome, now=times["pending"])
+        return
+    body = plan.reply.replace("{unit}", unit.name)
+    msg.reply_message(m, handler, body=body, outcome=plan.outcome, now=times["reply"])
+    msg.sign_off_reply(m, coordinator, now=times["sign_off"])
+    if plan.rating is not None:
+        resolution, attitude, speed, comment = plan.rating
+        msg.rate_message(
+            m,
+            author,
+            resolution=resolution,
+            attitude=attitude,
+            speed=speed,
+            comment=comment,
+            now=times["rate"],
+        )
+    if plan.state == State.REOPENED:
+        note = "留言人对答复不满意，责成重新办理并当面沟通。"
+        msg.reopen_message(m, coordinator, note=note, now=times["reopen"])
+    if plan.state == State.CLOSED and "close" in times:
+        msg.close_lapsed_messages(times["close"])
+    if plan.state not in REVIEW_STEPS:
+        return
+    msg.request_review(m, author, body=plan.review_request, now=times["request_review"])
+    if plan.state == State.REVIEW_REQUESTED:
+        return
+    outcome = plan.review_outcome or Outcome.EXPLAINED
+    reviewer = accounts.coordinator_for(_board_of_office(m.review_unit_id))
+    body = plan.review_decision
+    msg.decide_review(m, reviewer, body=body, outcome=outcome, now=times["decide_review"])
+    if plan.state == State.REVIEWED:
+        return
+    msg.request_rereview(m, author, body=plan.rereview_request, now=times["request_rereview"])
+    if plan.state == State.REREVIEW_REQUESTED:
+        return
+    reviewer = accounts.coordinator_for(_board_of_office(m.review_unit_id))
+    body = plan.rereview_decision
+    msg.decide_rereview(m, reviewer, body=body, outcome=outcome, now=times["decide_rereview"])
+
+
+def _board_of_office(unit_id: int | None) -> Board:
+    """The board whose coordinator office is this unit."""
+    return db.session.scalar(select(Board).where(Board.office_unit_id == unit_id))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -74,3 +74,21 @@ def seed_reason_codes() -> int:
             added += 1
     db.session.commit()
     return added
+
+
+# A short starting list for the moderators' sensitive-word list (admins edit it at
+# /moderation/words). Words only flag a message for a closer look; nothing is dropped.
+SENSITIVE_WORDS = ["法轮功", "台独", "赌博网站", "代开发票", "办证", "枪支", "毒品", "裸聊", "传销"]
+
+
+def seed_sensitive_words() -> int:
+    """Insert the default sensitive words that are missing (idempotent); returns how many."""
+    from ..clock import utcnow
+    from ..moderation.models import SensitiveWord
+
+    existing = set(db.session.scalars(db.select(SensitiveWord.word)))
+    added = [w for w in SENSITIVE_WORDS if w not in existing]
+    for word in added:
+        db.session.add(SensitiveWord(word=word, created_at=utcnow()))
+    db.session.commit()
+    return len(added)

@@ -1,0 +1,1 @@
+"""Admin pages: deadline policies, the holiday calendar and the mail outbox."""

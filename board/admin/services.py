@@ -1,0 +1,222 @@
+"""The admin's deadline settings: policies, the holiday calendar (DESIGN §4), the mail outbox."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import g
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..calendar import services as clocks
+from ..clock import local_date
+from ..deadlines import DayUnit
+from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models import CalendarDay, CalendarYear, DeadlinePolicy, Role, User
+
+MAX_POLICY_DAYS = 730
+NOTE_MAX = 80
+
+
+def require_admin(actor: User | None) -> None:
+    """Only admins change deadline settings."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or actor.role != Role.ADMIN:
+        raise PermissionDenied()
+
+
+def _forget_cached_calendar() -> None:
+    """db_calendar caches per request by a version that a changed day does not bump."""
+    g.pop(clocks._CACHE, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Policies
+
+
+def policies(actor: User) -> list:
+    """Every policy with its current length (stored, or the DESIGN default)."""
+    require_admin(actor)
+    return clocks.policy_choices()
+
+
+def get_policy(actor: User, name: str):
+    """One policy by name, or NotFound."""
+    require_admin(actor)
+    try:
+        return clocks.get_policy(name)
+    except KeyError as error:
+        raise NotFound(_("没有名为 %(name)s 的期限类型。", name=name)) from error
+
+
+def update_policy(actor: User, name: str, *, days: int, unit: str, label: str) -> DeadlinePolicy:
+    """Change a policy's length, unit and label; clocks already running keep their own length."""
+    get_policy(actor, name)
+    errors: dict[str, list[str]] = {}
+    if not isinstance(days, int) or not 1 <= days <= MAX_POLICY_DAYS:
+        errors["days"] = [_("天数须在 1 到 %(max)d 之间。", max=MAX_POLICY_DAYS)]
+    if unit not in {u.value for u in DayUnit}:
+        errors["unit"] = [_("请选择工作日或自然日。")]
+    label = (label or "").strip()
+    if not label or len(label) > 80:
+        errors["label"] = [_("名称须为 1 到 80 个字。")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    row = db.session.get(DeadlinePolicy, name)
+    if row is None:
+        row = DeadlinePolicy(name=name)
+        db.session.add(row)
+    row.days, row.unit, row.label = days, unit, label
+    db.session.commit()
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# The calendar
+
+
+@dataclass
+class YearRow:
+    """A loaded year as the calendar page lists it."""
+
+    year: int
+    source: str
+    loaded_at: datetime
+    holidays: int
+    workdays: int
+
+
+def calendar_years(actor: User) -> list[YearRow]:
+    """The loaded years with their source and how many exceptional days each has."""
+    require_admin(actor)
+    counts: dict[tuple[int, bool], int] = {}
+    for day, workday in db.session.execute(select(CalendarDay.day, CalendarDay.is_workday)):
+        counts[(day.year, workday)] = counts.get((day.year, workday), 0) + 1
+    return [
+        YearRow(
+            row.year,
+            row.source,
+            row.loaded_at,
+            counts.get((row.year, False), 0),
+            counts.get((row.year, True), 0),
+        )
+        for row in db.session.scalars(select(CalendarYear).order_by(CalendarYear.year))
+    ]
+
+
+def missing_years(actor: User, *, now: datetime) -> list[int]:
+    """This year and next, where not loaded: deadlines there count Monday–Friday only."""
+    require_admin(actor)
+    this_year = local_date(now).year
+    known = set(db.session.scalars(select(CalendarYear.year)))
+    return [y for y in (this_year, this_year + 1) if y not in known]
+
+
+@dataclass
+class MonthDay:
+    """One day of the month view."""
+
+    day: date
+    is_workday: bool
+    note: str
+    source: str  # "" for the Monday–Friday rule
+    in_month: bool
+
+
+def month_view(actor: User, year: int, month: int) -> tuple[list[list[MonthDay]], bool]:
+    """Weeks (Monday first) of the month, and whether its year is loaded."""
+    require_admin(actor)
+    if not (1949 <= year <= 2200 and 1 <= month <= 12):
+        raise NotFound()
+    rows = {
+        r.day: r
+        for r in db.session.scalars(
+            select(CalendarDay).where(
+                CalendarDay.day >= date(year, month, 1),
+                CalendarDay.day <= date(year, month, pycalendar.monthrange(year, month)[1]),
+            )
+        )
+    }
+    weeks = []
+    for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        cells = []
+        for day in week:
+            row = rows.get(day)
+            cells.append(
+                MonthDay(
+                    day=day,
+                    is_workday=row.is_workday if row else day.weekday() < 5,
+                    note=(row.note or "") if row else "",
+                    source=row.source if row else "",
+                    in_month=day.month == month,
+                )
+            )
+        weeks.append(cells)
+    return weeks, db.session.get(CalendarYear, year) is not None
+
+
+def set_day(actor: User, day: date, *, is_workday: bool, note: str, now: datetime) -> int:
+    """Make a day a working day or a holiday (with a note); recompute open clocks; commits.
+
+    Returns how many open clocks got a new due date (each logs a `clock_recomputed` event).
+    """
+    require_admin(actor)
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationFailed(fields={"note": [_("备注不能超过 80 个字。")]})
+    row = db.session.get(CalendarDay, day)
+    if row is None:
+        row = CalendarDay(day=day)
+        db.session.add(row)
+    row.is_workday = bool(is_workday)
+    row.note = note or ("调休上班" if is_workday and day.weekday() >= 5 else "")
+    row.source = "admin"
+    db.session.flush()
+    _forget_cached_calendar()
+    changed = clocks.recompute_open_clocks(now=now)
+    db.session.commit()
+    _forget_cached_calendar()
+    return changed
+
+
+def import_year(
+    actor: User, year: int, *, csv_bytes: bytes | None = None, now: datetime
+) -> tuple[int, int]:
+    """Load a year from the chinese-calendar package, or from an uploaded CSV; commits.
+
+    The CSV has the format of `flask calendar import --file`: `date,is_workday,note` lines.
+    Returns (days stored, open clocks with a new due date).
+    """
+    require_admin(actor)
+    if not 1949 <= year <= 2200:
+        raise ValidationFailed(fields={"year": [_("请输入有效的年份。")]})
+    try:
+        if csv_bytes is None:
+            rows = clocks.package_rows(year)
+        else:
+            text = csv_bytes.decode("utf-8-sig")
+            rows = clocks.read_calendar_csv(io.StringIO(text), year)
+    except UnicodeDecodeError as error:
+        raise ValidationFailed(fields={"file": [_("文件须为 UTF-8 编码的 CSV。")]}) from error
+    except ValueError as error:
+        field = "file" if csv_bytes is not None else "year"
+        raise ValidationFailed(fields={field: [str(error)]}) from error
+    _forget_cached_calendar()
+    result = clocks.load_calendar_year(
+        year, rows, source="file" if csv_bytes is not None else "package", now=now
+    )
+    _forget_cached_calendar()
+    return result
+
+
+def package_years_available() -> list[int]:
+    """The years the package can load."""
+    return clocks.package_years()
+
+
+def exceptional_day_count() -> int:
+    """How many rows the calendar table has."""
+    return db.session.scalar(select(func.count()).select_from(CalendarDay)) or 0

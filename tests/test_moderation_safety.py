@@ -1,0 +1,142 @@
+"""Moderation safety: the sensitive-word list flags (never drops) and the per-message review lock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import T0, login
+from sqlalchemy import func, select
+
+from board.auth.services import issue_token
+from board.clock import utcnow
+from board.errors import PermissionDenied
+from board.extensions import db
+from board.messages import services as msg
+from board.models import Role, State
+from board.moderation import locks, words
+from board.moderation.models import ModerationLock, SensitiveWord
+from board.seed.reference import SENSITIVE_WORDS, seed_sensitive_words
+
+
+@pytest.fixture
+def word_list(admin):
+    """A list with a Chinese word and an ASCII one."""
+    words.add_words("办证\nVPN\n", admin, now=T0)
+
+
+def test_admin_edits_the_list_through_the_page(app, client, admin):
+    """Add several words (deduplicated, case-insensitive) and delete one, with CSRF-protected forms."""
+    login(client, admin)
+    response = client.post("/moderation/words", data={"words": "办证\n  \nvpn\nVPN\n办证"})
+    assert response.status_code == 302
+    listed = sorted(db.session.scalars(select(SensitiveWord.word)))
+    assert listed == ["vpn", "办证"]
+    page = client.get("/moderation/words").get_data(as_text=True)
+    assert "办证" in page and "vpn" in page
+    row = db.session.scalar(select(SensitiveWord).where(SensitiveWord.word == "vpn"))
+    assert client.post(f"/moderation/words/{row.id}/delete").status_code == 302
+    assert list(db.session.scalars(select(SensitiveWord.word))) == ["办证"]
+    assert client.post("/moderation/words", data={"words": "x" * 41}).status_code == 422
+
+
+@pytest.mark.parametrize("role", ["moderator", "citizen", "handler"])
+def test_only_admins_edit_the_list(app, client, request, role):
+    """Moderators use the list; only admins change it."""
+    user = request.getfixturevalue(role)
+    login(client, user)
+    assert client.get("/moderation/words").status_code == 403
+    assert client.post("/moderation/words", data={"words": "x"}).status_code == 403
+    with pytest.raises(PermissionDenied):
+        words.add_words("x", user, now=T0)
+
+
+def test_matching_finds_words_case_insensitively_and_highlights_escaped(app, word_list):
+    """Words are found anywhere (also inside longer text), highlighted, and the rest escaped."""
+    text = "<script>alert(1)</script>帮忙办证，用vpn也行"
+    assert words.find(text) == ["办证", "vpn"]
+    html = str(words.highlight(text))
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert '<mark class="sensitive">办证</mark>' in html
+    assert '<mark class="sensitive">vpn</mark>' in html
+    assert words.find("没有问题的留言") == []
+
+
+def test_flagged_message_is_marked_in_queue_and_highlighted_not_dropped(
+    app, client, moderator, word_list, make_message
+):
+    """The message stays in the queue with a flag; the review page highlights the words."""
+    flagged = make_message(
+        title="有人在小区门口办证", body="小区门口每天有人发小广告办证，还有 VPN 广告。"
+    )
+    clean = make_message(title="路灯坏了", body="小区门口的路灯坏了一个多月，晚上很不安全。")
+    login(client, moderator)
+    queue = client.get("/moderation/").get_data(as_text=True)
+    assert flagged.code in queue and clean.code in queue
+    assert queue.count('class="badge flagged"') == 1
+    review = client.get(f"/moderation/{flagged.code}").get_data(as_text=True)
+    assert '<mark class="sensitive">办证</mark>' in review
+    assert '<mark class="sensitive">VPN</mark>' in review
+    assert "含敏感词" in review
+    assert "含敏感词" not in client.get(f"/moderation/{clean.code}").get_data(as_text=True)
+    # flagged, not dropped: it can be approved like any other
+    response = client.post(f"/moderation/{flagged.code}", data={"action": "approve"})
+    assert response.status_code == 302
+    db.session.refresh(flagged)
+    assert flagged.state == State.RECEIVED
+
+
+def test_reference_seed_adds_a_default_list_once(app):
+    """The reference seed brings the short default list; a second run adds nothing."""
+    assert seed_sensitive_words() == len(SENSITIVE_WORDS)
+    assert seed_sensitive_words() == 0
+    assert db.session.scalar(select(func.count(SensitiveWord.id))) == len(SENSITIVE_WORDS)
+
+
+def test_second_moderator_sees_the_lock_and_cannot_decide(app, moderator, make_user, make_message):
+    """A opens the message; B is told A holds it, gets no decision forms, and a POST is refused."""
+    other = make_user(Role.MODERATOR, pen_name="审核员乙")
+    m = make_message()
+    first, second = app.test_client(), app.test_client()
+    login(first, moderator)
+    login(second, other)
+    assert "已锁定给您审核" in first.get(f"/moderation/{m.code}").get_data(as_text=True)
+    page = second.get(f"/moderation/{m.code}").get_data(as_text=True)
+    assert f"{moderator.pen_name} 正在审核这条留言" in page
+    assert 'value="approve"' not in page
+    queue = second.get("/moderation/").get_data(as_text=True)
+    assert f"{moderator.pen_name} 审核中" in queue
+    refused = second.post(f"/moderation/{m.code}", data={"action": "approve"})
+    assert refused.status_code == 409
+    assert "正在审核这条留言" in refused.get_data(as_text=True)
+    db.session.refresh(m)
+    assert m.state == State.SUBMITTED
+    # the API is no way around the lock
+    token = issue_token(other, name="t", now=T0)
+    api = second.post(
+        f"/api/v1/messages/{m.code}/actions/approve",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 409 and api.get_json()["error"]["code"] == "locked"
+    # the holder decides; the lock is released with the decision
+    assert first.post(f"/moderation/{m.code}", data={"action": "approve"}).status_code == 302
+    db.session.refresh(m)
+    assert m.state == State.RECEIVED
+    assert db.session.get(ModerationLock, m.id) is None
+
+
+def test_lock_expires_after_fifteen_minutes(app, moderator, make_user, make_message):
+    """An abandoned lock does not block the others for ever."""
+    other = make_user(Role.MODERATOR)
+    m = make_message()
+    now = utcnow()
+    assert locks.take_lock(m, moderator, now=now).moderator_id == moderator.id
+    assert locks.take_lock(m, other, now=now + timedelta(minutes=14)).moderator_id == moderator.id
+    with pytest.raises(locks.LockHeld):
+        msg.reject_message(m, other, reason="unclear", now=now + timedelta(minutes=14))
+    later = now + timedelta(minutes=15, seconds=1)
+    assert locks.take_lock(m, other, now=later).moderator_id == other.id
+    msg.reject_message(m, other, reason="unclear", now=later)
+    assert m.state == State.REJECTED
+    assert db.session.get(ModerationLock, m.id) is None
