@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from conftest import PASSWORD
-from e2e_server import running_site
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from e2e_server import CHROMIUM, headless_chromium, running_site
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,23 +24,8 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium driven by Playwright (no browser download)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 def sign_in(browser, site: str, email: str):

@@ -1111,19 +1111,46 @@ def follow_up_message(message: Message, actor: User, *, body: str, now: datetime
     return _commit(message)
 
 
-def request_review(message: Message, actor: User, *, body: str, now: datetime) -> Message:
-    """The petitioner asks the body one level up to review (复查) within 30 days."""
+def _petitioner_asks(
+    message: Message,
+    actor: User,
+    action: str,
+    window: str,
+    body: str,
+    *,
+    who: str,
+    late: str,
+    label: str,
+    now: datetime,
+) -> str:
+    """The checks a review or re-review request shares; returns the stripped reasons."""
     if actor is None or message.author_id != actor.id:
-        raise PermissionDenied(_("只有信访人本人可以申请复查。"))
+        raise PermissionDenied(who)
     _require_track(message, Track.PETITION)
-    _require_state(message, "request_review")
-    if not _within(clocks.open_clock(message, ("petition_review_request",)), now):
-        raise InvalidTransition(_("申请复查的期限（30 日）已过。"))
+    _require_state(message, action)
+    if not _within(clocks.open_clock(message, (window,)), now):
+        raise InvalidTransition(late)
     body = (body or "").strip()
     errors: dict[str, list[str]] = {}
-    _check_length(errors, "body", body, 10, 5000, _("复查理由"))
+    _check_length(errors, "body", body, 10, 5000, label)
     if errors:
         raise ValidationFailed(fields=errors)
+    return body
+
+
+def request_review(message: Message, actor: User, *, body: str, now: datetime) -> Message:
+    """The petitioner asks the body one level up to review (复查) within 30 days."""
+    body = _petitioner_asks(
+        message,
+        actor,
+        "request_review",
+        "petition_review_request",
+        body,
+        who=_("只有信访人本人可以申请复查。"),
+        late=_("申请复查的期限（30 日）已过。"),
+        label=_("复查理由"),
+        now=now,
+    )
     unit = review_unit_for(message)
     event = transition(message, "request_review", actor, now=now, note=body)
     clocks.close_clocks(message, ("rating_window",), now=now, state=ClockState.STOPPED)
@@ -1137,17 +1164,17 @@ def request_review(message: Message, actor: User, *, body: str, now: datetime) -
 
 def request_rereview(message: Message, actor: User, *, body: str, now: datetime) -> Message:
     """The petitioner asks for a re-review (复核) one level above the review body."""
-    if actor is None or message.author_id != actor.id:
-        raise PermissionDenied(_("只有信访人本人可以申请复核。"))
-    _require_track(message, Track.PETITION)
-    _require_state(message, "request_rereview")
-    if not _within(clocks.open_clock(message, ("petition_rereview_request",)), now):
-        raise InvalidTransition(_("申请复核的期限（30 日）已过。"))
-    body = (body or "").strip()
-    errors: dict[str, list[str]] = {}
-    _check_length(errors, "body", body, 10, 5000, _("复核理由"))
-    if errors:
-        raise ValidationFailed(fields=errors)
+    body = _petitioner_asks(
+        message,
+        actor,
+        "request_rereview",
+        "petition_rereview_request",
+        body,
+        who=_("只有信访人本人可以申请复核。"),
+        late=_("申请复核的期限（30 日）已过。"),
+        label=_("复核理由"),
+        now=now,
+    )
     current = message.review_unit or review_unit_for(message)
     unit = review_unit_for(current, post=message.board.post)
     event = transition(message, "request_rereview", actor, now=now, note=body)
