@@ -50,8 +50,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium"; fi; }
 
+# Two processes share the suite (pytest-xdist); `make test TEST_WORKERS=0` runs it in one.
+TEST_WORKERS ?= auto
 test: install browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check board tests bench
