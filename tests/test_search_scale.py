@@ -121,6 +121,60 @@ def test_numpy_counts_facets_and_sorts_equal_whoosh_collectors(mixed, text, filt
         assert values == sorted(values, reverse=reverse)
 
 
+@pytest.mark.parametrize(
+    ("text", "filters"),
+    [
+        ("物业", None),
+        ("物业费 上涨", None),
+        ("公交 OR 路灯", {"region": "330100"}),
+        ("路灯 -物业", None),
+        ("噪音 扰民 OR 油烟", {"kind": "complaint"}),
+    ],
+)
+def test_numpy_relevance_equals_whoosh_bm25(mixed, text, filters):
+    """Ranking by relevance with numpy gives Whoosh's own BM25F scores and order."""
+    q = parse_query(text).to_query()
+    narrow = filter_query(filters)
+    searcher = index.searcher()
+    found = fast.matches(searcher, q, narrow)
+    docs, scores = fast.ranked(searcher, q, found, found.total)
+    reference = searcher.search(q, filter=narrow, limit=None)
+    assert len(docs) == len(reference) > 0
+    theirs = {hit.docnum: hit.score for hit in reference}
+    assert set(docs) == set(theirs)
+    for doc, score in zip(docs, scores, strict=True):
+        assert score == pytest.approx(theirs[doc], rel=1e-5)
+    assert scores == sorted(scores, reverse=True)
+    # Page by page: the first N are the best N.
+    assert fast.ranked(searcher, q, found, 3) == (docs[:3], scores[:3])
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["拖欠", "工资"], ["物业费", "上涨"], ["公交", "班次"], ["油烟", "噪音"], ["物业", "物业"]],
+)
+def test_numpy_phrases_find_what_whoosh_phrases_find(mixed, words):
+    """A phrase's documents from numpy candidates and decoded positions equal Whoosh's."""
+    searcher = index.searcher()
+    for fieldname in ("title", "body", "grams"):
+        for sub in (words, ["".join(words)[i : i + 2] for i in range(len("".join(words)) - 1)]):
+            q = wq.Phrase(fieldname, sub)
+            found = fast.matches(searcher, q)
+            expected = sorted(searcher.search(q, limit=None).docs())
+            mine = sorted(int(d + off) for _, off, _, ids in found.parts for d in ids)
+            assert mine == expected, (fieldname, sub)
+
+
+def test_posting_cache_keeps_results_right_after_updates(mixed, moderator):
+    """Cached postings belong to a segment; a change writes a new segment and deletions."""
+    before = search_messages("物业").total
+    target = next(m for m in mixed if m.is_public and "物业" in m.body)
+    msg.hide_message(target, moderator, reason="hide:unlawful", now=T0 + timedelta(days=500))
+    indexer.sync()
+    assert search_messages("物业").total == before - 1
+    assert target.code not in [h.message.code for h in search_messages("物业", per_page=100).hits]
+
+
 def test_search_request_uses_the_fast_path_for_pages_and_totals(mixed):
     """Pages of a sorted listing concatenate to the whole listing; totals agree."""
     whole = search_messages("", sort="newest", per_page=100)

@@ -21,13 +21,18 @@ from whoosh import columns
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import DATETIME
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 # Columns read per segment: facet fields (codes into a value list) and sort keys (numbers).
 CODE_FIELDS = ("domain", "state", "kind", "year", "top_region")
 NUMBER_FIELDS = ("published_on", "cosigns", "reply_days")
 _EMPTY = np.empty(0, dtype=np.int64)
+_LENGTH_TABLE = np.array([byte_to_length(b) if b else 0 for b in range(256)], dtype=np.float64)
+# Whoosh's default weighting (BM25F), reproduced over numpy arrays for ranking.
+B, K1 = 0.75, 1.2
 _CACHE_SEGMENTS = 64
 
 
@@ -39,6 +44,28 @@ class Segment:
     alive: np.ndarray  # bool per docnum
     codes: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
     numbers: dict[str, np.ndarray] = field(default_factory=dict)
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)  # field → length per docnum
+
+    def field_lengths(self, reader, fieldname: str) -> np.ndarray:
+        """Each document's length of a field (Whoosh's one-byte approximation), read once."""
+        found = self.lengths.get(fieldname)
+        if found is None:
+            perdoc = reader._perdoc if hasattr(reader, "_perdoc") else None
+            if perdoc is not None and hasattr(perdoc, "_board_lengths"):
+                perdoc.doc_field_length(0, fieldname)  # fills perdoc._board_lengths
+                raw = perdoc._board_lengths.get(fieldname, b"")
+                codes = np.frombuffer(raw, dtype=np.uint8)
+                found = _LENGTH_TABLE[codes]
+                if found.size < self.doc_count_all:
+                    found = np.concatenate([found, np.zeros(self.doc_count_all - found.size)])
+            else:
+                found = np.fromiter(
+                    (reader.doc_field_length(n, fieldname) or 0 for n in range(self.doc_count_all)),
+                    dtype=np.float64,
+                    count=self.doc_count_all,
+                )
+            self.lengths[fieldname] = found
+        return found
 
 
 _cache: OrderedDict[tuple, Segment] = OrderedDict()
@@ -84,10 +111,18 @@ def _code_array(reader, fieldname: str, doccount: int) -> tuple[np.ndarray, list
     return codes, list(found)
 
 
+def _segment_key(reader) -> tuple[str, str]:
+    """A segment's identity: its index folder and its id. Whoosh draws segment ids from the
+    global `random`, which a program may have seeded, so the id alone may repeat in another
+    index (a rebuilt generation lives in a new folder)."""
+    storage = getattr(reader, "_storage", None)
+    return str(getattr(storage, "folder", id(storage))), reader.segment().segment_id()
+
+
 def segment(reader) -> Segment:
     """The arrays of a segment reader, from the cache when its segment and deletions are known."""
     seg = reader.segment()
-    key = (seg.segment_id(), seg.deleted_count() if hasattr(seg, "deleted_count") else 0)
+    key = (*_segment_key(reader), seg.deleted_count() if hasattr(seg, "deleted_count") else 0)
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
@@ -114,6 +149,14 @@ def segment(reader) -> Segment:
 # The documents of a query
 
 
+def _unfiltered(matcher):
+    """The posting matcher under Whoosh's filter of a segment's deleted documents: callers
+    drop deleted documents with the segment's `alive` array, whole blocks at a time."""
+    if isinstance(matcher, FilterMatcher) and matcher._exclude:
+        return matcher.child
+    return matcher
+
+
 def _leaf_ids(matcher) -> np.ndarray:
     """All ids of a fresh posting matcher: whole blocks at a time for the Whoosh 3 codec."""
     if isinstance(matcher, W3LeafMatcher):
@@ -130,6 +173,17 @@ def _leaf_ids(matcher) -> np.ndarray:
 
 
 def _term_ids(searcher: Searcher, q: wq.Term) -> np.ndarray:
+    if q.fieldname not in searcher.schema or q.fieldname in _UNCACHED:
+        return _uncached_term_ids(searcher, q)
+    found = postings(searcher, q.fieldname, q.text)
+    return _EMPTY if found is None else found.ids
+
+
+# Filter fields (region, board, unit…): read directly; their postings are long and cheap.
+_UNCACHED = frozenset({"region", "board", "unit", "kind", "domain", "state", "replied", "year"})
+
+
+def _uncached_term_ids(searcher: Searcher, q: wq.Term) -> np.ndarray:
     reader = searcher.reader()
     fieldobj = reader.schema[q.fieldname] if q.fieldname in reader.schema else None
     if fieldobj is None:
@@ -139,7 +193,183 @@ def _term_ids(searcher: Searcher, q: wq.Term) -> np.ndarray:
         matcher = reader.postings(q.fieldname, text)
     except TermNotFound:
         return _EMPTY
-    return _leaf_ids(matcher)
+    return _leaf_ids(_unfiltered(matcher))
+
+
+@dataclass
+class Postings:
+    """A term's postings in one segment: docnums, weights and (on request) their encoded
+    positions, parallel to the docnums."""
+
+    ids: np.ndarray
+    weights: np.ndarray | None = None
+    values: list | None = None
+    # Every posting's positions decoded, kept once a phrase needed most of them: posting i's
+    # are flat[starts[i]:starts[i + 1]].
+    starts: np.ndarray | None = None
+    flat: np.ndarray | None = None
+
+    def positions_of(self, where: np.ndarray, decode) -> tuple[np.ndarray, np.ndarray]:
+        """(counts, flat positions) of the postings at indexes `where`."""
+        if self.starts is None and where.size * 4 >= self.ids.size:
+            counts, self.flat = _positions(self.values, decode)
+            self.starts = np.concatenate([[0], np.cumsum(counts)])
+        if self.starts is None:
+            return _positions([self.values[i] for i in where.tolist()], decode)
+        first = self.starts[where]
+        counts = self.starts[where + 1] - first
+        offsets = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        return counts, self.flat[offsets]
+
+
+# Decoded position lists by their encoded bytes: most postings hold one small position, so a
+# few hundred distinct values cover most of them.
+_decoded: dict[bytes, list[int]] = {}
+
+
+def _positions(values: list, decode) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, flat): how many positions each encoded value holds, and all of them in order."""
+    if len(_decoded) > 200_000:
+        _decoded.clear()
+    counts = np.empty(len(values), dtype=np.int64)
+    flat: list[int] = []
+    memo = _decoded
+    for i, value in enumerate(values):
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = decode(value)
+        flat.extend(found)
+        counts[i] = len(found)
+    return counts, np.asarray(flat, dtype=np.int64)
+
+
+_postings_cache: OrderedDict[tuple, Postings | None] = OrderedDict()
+_postings_bytes = 0
+POSTINGS_CACHE_BYTES = 48 * 1024 * 1024
+
+
+def _size(found: Postings | None) -> int:
+    if found is None:
+        return 64
+    # Decoded positions (starts, flat) may be added later: counted as if there, 16 B a posting.
+    return 16 * found.ids.size + (72 * len(found.values) if found.values is not None else 0)
+
+
+def postings(searcher: Searcher, fieldname: str, text: str, *, weights=False, values=False):
+    """A term's postings in a leaf searcher (None if absent), from a per-process cache of the
+    most recently used ones (48 MB): a segment's postings never change, only its deletions."""
+    global _postings_bytes
+    reader = searcher.reader()
+    seg = reader.segment() if hasattr(reader, "segment") else None
+    if seg is None:
+        return _read_postings(searcher, fieldname, text, values=values)
+    key = (*_segment_key(reader), fieldname, text)
+    with _cache_lock:
+        if key in _postings_cache:
+            found = _postings_cache[key]
+            if found is None or not values or found.values is not None:
+                _postings_cache.move_to_end(key)
+                return found
+    found = _read_postings(searcher, fieldname, text, values=values)
+    with _cache_lock:
+        old = _postings_cache.pop(key, False)
+        if old is not False:
+            _postings_bytes -= _size(old)
+        _postings_cache[key] = found
+        _postings_bytes += _size(found)
+        while _postings_bytes > POSTINGS_CACHE_BYTES and len(_postings_cache) > 1:
+            _, dropped = _postings_cache.popitem(last=False)
+            _postings_bytes -= _size(dropped)
+    return found
+
+
+def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=False):
+    """A term's postings read from the segment, block by block, with weights."""
+    weights = True
+    reader = searcher.reader()
+    if fieldname not in reader.schema:
+        return None
+    fieldobj = reader.schema[fieldname]
+    try:
+        matcher = _unfiltered(reader.postings(fieldname, fieldobj.to_bytes(text)))
+    except TermNotFound:
+        return None
+    if not isinstance(matcher, W3LeafMatcher):  # other codecs: one posting at a time
+        ids, found_weights, found_values = [], [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            found_weights.append(matcher.weight())
+            found_values.append(matcher.value() if values else None)
+            matcher.next()
+        return Postings(
+            np.asarray(ids, dtype=np.int64),
+            np.asarray(found_weights, dtype=np.float64),
+            found_values if values else None,  # encoded, as the W3 blocks hold them
+        )
+    id_parts, weight_parts, value_parts = [], [], []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        start = matcher._i
+        id_parts.append(np.asarray(matcher._ids, dtype=np.int64)[start:])
+        if weights:
+            matcher._read_weights()
+            weight_parts.append(np.asarray(matcher._weights, dtype=np.float64)[start:])
+        if values:
+            matcher._read_values()
+            value_parts.extend(matcher._values[start:])
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    found = Postings(np.concatenate(id_parts) if id_parts else _EMPTY)
+    if weights:
+        found.weights = np.concatenate(weight_parts) if weight_parts else np.empty(0)
+    if values:
+        found.values = value_parts
+    return found
+
+
+def _phrase_ids(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
+    """Documents holding the words at consecutive positions (Whoosh's `Phrase` with slop 1):
+    the word's documents are intersected with numpy first, then only the positions of the
+    remaining candidates are decoded. None when the phrase is of a kind not handled here."""
+    if q.slop != 1 or not q.words or q.fieldname not in searcher.schema:
+        return None
+    fieldobj = searcher.schema[q.fieldname]
+    if not fieldobj.format.supports("positions"):
+        return None
+    words = list(q.words)
+    if len(words) == 1:
+        found = postings(searcher, q.fieldname, words[0])
+        return _EMPTY if found is None else found.ids
+    lists = []
+    for word in dict.fromkeys(words):
+        found = postings(searcher, q.fieldname, word, values=True)
+        if found is None or not found.ids.size:
+            return _EMPTY
+        lists.append((word, found))
+    candidates = lists[0][1].ids
+    for _, found in lists[1:]:
+        candidates = np.intersect1d(candidates, found.ids, assume_unique=True)
+        if not candidates.size:
+            return _EMPTY
+    # Each word's (document, position − its place in the phrase) as one number: the documents
+    # holding the phrase are those of the numbers every word has.
+    keys = None
+    decode = fieldobj.format.decode_positions
+    for place, word in enumerate(words):
+        found = dict(lists)[word]
+        counts, positions = found.positions_of(np.searchsorted(found.ids, candidates), decode)
+        positions = positions - place
+        docs = np.repeat(candidates, counts)
+        mine = np.unique(docs[positions >= 0] * _POSITIONS + positions[positions >= 0])
+        keys = mine if keys is None else np.intersect1d(keys, mine, assume_unique=True)
+        if not keys.size:
+            return _EMPTY
+    return np.unique(keys // _POSITIONS)
+
+
+_POSITIONS = 1 << 32  # positions in a document stay below this
 
 
 def _range_ids(searcher: Searcher, q: wq.NumericRange, seg: Segment) -> np.ndarray:
@@ -193,6 +423,10 @@ def _ids(searcher: Searcher, q: wq.Query, seg: Segment) -> np.ndarray:
         return np.setdiff1d(positive, _ids(searcher, q.b, seg), assume_unique=True)
     if isinstance(q, wq.NumericRange):  # DateRange too
         return _range_ids(searcher, q, seg)
+    if type(q) is wq.Phrase:
+        found = _phrase_ids(searcher, q)
+        if found is not None:
+            return found
     # Phrases and anything else: Whoosh's matcher (phrases intersect their terms first).
     return np.unique(np.fromiter(q.docs(searcher), dtype=np.int64))
 
@@ -247,6 +481,65 @@ class Matches:
         # np.lexsort sorts by the last key first; docnum last breaks ties stably.
         order = np.lexsort([docs, *reversed(columns_)])
         return docs[order[:limit]].tolist()
+
+
+def scoring_terms(q: wq.Query, boost: float = 1.0) -> list[tuple[str, str, float]]:
+    """(field, text, boost) of every word that adds to a document's score: the positive terms
+    and the words of phrases; excluded (`-word`) and filter parts add nothing."""
+    boost *= getattr(q, "boost", 1.0) or 1.0
+    if type(q) is wq.Term:
+        return [(q.fieldname, q.text, boost)]
+    if type(q) is wq.Phrase:
+        return [(q.fieldname, word, boost) for word in q.words]
+    if type(q) is wq.AndNot:
+        return scoring_terms(q.a, boost)
+    if isinstance(q, (wq.And, wq.Or)):
+        return [term for sub in q.subqueries for term in scoring_terms(sub, boost)]
+    return []
+
+
+def bm25(idf: float, tf: np.ndarray, length: np.ndarray, average: float) -> np.ndarray:
+    """Whoosh's BM25F term score (`whoosh.scoring.bm25`) over arrays."""
+    return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
+
+
+def ranked(searcher: Searcher, q: wq.Query, found: Matches, limit: int):
+    """The first `limit` matches by relevance as (global docnums, scores).
+
+    BM25F as Whoosh's default weighting computes it (idf and average field length from the
+    whole index, the posting weight holding the field boost, times the query boost), summed over
+    the scoring terms, for every matching document at once; ties keep index order."""
+    terms = scoring_terms(q)
+    idf = {(f, t): searcher.idf(f, t) for f, t, _ in terms}
+    average = {f: searcher.avg_field_length(f) or 1.0 for f, _, _ in terms}
+    all_docs, all_scores = [], []
+    for leaf, offset, seg, ids in found.parts:
+        if not ids.size:
+            continue
+        scores = np.zeros(ids.size, dtype=np.float64)
+        for fieldname, text, boost in terms:
+            posting = postings(leaf, fieldname, text, weights=True)
+            if posting is None or not posting.ids.size:
+                continue
+            where = np.minimum(np.searchsorted(posting.ids, ids), posting.ids.size - 1)
+            hit = posting.ids[where] == ids
+            if not hit.any():
+                continue
+            tf = posting.weights[where[hit]]
+            length = seg.field_lengths(leaf.reader(), fieldname)[ids[hit]]
+            scores[hit] += boost * bm25(idf[fieldname, text], tf, length, average[fieldname])
+        all_docs.append(ids + offset)
+        all_scores.append(scores)
+    if not all_docs:
+        return [], []
+    docs = np.concatenate(all_docs)
+    scores = np.concatenate(all_scores)
+    if docs.size > limit:  # the best `limit` (and all tied with the last) before sorting them
+        cut = np.partition(-scores, limit - 1)[limit - 1]
+        keep = -scores <= cut
+        docs, scores = docs[keep], scores[keep]
+    order = np.lexsort((docs, -scores))[:limit]
+    return docs[order].tolist(), scores[order].tolist()
 
 
 def matches(searcher: Searcher, q: wq.Query, narrow: wq.Query | None = None) -> Matches:

@@ -487,8 +487,8 @@ def search_messages(
         if searcher.doc_count() == 0:
             return 0, [], {}
         query = main if "grams" in searcher.schema else _without_field(main, "grams")
-        # Count, facets and sorting over every match with numpy; Whoosh only ranks by relevance,
-        # without counting, so its collector can skip blocks that cannot reach the top.
+        # Count, facets, sorting and relevance (BM25F, as Whoosh scores) over every match with
+        # numpy: Whoosh's collectors visit each match in Python.
         found = fast.matches(searcher, query, narrow)
         total = found.total
         facets = found.facets(FACETS)
@@ -498,10 +498,12 @@ def search_messages(
             docnums = found.top(keys, limit)[(page - 1) * per_page :]
             hits = [(searcher.stored_fields(d)["code"], 0.0) for d in docnums]  # sort, no score
         else:
-            allow = found.doc_set() if narrow is not None else None
-            results = searcher.search(query, filter=allow, limit=limit)
-            window = results[(page - 1) * per_page : limit]
-            hits = [(hit["code"], float(hit.score or 0.0)) for hit in window]
+            docnums, scores = fast.ranked(searcher, query, found, limit)
+            start = (page - 1) * per_page
+            hits = [
+                (searcher.stored_fields(d)["code"], score)
+                for d, score in zip(docnums[start:], scores[start:], strict=True)
+            ]
         return total, hits, facets
 
     total, ranked, facets = index.run_search(run)
