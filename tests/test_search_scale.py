@@ -194,17 +194,43 @@ def test_search_request_uses_the_fast_path_for_pages_and_totals(mixed):
 def test_parallel_rebuild_builds_the_same_index(mixed, moderator, procs):
     """A rebuild with several writer processes holds exactly the public messages."""
     before = {h.message.code for h in search_messages("物业", per_page=100).hits}
-    assert indexer.rebuild(procs=procs) == indexer.count_public()
+    newest = [h.message.code for h in search_messages("", sort="cosigns", per_page=100).hits]
+    # Batches of 4 messages: every process gets several batches.
+    assert indexer.rebuild(procs=procs, batch=4) == indexer.count_public()
     drift = indexer.check()
     assert drift.ok, drift
-    assert len(index.searcher().leaf_searchers()) >= 1
+    assert len(index.searcher().leaf_searchers()) == procs  # one segment per process
     assert {h.message.code for h in search_messages("物业", per_page=100).hits} == before
+    # Ties keep the order of the ids across the processes' segments.
+    assert [
+        h.message.code for h in search_messages("", sort="cosigns", per_page=100).hits
+    ] == newest
     # and incremental updates still apply on top of it
     hidden = next(m for m in mixed if m.is_public)
     msg.hide_message(hidden, moderator, reason="hide:unlawful", now=T0 + timedelta(days=500))
     indexer.sync()
     assert indexer.check().ok
     assert hidden.code not in {h.message.code for h in search_messages("", per_page=100).hits}
+
+
+def test_a_failing_writer_process_fails_the_rebuild_and_keeps_the_live_index(mixed, monkeypatch):
+    before = search_messages("物业").total
+    live = index.live_dir(create=False)
+    generations = sorted(index.index_root().iterdir())
+    victim = indexer._public_ids()[-1]
+    original = indexer.document_for
+
+    def document_for(message):
+        if message.id == victim:
+            raise ValueError("disk full")
+        return original(message)
+
+    monkeypatch.setattr(indexer, "document_for", document_for)
+    with pytest.raises(RuntimeError, match="disk full"):
+        indexer.rebuild(procs=2, batch=4)
+    assert index.live_dir(create=False) == live
+    assert sorted(index.index_root().iterdir()) == generations  # the new one is gone
+    assert search_messages("物业").total == before
 
 
 # ---------------------------------------------------------------------------------------------

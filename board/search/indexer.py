@@ -9,7 +9,9 @@ applying is idempotent and at-least-once, and several nodes may each keep their 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import queue
 import shutil
 import threading
 import time
@@ -353,10 +355,9 @@ def rebuild(
     Its sequence is the newest outbox id seen before reading any message, so every change made
     during the build is applied again after the swap. Returns the number of documents.
 
-    With `procs` > 1 this process reads the database and masks the text while `procs` forked
-    writer processes segment and index it, each into its own segment (Whoosh's MpWriter with
-    `multisegment`; segmentation and posting sorting, 90 % of the work, run on every core).
-    Measured in bench/README.md against a single writer.
+    With `procs` > 1, `procs` forked processes each read a consecutive share of the messages,
+    segment and index them into a segment of their own (`_build_in_processes`). Measured in
+    docs/search.md against a single writer.
     """
     procs = rebuild_procs() if procs is None else max(int(procs), 1)
     ensure_dictionary(force=True)
@@ -370,19 +371,15 @@ def rebuild(
     count = 0
     try:
         analysis.load()  # forked writers inherit jieba's dictionary and the directory's words
-        options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        writer = index.writer(index.create_index(generation), **options)
+        ix = index.create_index(generation)
+        ids = _public_ids()
+        writer = index.writer(ix)
         try:
-            ids = _public_ids()
-            for start in range(0, len(ids), batch):
-                messages = load_messages(ids[start : start + batch])
-                for message in messages.values():
-                    if message.is_public:
-                        writer.add_document(**document_for(message))
-                        count += 1
-                if progress:
-                    progress(len(ids[start : start + batch]))
-            writer.commit()
+            if procs > 1 and len(ids) >= 2 * batch:
+                count = _build_in_processes(ix, writer, ids, procs, batch, progress)
+            else:
+                count = _write_batches(writer, ids, batch, progress)
+                writer.commit()
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()
@@ -395,6 +392,89 @@ def rebuild(
         index.swap_in(root, generation)
     db.session.rollback()  # end the long read transaction
     return count
+
+
+def _write_batches(writer, ids: list[int], batch: int, progress=None) -> int:
+    """Add the public messages among `ids` to `writer`, `batch` at a time; returns how many."""
+    count = 0
+    for start in range(0, len(ids), batch):
+        messages = load_messages(ids[start : start + batch])
+        for message in messages.values():
+            if message.is_public:
+                writer.add_document(**document_for(message))
+                count += 1
+        if progress:
+            progress(len(ids[start : start + batch]))
+    return count
+
+
+def _build_in_processes(ix, writer, ids: list[int], procs: int, batch: int, progress) -> int:
+    """Index `ids` in `procs` forked processes, each reading its own share of the messages
+    from the database and writing its own segment; the segments are then committed together
+    under `writer`'s lock (as Whoosh's MpWriter with `multisegment`, without sending every
+    document through a pipe from one reading process)."""
+    context = multiprocessing.get_context("fork")
+    events = context.Queue()
+    # Consecutive shares, committed in order: documents keep the order of their ids, which
+    # sorts break ties by.
+    shares = [ids[k * len(ids) // procs : (k + 1) * len(ids) // procs] for k in range(procs)]
+    db.session.rollback()  # no connection in use while forking
+    children = [
+        context.Process(target=_index_share, args=(ix, k, share, batch, events), daemon=True)
+        for k, share in enumerate(shares)
+    ]
+    for child in children:
+        child.start()
+    segments, finished, count, failure = {}, 0, 0, None
+    try:
+        while finished < len(children):
+            try:
+                kind, value = events.get(timeout=5)
+            except queue.Empty:
+                if any(c.exitcode not in (None, 0) for c in children):
+                    failure = "a writer process died"
+                    break
+                continue
+            if kind == "progress" and progress:
+                progress(value)
+            elif kind == "done":
+                place, done, segment = value
+                finished += 1
+                count += done
+                if segment is not None:
+                    segments[place] = segment
+            elif kind == "error":
+                failure = value
+                break
+    finally:
+        for child in children:
+            child.join(timeout=None if failure is None else 5)
+            if child.is_alive():
+                child.kill()
+    if failure is not None:
+        raise RuntimeError(f"search rebuild failed in a writer process: {failure}")
+    writer._close_segment()  # this writer added nothing itself
+    writer._commit_toc([segments[k] for k in sorted(segments)])
+    writer._finish()
+    return count
+
+
+def _index_share(ix, place: int, ids: list[int], batch: int, events) -> None:
+    """A forked writer process: index these messages into a segment of its own."""
+    try:
+        db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
+        sub = SegmentWriter(ix, _lk=False, compound=index.COMPOUND)
+        count = _write_batches(sub, ids, batch, lambda n: events.put(("progress", n)))
+        segment = sub._finalize_segment() if count else None
+        if segment is None:
+            sub.cancel()
+        events.put(("done", (place, count, segment)))
+    except BaseException as error:  # reported to the parent, which fails the rebuild
+        events.put(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        db.session.remove()
+        events.close()
+        events.join_thread()
 
 
 @dataclass
