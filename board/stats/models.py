@@ -1,16 +1,83 @@
-"""Indexes the open-data queries need on tables defined elsewhere (created with the schema).
+"""The maintained per-case fact table of the statistics, and indexes on tables defined elsewhere.
 
+`StatsCase` holds one narrow row per message with everything the figures need already joined
+and converted (Beijing dates and months, days to reply, answer-clock counts, the open answer
+clocks' earliest due date, the latest rating's score sum). Every figure, series, percentile and
+ranking reads this one table with GROUP BY and no join to clock or rating. It is kept exact in
+the same transaction as every change (`board/stats/facts.py`); `flask stats rebuild` recomputes
+it from the source tables.
+
+Indexes on other tables:
 - `ix_message_replied_at`: the home page's latest replies and the replies feed order by
   `replied_at`; without it each home page sorts every replied message.
-- `ix_message_stats`: every figure filters public cases (visibility, hidden, state) and then
-  reads only these narrow columns; with all of them in one index the database scans the index
-  instead of the wide message rows (titles and bodies), several times less data per figure.
+- `ix_message_stats`: the downloads and feeds filter public cases (visibility, hidden, state)
+  and read these narrow columns; with all of them in one index the database scans the index
+  instead of the wide message rows (titles and bodies).
 - `ix_cosign_created_at`: "most co-signed this month" reads only this month's co-signs.
+- `ix_reply_state_published_at`: the home counters count published replies by date.
+- `ix_event_action_created_at`: the report counts transfers, returns, urges and extensions
+  dated within a period; the index holds only those few events instead of every event.
 """
 
-from sqlalchemy import Index
+from __future__ import annotations
 
-from ..models import Cosign, Message
+from datetime import date
+
+from sqlalchemy import Boolean, Date, Float, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..models import Cosign, Event, Message, Reply
+
+
+class StatsCase(db.Model):
+    """One message as the statistics see it (maintained; never edited by hand)."""
+
+    __tablename__ = "stats_case"
+    __table_args__ = (
+        Index("ix_stats_case_published", "is_case", "published_on"),
+        Index("ix_stats_case_province", "is_case", "province", "published_on"),
+        Index("ix_stats_case_city", "is_case", "city", "published_on"),
+        Index("ix_stats_case_county", "is_case", "county", "published_on"),
+        Index("ix_stats_case_board", "is_case", "board_id", "published_on"),
+        Index("ix_stats_case_unit", "is_case", "unit_id", "published_on"),
+        Index("ix_stats_case_replied", "is_case", "replied_on"),
+    )
+
+    # No foreign key: the row is rewritten or removed in the transaction that changes the
+    # message, and it must not stand in the way of deleting one.
+    message_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # A case: public, not hidden, in a public state (services.public_condition).
+    is_case: Mapped[bool] = mapped_column(Boolean)
+    # Received by the platform (a public state), public or not: the report's bare volume.
+    is_received: Mapped[bool] = mapped_column(Boolean)
+    track: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    domain: Mapped[str] = mapped_column(String(16))
+    board_id: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    region_path: Mapped[str] = mapped_column(String(32))
+    # The region path's codes at each level (None below the message's own level).
+    province: Mapped[str] = mapped_column(String(6))
+    city: Mapped[str | None] = mapped_column(String(6))
+    county: Mapped[str | None] = mapped_column(String(6))
+    created_on: Mapped[date] = mapped_column(Date)  # Beijing dates and months
+    published_on: Mapped[date | None] = mapped_column(Date)
+    published_month: Mapped[str | None] = mapped_column(String(7))
+    replied_on: Mapped[date | None] = mapped_column(Date)
+    reply_month: Mapped[str | None] = mapped_column(String(7))
+    days_to_reply: Mapped[float | None] = mapped_column(Float)
+    is_assigned: Mapped[bool] = mapped_column(Boolean)
+    # Answer clocks (services.ANSWER_POLICIES): met, met on time, still open, earliest open due.
+    answers_met: Mapped[int] = mapped_column(Integer)
+    answers_on_time: Mapped[int] = mapped_column(Integer)
+    answers_open: Mapped[int] = mapped_column(Integer)
+    open_due_on: Mapped[date | None] = mapped_column(Date)
+    # The latest rating's resolution + attitude + speed (3–15), None without a rating.
+    rating_total: Mapped[int | None] = mapped_column(Integer)
+    # A final published reply with the outcome `supported` (a suggestion adopted).
+    adopted: Mapped[bool] = mapped_column(Boolean)
+
 
 INDEXES = (
     Index("ix_message_replied_at", Message.replied_at),
@@ -29,4 +96,6 @@ INDEXES = (
         Message.replied_at,
     ),
     Index("ix_cosign_created_at", Cosign.created_at),
+    Index("ix_reply_state_published_at", Reply.state, Reply.published_at),
+    Index("ix_event_action_created_at", Event.action, Event.created_at, Event.message_id),
 )

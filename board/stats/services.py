@@ -1,5 +1,9 @@
 """Figures for any scope and period, computed by the database with GROUP BY (DESIGN §4, §6).
 
+Every figure reads the maintained fact table `stats_case` (board/stats/models.py, kept exact in
+the transaction of each change by board/stats/facts.py): one narrow row per message, no join to
+clocks or ratings; only what depends on today (open answer clocks past due) is decided per query.
+
 What counts (published on the pages, docs/open-data.md):
 - A *case* is a message the public can read: visibility public, not hidden, in a public state.
   Every rate, median, ranking, series, feed and download counts these only, so each figure can be
@@ -33,13 +37,11 @@ from sqlalchemy import (
     and_,
     case,
     desc,
-    exists,
     func,
     literal,
     or_,
     select,
 )
-from sqlalchemy.orm import aliased
 
 from ..clock import from_local, local_date
 from ..extensions import db
@@ -52,7 +54,6 @@ from ..models import (
     Event,
     Kind,
     Message,
-    Rating,
     Region,
     RegionLevel,
     Reply,
@@ -60,10 +61,9 @@ from ..models import (
     Unit,
     Visibility,
 )
-from .sql import days_between, local_month
-from .sql import local_date as sql_local_date
+from .facts import ANSWER_POLICIES
+from .models import StatsCase as Fact
 
-ANSWER_POLICIES = ("board_reply_short", "board_reply_long", "petition_handling")
 Z95 = 1.959963984540054
 # Length of a region path prefix at each level: "330000", "330000/330100", "…/330106".
 PATH_LENGTH = {RegionLevel.PROVINCE: 6, RegionLevel.CITY: 13, RegionLevel.COUNTY: 20}
@@ -184,26 +184,40 @@ def within(path_column, path: str) -> ColumnElement[bool]:
     return or_(path_column == path, path_column.like(path + "/%"))
 
 
+# The fact table's column holding a region path's code at each path length (level).
+LEVEL_COLUMNS = {6: Fact.province, 13: Fact.city, 20: Fact.county}
+
+
+def region_condition(path: str) -> ColumnElement[bool]:
+    """The case lies in the region with this path: its code at the region's level is the
+    region's code (an indexed equality instead of a prefix match on the path)."""
+    column = LEVEL_COLUMNS.get(len(path))
+    if column is None:  # not a path of the directory's three levels
+        return within(Fact.region_path, path)
+    return column == path[-6:]
+
+
 def conditions(scope: Scope, *, public: bool = True) -> list[ColumnElement[bool]]:
-    """SQL conditions on Message for a scope (public cases only unless `public=False`)."""
-    found: list[ColumnElement[bool]] = [public_condition()] if public else []
-    if not public:
-        found.append(Message.state.in_(PUBLIC_STATES))  # received by the platform
+    """SQL conditions on the fact table (StatsCase) for a scope: public cases only, or with
+    `public=False` every message received by the platform, dated by submission."""
+    found: list[ColumnElement[bool]] = [
+        Fact.is_case.is_(True) if public else Fact.is_received.is_(True)
+    ]
     if scope.region is not None:
-        found.append(within(Message.region_path, scope.region.path))
+        found.append(region_condition(scope.region.path))
     if scope.board is not None:
-        found.append(Message.board_id == scope.board.id)
+        found.append(Fact.board_id == scope.board.id)
     if scope.unit is not None:
-        found.append(Message.unit_id == scope.unit.id)
+        found.append(Fact.unit_id == scope.unit.id)
     for name in ("kind", "domain", "track"):
         value = getattr(scope, name)
         if value:
-            found.append(getattr(Message, name) == value)
-    moment = Message.published_at if public else Message.created_at
+            found.append(getattr(Fact, name) == value)
+    day = Fact.published_on if public else Fact.created_on
     if scope.date_from is not None:
-        found.append(moment >= day_start(scope.date_from))
+        found.append(day >= scope.date_from)
     if scope.date_to is not None:
-        found.append(moment < day_start(scope.date_to + timedelta(days=1)))
+        found.append(day <= scope.date_to)
     return found
 
 
@@ -271,62 +285,94 @@ class Figures:
         }
 
 
-def _volume(conds: list, group=None) -> dict:
-    """{group: (messages, replied)}."""
-    replied = func.sum(case((Message.replied_at.is_not(None), 1), else_=0))
-    columns = [func.count(Message.id), replied]
-    if group is None:
-        row = db.session.execute(select(*columns).where(*conds)).one()
-        return {None: (row[0] or 0, int(row[1] or 0))}
-    rows = db.session.execute(select(group, *columns).where(*conds).group_by(group))
-    return {g: (n or 0, int(k or 0)) for g, n, k in rows}
+def _past_due_clocks(today: date) -> ColumnElement[int]:
+    """Open answer clocks of a case whose due date ended before today.
 
-
-def _on_time(conds: list, today: date, group=None) -> dict:
-    """{group: Rate} of decided answer clocks met on time.
-
-    The clock states are tested inside the sums, not in WHERE, so the planner walks from the
-    scope's messages to their clocks (message_id index) instead of scanning every met clock of
-    the platform through the (state, due_on) index."""
-    decided = or_(
-        Clock.state == ClockState.MET,
-        and_(Clock.state == ClockState.OPEN, Clock.due_on < today),
-    )
-    in_time = and_(Clock.state == ClockState.MET, sql_local_date(Clock.closed_at) <= Clock.due_on)
-    columns = [
-        func.sum(case((decided, 1), else_=0)),
-        func.sum(case((in_time, 1), else_=0)),
-    ]
-    query = (
-        select(*([group] if group is not None else []), *columns)
-        .select_from(Clock)
-        .join(Message, Message.id == Clock.message_id)
-        .where(*conds, Clock.policy.in_(ANSWER_POLICIES))
-    )
-    if group is None:
-        n, k = db.session.execute(query).one()
-        return {None: Rate(int(k or 0), int(n or 0))}
-    return {
-        g: Rate(int(k or 0), int(n or 0)) for g, n, k in db.session.execute(query.group_by(group))
-    }
-
-
-def _overdue(conds: list, today: date, group=None) -> dict:
-    """{group: messages with an open answer clock past its due date}."""
-    query = (
-        select(*([group] if group is not None else []), func.count(func.distinct(Message.id)))
-        .select_from(Clock)
-        .join(Message, Message.id == Clock.message_id)
+    The row stores the earliest open due date and how many answer clocks are open; the workflow
+    keeps at most one open at a time, and a case with several (written by other means) has its
+    clocks counted one by one (the subquery runs for those rows only)."""
+    several = (
+        select(func.count(Clock.id))
         .where(
-            *conds,
+            Clock.message_id == Fact.message_id,
             Clock.policy.in_(ANSWER_POLICIES),
             Clock.state == ClockState.OPEN,
             Clock.due_on < today,
         )
+        .scalar_subquery()
     )
-    if group is None:
-        return {None: db.session.scalar(query) or 0}
-    return {g: n for g, n in db.session.execute(query.group_by(group))}
+    return case(
+        (Fact.answers_open <= 1, case((Fact.open_due_on < today, 1), else_=0)),
+        else_=several,
+    )
+
+
+def _band_sums() -> list:
+    """One conditional sum per satisfaction band over the latest ratings' score sums."""
+    columns = []
+    previous = None
+    for _key, floor, _label in SATISFACTION_BANDS:
+        total = Fact.rating_total
+        test = total >= floor if previous is None else and_(total >= floor, total < previous)
+        columns.append(func.sum(case((test, 1), else_=0)))
+        previous = floor
+    return columns
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over a scope's cases, read from the fact table in one pass."""
+
+    messages: int
+    replied: int
+    decided: int
+    on_time: int
+    late: int
+    overdue: int
+    ratings: int
+    rating_sum: int
+    bands: tuple[int, ...]
+
+    @property
+    def on_time_rate(self) -> Rate:
+        """Decided answer clocks met on time."""
+        return Rate(self.on_time, self.decided)
+
+
+def _totals(conds: list, today: date, group=None, *, satisfaction: bool = True) -> dict:
+    """{group: Totals} (one query; `None` key without a group)."""
+    past_due = _past_due_clocks(today)
+    columns = [
+        func.count(),
+        func.sum(case((Fact.replied_on.is_not(None), 1), else_=0)),
+        func.sum(Fact.answers_met + past_due),
+        func.sum(Fact.answers_on_time),
+        func.sum(Fact.answers_met - Fact.answers_on_time),
+        func.sum(case((Fact.open_due_on < today, 1), else_=0)),
+    ]
+    if satisfaction:
+        columns += [func.count(Fact.rating_total), func.sum(Fact.rating_total), *_band_sums()]
+    query = select(*([group] if group is not None else []), *columns).where(*conds)
+    if group is not None:
+        query = query.group_by(group)
+    found = {}
+    for row in db.session.execute(query):
+        key = row[0] if group is not None else None
+        values = [int(v or 0) for v in row[1 if group is not None else 0 :]]
+        if not values[0]:
+            continue
+        if not satisfaction:
+            values += [0, 0] + [0] * len(SATISFACTION_BANDS)
+        found[key] = Totals(*values[:8], tuple(values[8:]))
+    return found
+
+
+NO_CASES = Totals(0, 0, 0, 0, 0, 0, 0, 0, (0,) * len(SATISFACTION_BANDS))
+
+
+def _count(conds: list) -> int:
+    """How many fact rows match."""
+    return db.session.scalar(select(func.count()).select_from(Fact).where(*conds)) or 0
 
 
 # Percentiles as (numerator, denominator): the median and the 90th percentile.
@@ -350,7 +396,7 @@ def _percentiles(
     only the one or two rows around each percentile, never the cases themselves.
     """
     fractions = tuple(fractions)
-    value = days_between(Message.created_at, Message.replied_at)
+    value = Fact.days_to_reply
     partition = [group] if group is not None else None
     label = group.label("g") if group is not None else literal(0).label("g")
     inner = (
@@ -360,7 +406,7 @@ def _percentiles(
             func.row_number().over(partition_by=partition, order_by=value).label("rn"),
             func.count().over(partition_by=partition).label("n"),
         )
-        .where(*conds, Message.replied_at.is_not(None))
+        .where(*conds, value.is_not(None))
         .subquery()
     )
     picks = []
@@ -383,32 +429,6 @@ def _percentiles(
             answers.append(found[lower] + weight * (found[upper] - found[lower]))
         result[None if group is None else g] = answers
     return result
-
-
-def _satisfaction(conds: list) -> tuple[int, float | None, list[Band]]:
-    """(ratings, mean composite, bands) over the latest rating of each case."""
-    later = aliased(Rating)
-    latest = ~exists().where(later.message_id == Rating.message_id, later.id > Rating.id)
-    total = Rating.resolution + Rating.attitude + Rating.speed
-    band_columns = []
-    previous = None
-    for _key, floor, _label in SATISFACTION_BANDS:
-        test = total >= floor if previous is None else and_(total >= floor, total < previous)
-        band_columns.append(func.sum(case((test, 1), else_=0)))
-        previous = floor
-    row = db.session.execute(
-        select(func.count(Rating.id), func.avg(total), *band_columns)
-        .select_from(Message)
-        .join(Rating, Rating.message_id == Message.id)
-        .where(*conds, latest)
-    ).one()
-    count = row[0] or 0
-    composite = float(row[1]) / 3 if count else None
-    bands = [
-        Band(key, str(label), int(n or 0))
-        for (key, _floor, label), n in zip(SATISFACTION_BANDS, row[2:], strict=True)
-    ]
-    return count, composite, bands
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -436,24 +456,22 @@ def chart_range(scope: Scope, now: datetime, months: int = 12) -> tuple[date, da
 def series(scope: Scope, now: datetime) -> list[MonthPoint]:
     """Cases published and replies given per Beijing month over the chart's period."""
     first, last = chart_range(scope, now)
-    ranged = scope.with_period(first, last)
-    month = local_month(Message.published_at)
     published = dict(
         db.session.execute(
-            select(month, func.count(Message.id)).where(*conditions(ranged)).group_by(month)
+            select(Fact.published_month, func.count())
+            .where(*conditions(scope.with_period(first, last)))
+            .group_by(Fact.published_month)
         ).all()
     )
-    reply_month = local_month(Message.replied_at)
-    undated = scope.with_period(None, None)
     replied = dict(
         db.session.execute(
-            select(reply_month, func.count(Message.id))
+            select(Fact.reply_month, func.count())
             .where(
-                *conditions(undated),
-                Message.replied_at >= day_start(first),
-                Message.replied_at < day_start(last + timedelta(days=1)),
+                *conditions(scope.with_period(None, None)),
+                Fact.replied_on >= first,
+                Fact.replied_on <= last,
             )
-            .group_by(reply_month)
+            .group_by(Fact.reply_month)
         ).all()
     )
     return [
@@ -461,26 +479,33 @@ def series(scope: Scope, now: datetime) -> list[MonthPoint]:
     ]
 
 
-def figures(scope: Scope, *, now: datetime, with_series: bool = True) -> Figures:
-    """All figures of one scope at `now`."""
+def _figures(scope: Scope, now: datetime, with_series: bool) -> tuple[Figures, Totals]:
     conds = conditions(scope)
-    today = local_date(now)
-    messages, replied = _volume(conds)[None]
-    median, p90 = _percentiles(conds).get(None, [None, None])
-    ratings, composite, bands = _satisfaction(conds)
-    return Figures(
-        messages=messages,
-        replied=replied,
-        reply_rate=Rate(replied, messages),
-        on_time=_on_time(conds, today)[None],
+    totals = _totals(conds, local_date(now)).get(None, NO_CASES)
+    median, p90 = _percentiles(conds).get(None, [None, None]) if totals.replied else (None, None)
+    bands = [
+        Band(key, str(label), n)
+        for (key, _floor, label), n in zip(SATISFACTION_BANDS, totals.bands, strict=True)
+    ]
+    figures = Figures(
+        messages=totals.messages,
+        replied=totals.replied,
+        reply_rate=Rate(totals.replied, totals.messages),
+        on_time=totals.on_time_rate,
         median_days=median,
         p90_days=p90,
-        overdue_now=_overdue(conds, today)[None],
-        ratings=ratings,
-        composite=composite,
+        overdue_now=totals.overdue,
+        ratings=totals.ratings,
+        composite=totals.rating_sum / totals.ratings / 3 if totals.ratings else None,
         satisfaction=bands,
         series=series(scope, now) if with_series else [],
     )
+    return figures, totals
+
+
+def figures(scope: Scope, *, now: datetime, with_series: bool = True) -> Figures:
+    """All figures of one scope at `now`."""
+    return _figures(scope, now, with_series)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,16 +574,16 @@ def _group_expression(group_by: str, level: str | None):
         extra = []
         if level:
             boards = select(Board.id).join(Region, Board.region_code == Region.code)
-            extra.append(Message.board_id.in_(boards.where(Region.level == level)))
-        return Message.board_id, extra
+            extra.append(Fact.board_id.in_(boards.where(Region.level == level)))
+        return Fact.board_id, extra
     if group_by == "unit":
-        extra = [Message.unit_id.is_not(None)]
+        extra = [Fact.unit_id.is_not(None)]
         if level:
             units = select(Unit.id).join(Region, Unit.region_code == Region.code)
-            extra.append(Message.unit_id.in_(units.where(Region.level == level)))
-        return Message.unit_id, extra
-    length = PATH_LENGTH[RegionLevel(level or RegionLevel.PROVINCE)]
-    return func.substr(Message.region_path, 1, length), [func.length(Message.region_path) >= length]
+            extra.append(Fact.unit_id.in_(units.where(Region.level == level)))
+        return Fact.unit_id, extra
+    column = LEVEL_COLUMNS[PATH_LENGTH[RegionLevel(level or RegionLevel.PROVINCE)]]
+    return column, [column.is_not(None)]
 
 
 def _entities(group_by: str, keys: list) -> dict:
@@ -575,10 +600,9 @@ def _entities(group_by: str, keys: list) -> dict:
             u.id: Entity("unit", u.code, u.name)
             for u in db.session.scalars(select(Unit).where(Unit.id.in_(keys)))
         }
-    by_code = {str(k)[-6:]: k for k in keys}
     return {
-        by_code[r.code]: Entity("region", r.code, r.full_name)
-        for r in db.session.scalars(select(Region).where(Region.code.in_(list(by_code))))
+        r.code: Entity("region", r.code, r.full_name)
+        for r in db.session.scalars(select(Region).where(Region.code.in_(keys)))
     }
 
 
@@ -601,29 +625,27 @@ def ranking(
     group, extra = _group_expression(group_by, level)
     conds = conditions(scope) + extra
     if post and group_by == "board":
-        conds.append(Message.board_id.in_(select(Board.id).where(Board.post == post)))
+        conds.append(Fact.board_id.in_(select(Board.id).where(Board.post == post)))
     today = local_date(now)
-    volumes = _volume(conds, group)
-    large = {g: v for g, v in volumes.items() if g is not None and v[0] >= min_cases}
-    unranked = sum(1 for g, v in volumes.items() if g is not None and v[0] < min_cases)
-    on_time = _on_time(conds, today, group)
-    overdue = _overdue(conds, today, group)
-    speeds = _percentiles(conds, group)
+    totals = _totals(conds, today, group, satisfaction=False)
+    large = {g: t for g, t in totals.items() if g is not None and t.messages >= min_cases}
+    unranked = sum(1 for g, t in totals.items() if g is not None and t.messages < min_cases)
+    speeds = _percentiles(conds, group) if large else {}
     entities = _entities(group_by, list(large))
     rows = []
-    for key, (messages, replied) in large.items():
+    for key, t in large.items():
         if key not in entities:
             continue
         median, p90 = speeds.get(key, [None, None])
         rows.append(
             RankRow(
                 entity=entities[key],
-                messages=messages,
-                reply_rate=Rate(replied, messages),
-                on_time=on_time.get(key, Rate(0, 0)),
+                messages=t.messages,
+                reply_rate=Rate(t.replied, t.messages),
+                on_time=t.on_time_rate,
                 median_days=median,
                 p90_days=p90,
-                overdue_now=overdue.get(key, 0),
+                overdue_now=t.overdue,
             )
         )
 
@@ -820,23 +842,26 @@ COMPLAINT_KINDS = (Kind.COMPLAINT, Kind.CLAIM)
 SUGGESTION_KINDS = (Kind.SUGGESTION, Kind.OPINION)
 
 
-def _event_count(conds: list, actions: tuple[str, ...], period: Period, distinct=False) -> int:
-    """Events of these actions dated within the period, on the scope's cases."""
-    counted = func.count(func.distinct(Event.message_id)) if distinct else func.count(Event.id)
-    return (
-        db.session.scalar(
-            select(counted)
-            .select_from(Event)
-            .join(Message, Message.id == Event.message_id)
-            .where(
-                *conds,
-                Event.action.in_(actions),
-                Event.created_at >= day_start(period.first),
-                Event.created_at < day_start(period.last + timedelta(days=1)),
-            )
+REPORT_EVENTS = ("transfer", "return_approved", "urge", "extend")
+
+
+def _event_counts(conds: list, period: Period) -> dict[str, tuple[int, int]]:
+    """{action: (events, cases)} of the report's actions dated within the period, on the scope's
+    cases (`ix_event_action_created_at` finds the few such events; each is checked against its
+    case's fact row by primary key)."""
+    rows = db.session.execute(
+        select(Event.action, func.count(Event.id), func.count(func.distinct(Event.message_id)))
+        .select_from(Event)
+        .join(Fact, Fact.message_id == Event.message_id)
+        .where(
+            Event.action.in_(REPORT_EVENTS),
+            Event.created_at >= day_start(period.first),
+            Event.created_at < day_start(period.last + timedelta(days=1)),
+            *conds,
         )
-        or 0
+        .group_by(Event.action)
     )
+    return {action: (n, cases) for action, n, cases in rows}
 
 
 def report(region: Region, period: Period, *, now: datetime) -> Report:
@@ -845,74 +870,87 @@ def report(region: Region, period: Period, *, now: datetime) -> Report:
     scope = Scope(region=region, date_from=period.first, date_to=period.last)
     conds = conditions(scope)
     today = local_date(now)
-    fig = figures(scope, now=now)
+    fig, totals = _figures(scope, now, with_series=True)
     previous = period.previous()
-    previous_messages = _volume(conditions(scope.with_period(previous.first, previous.last)))[None][
-        0
-    ]
-    all_received = _volume(conditions(scope, public=False))[None][0]
+    previous_messages = _count(conditions(scope.with_period(previous.first, previous.last)))
+    all_received = _count(conditions(scope, public=False))
 
-    def breakdown(column) -> list[tuple[str, int, int]]:
-        rows = _volume(conds, column)
-        return sorted(((k, n, r) for k, (n, r) in rows.items()), key=lambda t: (-t[1], t[0]))
+    # Kinds and domains (cases, replied, adopted, assigned) in one pass.
+    kinds: dict = defaultdict(lambda: [0, 0])
+    domains: dict = defaultdict(lambda: [0, 0])
+    suggestions = [0, 0, 0]  # cases, replied, adopted
+    assigned = 0
+    for kind, domain, n, replied, adopted, assigned_n in db.session.execute(
+        select(
+            Fact.kind,
+            Fact.domain,
+            func.count(),
+            func.sum(case((Fact.replied_on.is_not(None), 1), else_=0)),
+            func.sum(case((Fact.adopted.is_(True), 1), else_=0)),
+            func.sum(case((Fact.is_assigned.is_(True), 1), else_=0)),
+        )
+        .where(*conds)
+        .group_by(Fact.kind, Fact.domain)
+    ):
+        replied, adopted, assigned_n = int(replied or 0), int(adopted or 0), int(assigned_n or 0)
+        for table, key in ((kinds, kind), (domains, domain)):
+            table[key][0] += n
+            table[key][1] += replied
+        if kind in SUGGESTION_KINDS:
+            suggestions[0] += n
+            suggestions[1] += replied
+            suggestions[2] += adopted
+        assigned += assigned_n
 
-    complaint_conds = conds + [Message.kind.in_(COMPLAINT_KINDS), Message.unit_id.is_not(None)]
-    complaints = _volume(complaint_conds, Message.unit_id)
+    def ordered(table: dict) -> list[tuple[str, int, int]]:
+        return sorted(((k, n, r) for k, (n, r) in table.items()), key=lambda t: (-t[1], t[0]))
+
+    # Per unit: complaints with their on-time rate, and whether it was assigned any case.
+    complaint = Fact.kind.in_(COMPLAINT_KINDS)
+    past_due = _past_due_clocks(today)
+    complaints: dict = {}
+    assigned_units = 0
+    for unit_id, n, decided, on_time, assigned_n in db.session.execute(
+        select(
+            Fact.unit_id,
+            func.sum(case((complaint, 1), else_=0)),
+            func.sum(case((complaint, Fact.answers_met + past_due), else_=0)),
+            func.sum(case((complaint, Fact.answers_on_time), else_=0)),
+            func.sum(case((Fact.is_assigned.is_(True), 1), else_=0)),
+        )
+        .where(*conds, Fact.unit_id.is_not(None))
+        .group_by(Fact.unit_id)
+    ):
+        if n:
+            complaints[unit_id] = (int(n), Rate(int(on_time or 0), int(decided or 0)))
+        if assigned_n:
+            assigned_units += 1
     top = sorted(complaints.items(), key=lambda kv: (-kv[1][0], kv[0]))[:10]
-    on_time = _on_time(complaint_conds, today, Message.unit_id)
     units = {
         u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_([k for k, _ in top])))
     }
-    complained = [(units[k], n, on_time.get(k, Rate(0, 0))) for k, (n, _r) in top if k in units]
-
-    assigned_row = db.session.execute(
-        select(func.count(Message.id), func.count(func.distinct(Message.unit_id))).where(
-            *conds, Message.assigned_at.is_not(None)
-        )
-    ).one()
-    met_late = and_(Clock.state == ClockState.MET, sql_local_date(Clock.closed_at) > Clock.due_on)
-    late = db.session.scalar(
-        select(func.sum(case((met_late, 1), else_=0)))
-        .select_from(Clock)
-        .join(Message, Message.id == Clock.message_id)
-        .where(*conds, Clock.policy.in_(ANSWER_POLICIES))
-    )
-    suggestion_conds = conds + [Message.kind.in_(SUGGESTION_KINDS)]
-    s_total, s_replied = _volume(suggestion_conds)[None]
-    adopted = (
-        db.session.scalar(
-            select(func.count(func.distinct(Message.id)))
-            .select_from(Message)
-            .join(Reply, Reply.message_id == Message.id)
-            .where(
-                *suggestion_conds,
-                Reply.state == ReplyState.PUBLISHED,
-                Reply.is_interim.is_(False),
-                Reply.outcome == "supported",
-            )
-        )
-        or 0
-    )
+    complained = [(units[k], n, rate) for k, (n, rate) in top if k in units]
+    events = _event_counts(conds, period)
     return Report(
         region=region,
         period=period,
         figures=fig,
         previous_messages=previous_messages,
         all_received=all_received,
-        by_kind=breakdown(Message.kind),
-        by_domain=breakdown(Message.domain),
+        by_kind=ordered(kinds),
+        by_domain=ordered(domains),
         complained_units=complained,
-        assigned=assigned_row[0] or 0,
-        assigned_units=assigned_row[1] or 0,
-        transfers=_event_count(conds, ("transfer",), period),
-        returns=_event_count(conds, ("return_approved",), period),
-        urges=_event_count(conds, ("urge",), period),
-        urged_messages=_event_count(conds, ("urge",), period, distinct=True),
-        extensions=_event_count(conds, ("extend",), period),
-        late_replies=late or 0,
-        suggestions=s_total,
-        suggestions_replied=s_replied,
-        suggestions_adopted=adopted,
+        assigned=assigned,
+        assigned_units=assigned_units,
+        transfers=events.get("transfer", (0, 0))[0],
+        returns=events.get("return_approved", (0, 0))[0],
+        urges=events.get("urge", (0, 0))[0],
+        urged_messages=events.get("urge", (0, 0))[1],
+        extensions=events.get("extend", (0, 0))[0],
+        late_replies=totals.late,
+        suggestions=suggestions[0],
+        suggestions_replied=suggestions[1],
+        suggestions_adopted=suggestions[2],
     )
 
 
