@@ -69,6 +69,16 @@ def build_app(database: str | None, messages: int):
             )
             assert result.exit_code == 0, result.output
             print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+        from board.stats.models import StatsCase
+
+        facts = db.session.scalar(select(func.count(StatsCase.message_id)))
+        if facts != db.session.scalar(select(func.count(Message.id))):
+            # A database seeded before the fact table existed (or written around the app).
+            print("filling the statistics fact table (flask stats rebuild)…", flush=True)
+            started = time.perf_counter()
+            result = runner.invoke(args=["stats", "rebuild"])
+            assert result.exit_code == 0, result.output
+            print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
         db.session.remove()
     return app
 

@@ -34,11 +34,12 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     and_,
+    bindparam,
     case,
     desc,
     func,
-    literal,
     or_,
     select,
 )
@@ -188,23 +189,30 @@ def within(path_column, path: str) -> ColumnElement[bool]:
 LEVEL_COLUMNS = {6: Fact.province, 13: Fact.city, 20: Fact.county}
 
 
-def region_condition(path: str) -> ColumnElement[bool]:
-    """The case lies in the region with this path: its code at the region's level is the
-    region's code (an indexed equality instead of a prefix match on the path)."""
+def region_condition(path: str, *, indexed: bool = False) -> ColumnElement[bool]:
+    """The case lies in the region with this path (the region or below it).
+
+    Two equivalent forms: the path prefix, which no index serves (sums over a region read the
+    narrow table from end to end, faster in SQLite than fetching most of its rows one by one
+    through an index), and with `indexed` the code at the region's level, which leads the
+    percentile index of that level."""
     column = LEVEL_COLUMNS.get(len(path))
-    if column is None:  # not a path of the directory's three levels
+    if not indexed or column is None:
         return within(Fact.region_path, path)
     return column == path[-6:]
 
 
-def conditions(scope: Scope, *, public: bool = True) -> list[ColumnElement[bool]]:
+def conditions(
+    scope: Scope, *, public: bool = True, indexed: bool = False
+) -> list[ColumnElement[bool]]:
     """SQL conditions on the fact table (StatsCase) for a scope: public cases only, or with
-    `public=False` every message received by the platform, dated by submission."""
+    `public=False` every message received by the platform, dated by submission. `indexed`
+    chooses the region test the percentile indexes serve (see `region_condition`)."""
     found: list[ColumnElement[bool]] = [
         Fact.is_case.is_(True) if public else Fact.is_received.is_(True)
     ]
     if scope.region is not None:
-        found.append(region_condition(scope.region.path))
+        found.append(region_condition(scope.region.path, indexed=indexed))
     if scope.board is not None:
         found.append(Fact.board_id == scope.board.id)
     if scope.unit is not None:
@@ -388,47 +396,96 @@ def percentile_positions(n: int, fraction: tuple[int, int]) -> tuple[int, int, f
 
 
 def _percentiles(
-    conds: list, group=None, fractions: Iterable[tuple[int, int]] = (MEDIAN, P90)
+    conds: list,
+    sizes: dict,
+    group=None,
+    fractions: Iterable[tuple[int, int]] = (MEDIAN, P90),
 ) -> dict:
     """{group: [days to reply at each fraction]}, linear interpolation (like percentile_cont).
 
-    A window query numbers each group's replied cases by days to reply and the database returns
-    only the one or two rows around each percentile, never the cases themselves.
-    """
+    `sizes` holds each group's number of replied cases (from `_totals`), so each percentile is
+    the one or two values at a known position: `ORDER BY days LIMIT 2 OFFSET k`, which the
+    database answers by walking a percentile index (board/stats/models.py) to position k: no
+    case is loaded and nothing is sorted. A ranking asks for hundreds of groups, so the
+    statement is compiled once and repeated with UNION ALL (see `_repeat`)."""
     fractions = tuple(fractions)
-    value = Fact.days_to_reply
-    partition = [group] if group is not None else None
-    label = group.label("g") if group is not None else literal(0).label("g")
-    inner = (
-        select(
-            label,
-            value.label("v"),
-            func.row_number().over(partition_by=partition, order_by=value).label("rn"),
-            func.count().over(partition_by=partition).label("n"),
-        )
-        .where(*conds, value.is_not(None))
-        .subquery()
+    wanted = []  # (group key, fraction index, lower, upper, weight)
+    for key, n in sizes.items():
+        if n:
+            for i, fraction in enumerate(fractions):
+                wanted.append((key, i, *percentile_positions(n, fraction)))
+    if not wanted:
+        return {}
+    where = [*conds, Fact.days_to_reply.is_not(None)]
+    if group is not None:
+        where.append(group == bindparam("pct_key"))
+    member = (
+        select(bindparam("pct_q", type_=Integer).label("q"), Fact.days_to_reply.label("v"))
+        .where(*where)
+        .order_by(Fact.days_to_reply)
+        .limit(bindparam("pct_limit", type_=Integer))
+        .offset(bindparam("pct_offset", type_=Integer))
     )
-    picks = []
-    for k, d in fractions:
-        picks.append(inner.c.rn == 1 + (k * (inner.c.n - 1)) // d)
-        picks.append(inner.c.rn == 1 + (k * (inner.c.n - 1) + d - 1) // d)
-    rows = db.session.execute(
-        select(inner.c.g, inner.c.rn, inner.c.n, inner.c.v).where(or_(*picks))
-    )
-    values: dict = defaultdict(dict)
-    sizes: dict = {}
-    for g, rn, n, v in rows:
-        values[g][rn - 1] = float(v)
-        sizes[g] = n
-    result = {}
-    for g, found in values.items():
-        answers = []
-        for fraction in fractions:
-            lower, upper, weight = percentile_positions(sizes[g], fraction)
-            answers.append(found[lower] + weight * (found[upper] - found[lower]))
-        result[None if group is None else g] = answers
-    return result
+    values: dict = defaultdict(list)
+    for start in range(0, len(wanted), PERCENTILE_BATCH):
+        chunk = wanted[start : start + PERCENTILE_BATCH]
+        varying = [
+            {
+                "pct_q": start + number,
+                "pct_key": key,
+                "pct_limit": upper - lower + 1,
+                "pct_offset": lower,
+            }
+            for number, (key, _i, lower, upper, _w) in enumerate(chunk)
+        ]
+        for number, value in _repeat(member, varying):
+            values[number].append(float(value))
+    found: dict = defaultdict(lambda: [None] * len(fractions))
+    for number, (key, i, _lower, _upper, weight) in enumerate(wanted):
+        got = sorted(values[number])
+        if got:
+            found[key][i] = got[0] + weight * (got[-1] - got[0])
+    return dict(found)
+
+
+PERCENTILE_BATCH = 100  # subqueries per statement (SQLite allows 500 compound terms)
+
+
+def _repeat(statement, varying: list[dict]):
+    """Rows of `statement` run once per dict of `pct_*` parameter values, as one UNION ALL.
+
+    The text is SQLAlchemy's own compilation of `statement`; every value stays a bound parameter.
+
+    Building hundreds of SQLAlchemy selects costs more than the database work they ask for, so
+    the statement is compiled once and its SQL text repeated, each copy with its own values."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    processors = compiled._bind_processors  # noqa: SLF001 (the values SQLAlchemy would send)
+
+    def value(name, raw):
+        processor = processors.get(name)
+        return processor(raw) if processor is not None else raw
+
+    base = {name: value(name, raw) for name, raw in compiled.params.items()}
+    parts = []
+    if compiled.positiontup is not None:  # qmark / format: one list of values in order
+        params: list = []
+        for number, own in enumerate(varying):
+            parts.append(f"SELECT * FROM ({compiled.string}) AS pct_{number}")  # noqa: S608
+            params += [
+                value(name, own[name]) if name in own else base[name]
+                for name in compiled.positiontup
+            ]
+        return connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)).all()
+    named: dict = dict(base)
+    for number, own in enumerate(varying):
+        text = compiled.string
+        for name in own:
+            text = text.replace(f"%({name})s", f"%({name}_{number})s")
+            named[f"{name}_{number}"] = value(name, own[name])
+        parts.append(f"SELECT * FROM ({text}) AS pct_{number}")  # noqa: S608
+    return connection.exec_driver_sql(" UNION ALL ".join(parts), named).all()
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -482,7 +539,9 @@ def series(scope: Scope, now: datetime) -> list[MonthPoint]:
 def _figures(scope: Scope, now: datetime, with_series: bool) -> tuple[Figures, Totals]:
     conds = conditions(scope)
     totals = _totals(conds, local_date(now)).get(None, NO_CASES)
-    median, p90 = _percentiles(conds).get(None, [None, None]) if totals.replied else (None, None)
+    median, p90 = _percentiles(conditions(scope, indexed=True), {None: totals.replied}).get(
+        None, [None, None]
+    )
     bands = [
         Band(key, str(label), n)
         for (key, _floor, label), n in zip(SATISFACTION_BANDS, totals.bands, strict=True)
@@ -582,8 +641,9 @@ def _group_expression(group_by: str, level: str | None):
             units = select(Unit.id).join(Region, Unit.region_code == Region.code)
             extra.append(Fact.unit_id.in_(units.where(Region.level == level)))
         return Fact.unit_id, extra
-    column = LEVEL_COLUMNS[PATH_LENGTH[RegionLevel(level or RegionLevel.PROVINCE)]]
-    return column, [column.is_not(None)]
+    length = PATH_LENGTH[RegionLevel(level or RegionLevel.PROVINCE)]
+    # The path test (not `column IS NOT NULL`) keeps the sums on a table scan.
+    return LEVEL_COLUMNS[length], [func.length(Fact.region_path) >= length]
 
 
 def _entities(group_by: str, keys: list) -> dict:
@@ -623,14 +683,16 @@ def ranking(
     (fewest first), ties broken by the on-time lower bound.
     """
     group, extra = _group_expression(group_by, level)
-    conds = conditions(scope) + extra
     if post and group_by == "board":
-        conds.append(Fact.board_id.in_(select(Board.id).where(Board.post == post)))
+        extra.append(Fact.board_id.in_(select(Board.id).where(Board.post == post)))
+    conds = conditions(scope) + extra
     today = local_date(now)
     totals = _totals(conds, today, group, satisfaction=False)
     large = {g: t for g, t in totals.items() if g is not None and t.messages >= min_cases}
     unranked = sum(1 for g, t in totals.items() if g is not None and t.messages < min_cases)
-    speeds = _percentiles(conds, group) if large else {}
+    speeds = _percentiles(
+        conditions(scope, indexed=True) + extra, {g: t.replied for g, t in large.items()}, group
+    )
     entities = _entities(group_by, list(large))
     rows = []
     for key, t in large.items():
@@ -689,31 +751,23 @@ class Counters:
 
 
 def counters(*, now: datetime) -> Counters:
-    """The home counters in two queries (one per table), each with conditional sums."""
+    """The home counters: six counts, each a range of an index (`ix_message_created_at`,
+    `ix_reply_state_published_at`) rather than a pass over every row."""
     today = local_date(now)
     day = day_start(today)
     year = day_start(today.replace(month=1, day=1))
 
-    def since(column, start):
-        return func.sum(case((column >= start, 1), else_=0))
+    def count(model, *where) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
-    m = db.session.execute(
-        select(
-            func.count(Message.id), since(Message.created_at, year), since(Message.created_at, day)
-        )
-    ).one()
-    r = db.session.execute(
-        select(
-            func.count(Reply.id), since(Reply.published_at, year), since(Reply.published_at, day)
-        ).where(Reply.state == ReplyState.PUBLISHED)
-    ).one()
+    published = Reply.state == ReplyState.PUBLISHED
     return Counters(
-        messages_today=int(m[2] or 0),
-        messages_year=int(m[1] or 0),
-        messages_total=m[0] or 0,
-        replies_today=int(r[2] or 0),
-        replies_year=int(r[1] or 0),
-        replies_total=r[0] or 0,
+        messages_today=count(Message, Message.created_at >= day),
+        messages_year=count(Message, Message.created_at >= year),
+        messages_total=count(Message),
+        replies_today=count(Reply, published, Reply.published_at >= day),
+        replies_year=count(Reply, published, Reply.published_at >= year),
+        replies_total=count(Reply, published),
     )
 
 
