@@ -188,32 +188,23 @@ def within(path_column, path: str) -> ColumnElement[bool]:
 LEVEL_COLUMNS = {6: Fact.province, 13: Fact.city, 20: Fact.county}
 
 
-def region_condition(path: str, *, indexed: bool = False) -> ColumnElement[bool]:
-    """The case lies in the region with this path (the region or below it).
-
-    The test is the code at the region's level (a province includes its cities and counties).
-    Wrapped in coalesce() no index serves it: sums over a region read the narrow table from end
-    to end, faster in SQLite than fetching most of its rows one by one through an index. With
-    `indexed` the bare column leads the percentile index of that level."""
+def region_condition(path: str) -> ColumnElement[bool]:
+    """The case lies in the region with this path (the region or below it): its code at the
+    region's level is the region's code, the leading column of that level's index."""
     column = LEVEL_COLUMNS.get(len(path))
     if column is None:  # not a path of the directory's three levels
         return within(Fact.region_path, path)
-    if not indexed:
-        return func.coalesce(column, "") == path[-6:]
     return column == path[-6:]
 
 
-def conditions(
-    scope: Scope, *, public: bool = True, indexed: bool = False
-) -> list[ColumnElement[bool]]:
+def conditions(scope: Scope, *, public: bool = True) -> list[ColumnElement[bool]]:
     """SQL conditions on the fact table (StatsCase) for a scope: public cases only, or with
-    `public=False` every message received by the platform, dated by submission. `indexed`
-    chooses the region test the percentile indexes serve (see `region_condition`)."""
+    `public=False` every message received by the platform, dated by submission."""
     found: list[ColumnElement[bool]] = [
         Fact.is_case.is_(True) if public else Fact.is_received.is_(True)
     ]
     if scope.region is not None:
-        found.append(region_condition(scope.region.path, indexed=indexed))
+        found.append(region_condition(scope.region.path))
     if scope.board is not None:
         found.append(Fact.board_id == scope.board.id)
     if scope.unit is not None:
@@ -547,9 +538,7 @@ def series(scope: Scope, now: datetime) -> list[MonthPoint]:
 def _figures(scope: Scope, now: datetime, with_series: bool) -> tuple[Figures, Totals]:
     conds = conditions(scope)
     totals = _totals(conds, local_date(now)).get(None, NO_CASES)
-    median, p90 = _percentiles(conditions(scope, indexed=True), {None: totals.replied}).get(
-        None, [None, None]
-    )
+    median, p90 = _percentiles(conds, {None: totals.replied}).get(None, [None, None])
     bands = [
         Band(key, str(label), n)
         for (key, _floor, label), n in zip(SATISFACTION_BANDS, totals.bands, strict=True)
@@ -635,39 +624,24 @@ class Ranking:
     sort: str
 
 
-def unindexed(column):
-    """The same value as an expression no index serves (`coalesce(x, x)`).
-
-    Sums and GROUP BY over a large part of the table are fastest as one pass over the narrow
-    table; SQLite would otherwise walk a percentile index for the grouping order or an IN test
-    and fetch nearly every row through it, one lookup each."""
-    return func.coalesce(column, column)
-
-
-def _group_expression(
-    group_by: str, level: str | None, post: str | None, *, indexed: bool = False
-) -> tuple:
-    """(column to group by, extra conditions) for a ranking; `indexed` as in `conditions`."""
-
-    def col(column):
-        return column if indexed else unindexed(column)
-
+def _group_expression(group_by: str, level: str | None, post: str | None) -> tuple:
+    """(column to group by, extra conditions) for a ranking."""
     if group_by == "board":
         extra = []
         if level:
             boards = select(Board.id).join(Region, Board.region_code == Region.code)
-            extra.append(col(Fact.board_id).in_(boards.where(Region.level == level)))
+            extra.append(Fact.board_id.in_(boards.where(Region.level == level)))
         if post:
-            extra.append(col(Fact.board_id).in_(select(Board.id).where(Board.post == post)))
-        return col(Fact.board_id), extra
+            extra.append(Fact.board_id.in_(select(Board.id).where(Board.post == post)))
+        return Fact.board_id, extra
     if group_by == "unit":
-        extra = [col(Fact.unit_id).is_not(None)]
+        extra = [Fact.unit_id.is_not(None)]
         if level:
             units = select(Unit.id).join(Region, Unit.region_code == Region.code)
-            extra.append(col(Fact.unit_id).in_(units.where(Region.level == level)))
-        return col(Fact.unit_id), extra
-    length = PATH_LENGTH[RegionLevel(level or RegionLevel.PROVINCE)]
-    return col(LEVEL_COLUMNS[length]), [func.length(Fact.region_path) >= length]
+            extra.append(Fact.unit_id.in_(units.where(Region.level == level)))
+        return Fact.unit_id, extra
+    column = LEVEL_COLUMNS[PATH_LENGTH[RegionLevel(level or RegionLevel.PROVINCE)]]
+    return column, [column.is_not(None)]
 
 
 def _entities(group_by: str, keys: list) -> dict:
@@ -708,13 +682,11 @@ def ranking(
     """
     post = post if group_by == "board" else None
     group, extra = _group_expression(group_by, level, post)
-    totals = _totals(conditions(scope) + extra, local_date(now), group, satisfaction=False)
+    conds = conditions(scope) + extra
+    totals = _totals(conds, local_date(now), group, satisfaction=False)
     large = {g: t for g, t in totals.items() if g is not None and t.messages >= min_cases}
     unranked = sum(1 for g, t in totals.items() if g is not None and t.messages < min_cases)
-    group, extra = _group_expression(group_by, level, post, indexed=True)
-    speeds = _percentiles(
-        conditions(scope, indexed=True) + extra, {g: t.replied for g, t in large.items()}, group
-    )
+    speeds = _percentiles(conds, {g: t.replied for g, t in large.items()}, group)
     entities = _entities(group_by, list(large))
     rows = []
     for key, t in large.items():
@@ -1003,15 +975,15 @@ def report(region: Region, period: Period, *, now: datetime) -> Report:
     assigned_units = 0
     for unit_id, n, met, one, several, on_time, assigned_n in db.session.execute(
         select(
-            unindexed(Fact.unit_id),
+            Fact.unit_id,
             func.count().filter(complaint),
             func.sum(Fact.answers_met).filter(complaint),
             *(column.filter(complaint) for column in _past_due_sums(today)),
             func.sum(Fact.answers_on_time).filter(complaint),
             func.count().filter(Fact.is_assigned.is_(True)),
         )
-        .where(*conds, unindexed(Fact.unit_id).is_not(None))
-        .group_by(unindexed(Fact.unit_id))
+        .where(*conds, Fact.unit_id.is_not(None))
+        .group_by(Fact.unit_id)
     ):
         if n:
             decided = int(met or 0) + int(one or 0) + int(several or 0)
