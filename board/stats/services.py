@@ -939,24 +939,32 @@ def report(region: Region, period: Period, *, now: datetime) -> Report:
         ).one()
     )
 
-    # Kinds and domains (cases, replied, adopted, assigned) in one pass.
+    # Kinds, domains, adoption, assignment and each unit's complaints with their on-time
+    # rate: one GROUP BY kind, domain, unit (one sort of the period's cases).
     kinds: dict = defaultdict(lambda: [0, 0])
     domains: dict = defaultdict(lambda: [0, 0])
     suggestions = [0, 0, 0]  # cases, replied, adopted
     assigned = 0
-    for kind, domain, n, replied, adopted, assigned_n in db.session.execute(
+    units_assigned: set = set()
+    complaint_counts: dict = defaultdict(lambda: [0, 0, 0])  # unit: cases, decided, on time
+    rows = db.session.execute(
         select(
             Fact.kind,
             Fact.domain,
+            Fact.unit_id,
             func.count(),
             func.count(Fact.replied_on),
             func.count().filter(Fact.adopted.is_(True)),
             func.count().filter(Fact.is_assigned.is_(True)),
+            func.sum(Fact.answers_met),
+            *_past_due_sums(today),
+            func.sum(Fact.answers_on_time),
         )
         .where(*conds)
-        .group_by(Fact.kind, Fact.domain)
-    ):
-        replied, adopted, assigned_n = int(replied or 0), int(adopted or 0), int(assigned_n or 0)
+        .group_by(Fact.kind, Fact.domain, Fact.unit_id)
+    )
+    for kind, domain, unit_id, n, *counts in rows:
+        replied, adopted, assigned_n, met, one, several, on_time = (int(c or 0) for c in counts)
         for table, key in ((kinds, kind), (domains, domain)):
             table[key][0] += n
             table[key][1] += replied
@@ -965,31 +973,21 @@ def report(region: Region, period: Period, *, now: datetime) -> Report:
             suggestions[1] += replied
             suggestions[2] += adopted
         assigned += assigned_n
+        if unit_id is not None and assigned_n:
+            units_assigned.add(unit_id)
+        if unit_id is not None and kind in COMPLAINT_KINDS:
+            complaint_counts[unit_id][0] += n
+            complaint_counts[unit_id][1] += met + one + several
+            complaint_counts[unit_id][2] += on_time
+    assigned_units = len(units_assigned)
 
     def ordered(table: dict) -> list[tuple[str, int, int]]:
         return sorted(((k, n, r) for k, (n, r) in table.items()), key=lambda t: (-t[1], t[0]))
 
-    # Per unit: complaints with their on-time rate, and whether it was assigned any case.
-    complaint = Fact.kind.in_(COMPLAINT_KINDS)
-    complaints: dict = {}
-    assigned_units = 0
-    for unit_id, n, met, one, several, on_time, assigned_n in db.session.execute(
-        select(
-            Fact.unit_id,
-            func.count().filter(complaint),
-            func.sum(Fact.answers_met).filter(complaint),
-            *(column.filter(complaint) for column in _past_due_sums(today)),
-            func.sum(Fact.answers_on_time).filter(complaint),
-            func.count().filter(Fact.is_assigned.is_(True)),
-        )
-        .where(*conds, Fact.unit_id.is_not(None))
-        .group_by(Fact.unit_id)
-    ):
-        if n:
-            decided = int(met or 0) + int(one or 0) + int(several or 0)
-            complaints[unit_id] = (int(n), Rate(int(on_time or 0), decided))
-        if assigned_n:
-            assigned_units += 1
+    complaints = {
+        unit_id: (n, Rate(on_time, decided))
+        for unit_id, (n, decided, on_time) in complaint_counts.items()
+    }
     top = sorted(complaints.items(), key=lambda kv: (-kv[1][0], kv[0]))[:10]
     units = {
         u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_([k for k, _ in top])))
