@@ -50,12 +50,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('message_id', name=op.f('pk_stats_case'))
     )
     with op.batch_alter_table('stats_case', schema=None) as batch_op:
-        batch_op.create_index('ix_stats_case_board_days', ['board_id', 'days_to_reply', 'is_case', 'published_on'], unique=False)
-        batch_op.create_index('ix_stats_case_city_days', ['city', 'days_to_reply', 'is_case', 'published_on'], unique=False)
-        batch_op.create_index('ix_stats_case_county_days', ['county', 'days_to_reply', 'is_case', 'published_on'], unique=False)
-        batch_op.create_index('ix_stats_case_days', ['days_to_reply', 'is_case', 'published_on'], unique=False)
-        batch_op.create_index('ix_stats_case_province_days', ['province', 'days_to_reply', 'is_case', 'published_on'], unique=False)
-        batch_op.create_index('ix_stats_case_unit_days', ['unit_id', 'days_to_reply', 'is_case', 'published_on'], unique=False)
+        batch_op.create_index('ix_stats_case_board_days', ['board_id', 'days_to_reply', 'is_case', 'published_on', 'replied_on', 'answers_met', 'answers_on_time', 'answers_open', 'open_due_on', 'rating_total', 'published_month', 'reply_month', 'kind', 'domain', 'unit_id', 'is_assigned', 'adopted', 'is_received', 'created_on'], unique=False)
+        batch_op.create_index('ix_stats_case_city_days', ['city', 'days_to_reply', 'is_case', 'published_on', 'replied_on', 'answers_met', 'answers_on_time', 'answers_open', 'open_due_on', 'rating_total', 'published_month', 'reply_month', 'kind', 'domain', 'unit_id', 'is_assigned', 'adopted', 'is_received', 'created_on'], unique=False)
+        batch_op.create_index('ix_stats_case_county_days', ['county', 'days_to_reply', 'is_case', 'published_on', 'replied_on', 'answers_met', 'answers_on_time', 'answers_open', 'open_due_on', 'rating_total', 'published_month', 'reply_month', 'kind', 'domain', 'unit_id', 'is_assigned', 'adopted', 'is_received', 'created_on'], unique=False)
+        batch_op.create_index('ix_stats_case_days', ['days_to_reply', 'is_case', 'published_on', 'replied_on', 'answers_met', 'answers_on_time', 'answers_open', 'open_due_on', 'rating_total', 'published_month', 'reply_month', 'kind', 'domain', 'unit_id', 'is_assigned', 'adopted', 'is_received', 'created_on'], unique=False)
+        batch_op.create_index('ix_stats_case_province_days', ['province', 'days_to_reply', 'is_case', 'published_on', 'replied_on', 'answers_met', 'answers_on_time', 'answers_open', 'open_due_on', 'rating_total', 'published_month', 'reply_month', 'kind', 'domain', 'unit_id', 'is_assigned', 'adopted', 'is_received', 'created_on'], unique=False)
+        batch_op.create_index('ix_stats_case_unit_days', ['unit_id', 'days_to_reply', 'is_case', 'published_on', 'replied_on', 'answers_met', 'answers_on_time', 'answers_open', 'open_due_on', 'rating_total', 'published_month', 'reply_month', 'kind', 'domain', 'is_assigned', 'adopted', 'is_received', 'created_on'], unique=False)
 
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.create_index('ix_event_action_created_at', ['action', 'created_at', 'message_id'], unique=False)
