@@ -59,7 +59,8 @@ class StatsCase(db.Model):
 
     __tablename__ = "stats_case"
     # Indexes: one per scope column (and one for the whole platform), each leading with the
-    # days to reply and covering every column the figures read, so that
+    # scope column, whether the row is a case and the days to reply, and covering every column
+    # the figures read, so that
     # - a region, board or unit's sums and series read one contiguous slice of its index,
     # - a ranking's GROUP BY reads its index in group order (no sort),
     # - a percentile walks the slice in order of days to reply to a known position,
@@ -68,8 +69,10 @@ class StatsCase(db.Model):
         Index(
             f"ix_stats_case_{name}",
             *lead,
-            "days_to_reply",
-            *(column for column in COVERED if column not in lead),
+            # The platform-wide index leads with the days: led by is_case it would be chosen for
+            # every `is_case IS 1` ranking and the GROUP BY would have to sort.
+            *(("is_case", "days_to_reply") if lead else ("days_to_reply", "is_case")),
+            *(column for column in COVERED if column not in (*lead, "is_case")),
         )
         for name, lead in (
             ("days", ()),
