@@ -524,6 +524,9 @@ def series(scope: Scope, now: datetime) -> list[MonthPoint]:
             select(Fact.reply_month, func.count())
             .where(
                 *conditions(scope.with_period(None, None)),
+                # Equivalent to replied_on IS NOT NULL; skips the unreplied cases, which the
+                # scope's index keeps apart (days to reply leads after the scope).
+                Fact.days_to_reply.is_not(None),
                 Fact.replied_on >= first,
                 Fact.replied_on <= last,
             )
