@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 
 from board.extensions import db
 from board.messages import services as msg
-from board.models import Clock, Message, Rating, Reply, RequestKind
+from board.models import Clock, Message, Rating, Region, Reply, RequestKind
 from board.stats import facts
 from board.stats import services as stats
 from board.stats.models import StatsCase
@@ -133,7 +133,7 @@ def test_several_open_answer_clocks_count_one_by_one(app, directory):
     """A case with two open answer clocks past due (written outside the workflow): each counts
     against the on-time rate, the case counts once as overdue."""
     cases = build()
-    case = next(c for c in cases if c.public and c.replied_at is None)
+    case = next(c for c in cases if c.public and c.replied_at is None and c.kind == "complaint")
     message = db.session.scalar(select(Message).where(Message.code == case.code))
     first = next(c for c in case.clocks if c.state == "open")
     second = ClockRow("petition_handling", first.due_on - timedelta(days=2), "open", None)
@@ -159,6 +159,17 @@ def test_several_open_answer_clocks_count_one_by_one(app, directory):
     got = stats.figures(stats.Scope(), now=NOW)
     assert (got.on_time.hits, got.on_time.total) == want["on_time"]
     assert got.overdue_now == want["overdue"]
+    # Grouped: the ranking row of the case's unit, and the report's complained units.
+    ranking = stats.ranking("unit", stats.Scope(), now=NOW, min_cases=1)
+    row = next(r for r in ranking.rows if r.entity.code == case.unit)
+    mine = expected([c for c in cases if c.unit == case.unit])
+    assert (row.on_time.hits, row.on_time.total) == mine["on_time"]
+    region = db.session.get(Region, case.region)
+    report = stats.report(region, stats.parse_period("2026"), now=NOW)
+    complaints = [c for c in cases if c.region == case.region and c.kind == "complaint"]
+    for unit_row, n, rate in report.complained_units:
+        theirs = expected([c for c in complaints if c.unit == unit_row.code])
+        assert (n, (rate.hits, rate.total)) == (theirs["messages"], theirs["on_time"])
     assert_exact()
 
 
