@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 
 from board.extensions import db
 from board.messages import services as msg
-from board.models import Clock, Message, Rating, Region, Reply, RequestKind
+from board.models import Clock, Cosign, Message, Rating, Region, Reply, RequestKind, User
 from board.stats import facts
 from board.stats import services as stats
 from board.stats.models import StatsCase
@@ -227,3 +227,36 @@ def test_migration_backfills_existing_messages(app, directory):
     upgrade()
     assert db.session.scalar(select(func.count()).select_from(StatsCase)) == 62
     assert_exact()
+
+
+def test_most_cosigned_skips_hidden_candidates_batch_after_batch(app, directory):
+    """Candidates are read `limit` × 4 at a time; hidden ones are passed over until enough."""
+    cases = build()
+    # The private and the hidden message get co-signs too, more than anyone.
+    for code in ("MS-2026-T00060", "MS-2026-T00061"):
+        message = db.session.scalar(select(Message).where(Message.code == code))
+        for k in range(5):
+            voter = User(
+                email=f"cosigner-{code}-{k}@example.org",
+                password_hash="x",
+                pen_name=f"附议{k}",
+                created_at=NOW,
+            )
+            db.session.add(voter)
+            db.session.flush()
+            db.session.add(Cosign(message_id=message.id, user_id=voter.id, created_at=NOW))
+    # Hide the five public cases that lead the count, so a limit of 1 needs a second batch.
+    leading = sorted(
+        (c for c in cases if c.public and c.cosigns), key=lambda c: (-c.cosigns, c.code)
+    )
+    ids = {
+        c.code: db.session.scalar(select(Message.id).where(Message.code == c.code)) for c in cases
+    }
+    leading.sort(key=lambda c: (-c.cosigns, -ids[c.code]))
+    for c in leading[:5]:
+        db.session.scalar(select(Message).where(Message.code == c.code)).is_hidden = True
+    db.session.commit()
+    got = stats.most_cosigned(now=NOW, limit=1)
+    assert [(m.code, n) for m, n in got] == [(leading[5].code, leading[5].cosigns)]
+    got = stats.most_cosigned(now=NOW, limit=3)
+    assert [m.code for m, _n in got] == [c.code for c in leading[5:8]]

@@ -41,6 +41,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
 )
 
 from ..clock import from_local, local_date
@@ -200,8 +201,9 @@ def region_condition(path: str) -> ColumnElement[bool]:
 def conditions(scope: Scope, *, public: bool = True) -> list[ColumnElement[bool]]:
     """SQL conditions on the fact table (StatsCase) for a scope: public cases only, or with
     `public=False` every message received by the platform, dated by submission."""
+    # `= true`, not `IS true`: PostgreSQL can use an index for the first only.
     found: list[ColumnElement[bool]] = [
-        Fact.is_case.is_(True) if public else Fact.is_received.is_(True)
+        Fact.is_case == true() if public else Fact.is_received == true()
     ]
     if scope.region is not None:
         found.append(region_condition(scope.region.path))
@@ -785,23 +787,37 @@ def counters(*, now: datetime) -> Counters:
 
 
 def most_cosigned(*, now: datetime, limit: int = 8) -> list[tuple[Message, int]]:
-    """Public messages with the most co-signs given this (Beijing) month, with that count."""
+    """Public messages with the most co-signs given this (Beijing) month, with that count.
+
+    The month's co-signs are counted first (`ix_cosign_created_at`) and the messages fetched by
+    primary key for the leading candidates only, `limit` × 4 at a time until enough of them are
+    public; joining the counts to the message table made PostgreSQL scan every message."""
     today = local_date(now)
     since = day_start(today.replace(day=1))
     counts = (
-        select(Cosign.message_id.label("mid"), func.count(Cosign.id).label("n"))
+        select(Cosign.message_id, func.count(Cosign.id).label("n"))
         .where(Cosign.created_at >= since)
         .group_by(Cosign.message_id)
-        .subquery()
+        .order_by(desc("n"), Cosign.message_id.desc())
     )
-    rows = db.session.execute(
-        select(Message, counts.c.n)
-        .join(counts, counts.c.mid == Message.id)
-        .where(public_condition())
-        .order_by(desc(counts.c.n), Message.id.desc())
-        .limit(limit)
-    ).all()
-    return [(message, n) for message, n in rows]
+    found: list[tuple[Message, int]] = []
+    batch = max(limit * 4, 1)
+    offset = 0
+    while len(found) < limit:
+        candidates = db.session.execute(counts.limit(batch).offset(offset)).all()
+        if not candidates:
+            break
+        public = {
+            m.id: m
+            for m in db.session.scalars(
+                select(Message).where(
+                    Message.id.in_([mid for mid, _n in candidates]), public_condition()
+                )
+            )
+        }
+        found += [(public[mid], n) for mid, n in candidates if mid in public]
+        offset += batch
+    return found[:limit]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -945,7 +961,7 @@ def report(region: Region, period: Period, *, now: datetime) -> Report:
         for n in db.session.execute(
             select(
                 func.count().filter(
-                    Fact.is_case.is_(True),
+                    Fact.is_case == true(),
                     Fact.published_on >= previous.first,
                     Fact.published_on <= previous.last,
                 ),
