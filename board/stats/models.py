@@ -32,9 +32,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from ..models import Cosign, Event, Message, Reply
 
-# The columns every index of stats_case carries after its scope column and the days to reply.
+# The columns every index of stats_case carries after its scope column, is_case and the days
+# to reply.
 COVERED = (
-    "is_case",
     "published_on",
     "replied_on",
     "answers_met",
@@ -70,9 +70,9 @@ class StatsCase(db.Model):
             f"ix_stats_case_{name}",
             *lead,
             # The platform-wide index leads with the days: led by is_case it would be chosen for
-            # every `is_case IS 1` ranking and the GROUP BY would have to sort.
+            # every `is_case = true` ranking and the GROUP BY would have to sort.
             *(("is_case", "days_to_reply") if lead else ("days_to_reply", "is_case")),
-            *(column for column in COVERED if column not in (*lead, "is_case")),
+            *(column for column in COVERED if column not in lead),
         )
         for name, lead in (
             ("days", ()),

@@ -378,7 +378,7 @@ def _totals(conds: list, today: date, group=None, *, satisfaction: bool = True) 
     for row in rows:
         key = row[0] if group is not None else None
         v = [int(x or 0) for x in row[1 if group is not None else 0 :]]
-        messages, replied, met, past_due_one, with_several, on_time, overdue = v[:7]
+        messages, replied, met, past_due_one, _with_several, on_time, overdue = v[:7]
         if not messages:
             continue
         past_due_several = several.get((key,) if group is not None else (), 0)
