@@ -49,6 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 
     db.init_app(app)
+    from .stats import facts
+
+    # stats_case is recomputed in the transaction of every change (board/stats/facts.py).
+    facts.install(db.session.session_factory.class_)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     from .notify.cli import deadlines_cli
     from .search.cli import search_cli
     from .seed.cli import import_cli, seed_cli
+    from .stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
@@ -86,3 +87,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(deadlines_cli)
+    app.cli.add_command(stats_cli)

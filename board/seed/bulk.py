@@ -49,6 +49,7 @@ from ..models import (
     Unit,
     Visibility,
 )
+from ..stats import facts as stats_facts
 from . import demo
 
 Progress = Callable[[int], None] | None
@@ -420,7 +421,8 @@ def _sentence_pool() -> dict[str, list[str]]:
 
 
 def _insert_chunk(built: list[_Rows], outbox_time: datetime) -> None:
-    """Insert a chunk of messages and their children in the current transaction."""
+    """Insert a chunk of messages, their children and their statistics rows in the current
+    transaction."""
     # Core statements on the session's connection: executemany without the ORM's bookkeeping.
     conn = db.session.connection()
     table = Message.__table__
@@ -456,6 +458,8 @@ def _insert_chunk(built: list[_Rows], outbox_time: datetime) -> None:
             conn.execute(insert(model.__table__), items)
     if outbox:
         conn.execute(insert(SearchOutbox.__table__), outbox)
+    # The statistics' fact rows, in the same transaction (the ORM hooks do not see Core inserts).
+    stats_facts.refresh(conn, ids)
 
 
 def add_bulk_messages(

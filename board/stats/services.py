@@ -1,5 +1,9 @@
 """Figures for any scope and period, computed by the database with GROUP BY (DESIGN §4, §6).
 
+Every figure reads the maintained fact table `stats_case` (board/stats/models.py, kept exact in
+the transaction of each change by board/stats/facts.py): one narrow row per message, no join to
+clocks or ratings; only what depends on today (open answer clocks past due) is decided per query.
+
 What counts (published on the pages, docs/open-data.md):
 - A *case* is a message the public can read: visibility public, not hidden, in a public state.
   Every rate, median, ranking, series, feed and download counts these only, so each figure can be
@@ -30,16 +34,15 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     and_,
-    case,
+    bindparam,
     desc,
-    exists,
     func,
-    literal,
     or_,
     select,
+    true,
 )
-from sqlalchemy.orm import aliased
 
 from ..clock import from_local, local_date
 from ..extensions import db
@@ -52,7 +55,6 @@ from ..models import (
     Event,
     Kind,
     Message,
-    Rating,
     Region,
     RegionLevel,
     Reply,
@@ -60,10 +62,9 @@ from ..models import (
     Unit,
     Visibility,
 )
-from .sql import days_between, local_month
-from .sql import local_date as sql_local_date
+from .facts import ANSWER_POLICIES
+from .models import StatsCase as Fact
 
-ANSWER_POLICIES = ("board_reply_short", "board_reply_long", "petition_handling")
 Z95 = 1.959963984540054
 # Length of a region path prefix at each level: "330000", "330000/330100", "…/330106".
 PATH_LENGTH = {RegionLevel.PROVINCE: 6, RegionLevel.CITY: 13, RegionLevel.COUNTY: 20}
@@ -184,26 +185,41 @@ def within(path_column, path: str) -> ColumnElement[bool]:
     return or_(path_column == path, path_column.like(path + "/%"))
 
 
+# The fact table's column holding a region path's code at each path length (level).
+LEVEL_COLUMNS = {6: Fact.province, 13: Fact.city, 20: Fact.county}
+
+
+def region_condition(path: str) -> ColumnElement[bool]:
+    """The case lies in the region with this path (the region or below it): its code at the
+    region's level is the region's code, the leading column of that level's index."""
+    column = LEVEL_COLUMNS.get(len(path))
+    if column is None:  # not a path of the directory's three levels
+        return within(Fact.region_path, path)
+    return column == path[-6:]
+
+
 def conditions(scope: Scope, *, public: bool = True) -> list[ColumnElement[bool]]:
-    """SQL conditions on Message for a scope (public cases only unless `public=False`)."""
-    found: list[ColumnElement[bool]] = [public_condition()] if public else []
-    if not public:
-        found.append(Message.state.in_(PUBLIC_STATES))  # received by the platform
+    """SQL conditions on the fact table (StatsCase) for a scope: public cases only, or with
+    `public=False` every message received by the platform, dated by submission."""
+    # `= true`, not `IS true`: PostgreSQL can use an index for the first only.
+    found: list[ColumnElement[bool]] = [
+        Fact.is_case == true() if public else Fact.is_received == true()
+    ]
     if scope.region is not None:
-        found.append(within(Message.region_path, scope.region.path))
+        found.append(region_condition(scope.region.path))
     if scope.board is not None:
-        found.append(Message.board_id == scope.board.id)
+        found.append(Fact.board_id == scope.board.id)
     if scope.unit is not None:
-        found.append(Message.unit_id == scope.unit.id)
+        found.append(Fact.unit_id == scope.unit.id)
     for name in ("kind", "domain", "track"):
         value = getattr(scope, name)
         if value:
-            found.append(getattr(Message, name) == value)
-    moment = Message.published_at if public else Message.created_at
+            found.append(getattr(Fact, name) == value)
+    day = Fact.published_on if public else Fact.created_on
     if scope.date_from is not None:
-        found.append(moment >= day_start(scope.date_from))
+        found.append(day >= scope.date_from)
     if scope.date_to is not None:
-        found.append(moment < day_start(scope.date_to + timedelta(days=1)))
+        found.append(day <= scope.date_to)
     return found
 
 
@@ -271,62 +287,117 @@ class Figures:
         }
 
 
-def _volume(conds: list, group=None) -> dict:
-    """{group: (messages, replied)}."""
-    replied = func.sum(case((Message.replied_at.is_not(None), 1), else_=0))
-    columns = [func.count(Message.id), replied]
-    if group is None:
-        row = db.session.execute(select(*columns).where(*conds)).one()
-        return {None: (row[0] or 0, int(row[1] or 0))}
-    rows = db.session.execute(select(group, *columns).where(*conds).group_by(group))
-    return {g: (n or 0, int(k or 0)) for g, n, k in rows}
+def _past_due_sums(today: date) -> list:
+    """Two aggregates: the rows with one open answer clock past its due date at `today`, and
+    the rows with several open answer clocks (whose clocks `_several_past_due` counts).
 
-
-def _on_time(conds: list, today: date, group=None) -> dict:
-    """{group: Rate} of decided answer clocks met on time.
-
-    The clock states are tested inside the sums, not in WHERE, so the planner walks from the
-    scope's messages to their clocks (message_id index) instead of scanning every met clock of
-    the platform through the (state, due_on) index."""
-    decided = or_(
-        Clock.state == ClockState.MET,
-        and_(Clock.state == ClockState.OPEN, Clock.due_on < today),
-    )
-    in_time = and_(Clock.state == ClockState.MET, sql_local_date(Clock.closed_at) <= Clock.due_on)
-    columns = [
-        func.sum(case((decided, 1), else_=0)),
-        func.sum(case((in_time, 1), else_=0)),
+    A row stores its number of open answer clocks and the earliest one's due date; the workflow
+    keeps at most one open at a time, so the second count is normally 0 and the clock table is
+    not read at all. (A correlated subquery here instead made PostgreSQL's planner estimate the
+    query dear enough to JIT-compile it: 300 ms for a subquery never run.)"""
+    return [
+        func.count().filter(and_(Fact.answers_open == 1, Fact.open_due_on < today)),
+        func.count().filter(Fact.answers_open > 1),
     ]
-    query = (
-        select(*([group] if group is not None else []), *columns)
-        .select_from(Clock)
-        .join(Message, Message.id == Clock.message_id)
-        .where(*conds, Clock.policy.in_(ANSWER_POLICIES))
-    )
-    if group is None:
-        n, k = db.session.execute(query).one()
-        return {None: Rate(int(k or 0), int(n or 0))}
-    return {
-        g: Rate(int(k or 0), int(n or 0)) for g, n, k in db.session.execute(query.group_by(group))
-    }
 
 
-def _overdue(conds: list, today: date, group=None) -> dict:
-    """{group: messages with an open answer clock past its due date}."""
+def _several_past_due(conds: list, today: date, *groups) -> dict:
+    """{group values: open answer clocks past due} over the scope's rows with several open."""
     query = (
-        select(*([group] if group is not None else []), func.count(func.distinct(Message.id)))
-        .select_from(Clock)
-        .join(Message, Message.id == Clock.message_id)
+        select(*groups, func.count(Clock.id))
+        .select_from(Fact)
+        .join(Clock, Clock.message_id == Fact.message_id)
         .where(
             *conds,
+            Fact.answers_open > 1,
             Clock.policy.in_(ANSWER_POLICIES),
             Clock.state == ClockState.OPEN,
             Clock.due_on < today,
         )
     )
-    if group is None:
-        return {None: db.session.scalar(query) or 0}
-    return {g: n for g, n in db.session.execute(query.group_by(group))}
+    if groups:
+        query = query.group_by(*groups)
+    return {tuple(row[:-1]): int(row[-1]) for row in db.session.execute(query)}
+
+
+def _band_counts() -> list:
+    """One count per satisfaction band over the latest ratings' score sums."""
+    columns = []
+    previous = None
+    for _key, floor, _label in SATISFACTION_BANDS:
+        total = Fact.rating_total
+        test = total >= floor if previous is None else and_(total >= floor, total < previous)
+        columns.append(func.count().filter(test))
+        previous = floor
+    return columns
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over a scope's cases, read from the fact table in one pass."""
+
+    messages: int
+    replied: int
+    decided: int
+    on_time: int
+    late: int
+    overdue: int
+    ratings: int
+    rating_sum: int
+    bands: tuple[int, ...]
+
+    @property
+    def on_time_rate(self) -> Rate:
+        """Decided answer clocks met on time."""
+        return Rate(self.on_time, self.decided)
+
+
+def _totals(conds: list, today: date, group=None, *, satisfaction: bool = True) -> dict:
+    """{group: Totals} (one pass over the scope's rows; `None` key without a group).
+
+    Plain counts and sums, and `count(*) FILTER (WHERE …)` rather than sums of CASE
+    expressions: SQLite evaluates far less per row."""
+    columns = [
+        func.count(),
+        func.count(Fact.replied_on),
+        func.sum(Fact.answers_met),
+        *_past_due_sums(today),
+        func.sum(Fact.answers_on_time),
+        func.count().filter(Fact.open_due_on < today),
+    ]
+    if satisfaction:
+        columns += [func.count(Fact.rating_total), func.sum(Fact.rating_total), *_band_counts()]
+    query = select(*([group] if group is not None else []), *columns).where(*conds)
+    if group is not None:
+        query = query.group_by(group)
+    rows = db.session.execute(query).all()
+    several: dict = {}
+    if any(row[5 if group is not None else 4] for row in rows):
+        several = _several_past_due(conds, today, *([group] if group is not None else []))
+    found = {}
+    for row in rows:
+        key = row[0] if group is not None else None
+        v = [int(x or 0) for x in row[1 if group is not None else 0 :]]
+        messages, replied, met, past_due_one, _with_several, on_time, overdue = v[:7]
+        if not messages:
+            continue
+        past_due_several = several.get((key,) if group is not None else (), 0)
+        ratings, rating_sum, *bands = v[7:] or [0, 0] + [0] * len(SATISFACTION_BANDS)
+        found[key] = Totals(
+            messages=messages,
+            replied=replied,
+            decided=met + past_due_one + past_due_several,
+            on_time=on_time,
+            late=met - on_time,
+            overdue=overdue,
+            ratings=ratings,
+            rating_sum=rating_sum,
+            bands=tuple(bands),
+        )
+    return found
+
+
+NO_CASES = Totals(0, 0, 0, 0, 0, 0, 0, 0, (0,) * len(SATISFACTION_BANDS))
 
 
 # Percentiles as (numerator, denominator): the median and the 90th percentile.
@@ -342,73 +413,114 @@ def percentile_positions(n: int, fraction: tuple[int, int]) -> tuple[int, int, f
 
 
 def _percentiles(
-    conds: list, group=None, fractions: Iterable[tuple[int, int]] = (MEDIAN, P90)
+    conds: list,
+    sizes: dict,
+    group=None,
+    fractions: Iterable[tuple[int, int]] = (MEDIAN, P90),
 ) -> dict:
     """{group: [days to reply at each fraction]}, linear interpolation (like percentile_cont).
 
-    A window query numbers each group's replied cases by days to reply and the database returns
-    only the one or two rows around each percentile, never the cases themselves.
-    """
+    `sizes` holds each group's number of replied cases (from `_totals`), so each percentile is
+    the one or two values at a known position: `ORDER BY days LIMIT 2 OFFSET k`, which the
+    database answers by walking a percentile index (board/stats/models.py) to position k: no
+    case is loaded and nothing is sorted. A ranking asks for hundreds of groups, so the
+    statement is compiled once and repeated with UNION ALL (see `_repeat`)."""
     fractions = tuple(fractions)
-    value = days_between(Message.created_at, Message.replied_at)
-    partition = [group] if group is not None else None
-    label = group.label("g") if group is not None else literal(0).label("g")
-    inner = (
-        select(
-            label,
-            value.label("v"),
-            func.row_number().over(partition_by=partition, order_by=value).label("rn"),
-            func.count().over(partition_by=partition).label("n"),
-        )
-        .where(*conds, Message.replied_at.is_not(None))
-        .subquery()
+    wanted = []  # (group key, fraction index, lower, upper, weight)
+    for key, n in sizes.items():
+        if n:
+            for i, fraction in enumerate(fractions):
+                wanted.append((key, i, *percentile_positions(n, fraction)))
+    if not wanted:
+        return {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _percentiles_postgresql(conds, sizes, group, fractions)
+    where = [*conds, Fact.days_to_reply.is_not(None)]
+    if group is not None:
+        where.append(group == bindparam("pct_key"))
+    member = (
+        select(bindparam("pct_q", type_=Integer).label("q"), Fact.days_to_reply.label("v"))
+        .where(*where)
+        .order_by(Fact.days_to_reply)
+        .limit(bindparam("pct_limit", type_=Integer))
+        .offset(bindparam("pct_offset", type_=Integer))
     )
-    picks = []
-    for k, d in fractions:
-        picks.append(inner.c.rn == 1 + (k * (inner.c.n - 1)) // d)
-        picks.append(inner.c.rn == 1 + (k * (inner.c.n - 1) + d - 1) // d)
-    rows = db.session.execute(
-        select(inner.c.g, inner.c.rn, inner.c.n, inner.c.v).where(or_(*picks))
-    )
-    values: dict = defaultdict(dict)
-    sizes: dict = {}
-    for g, rn, n, v in rows:
-        values[g][rn - 1] = float(v)
-        sizes[g] = n
-    result = {}
-    for g, found in values.items():
-        answers = []
-        for fraction in fractions:
-            lower, upper, weight = percentile_positions(sizes[g], fraction)
-            answers.append(found[lower] + weight * (found[upper] - found[lower]))
-        result[None if group is None else g] = answers
-    return result
+    values: dict = defaultdict(list)
+    for start in range(0, len(wanted), PERCENTILE_BATCH):
+        chunk = wanted[start : start + PERCENTILE_BATCH]
+        varying = [
+            {
+                "pct_q": start + number,
+                "pct_key": key,
+                "pct_limit": upper - lower + 1,
+                "pct_offset": lower,
+            }
+            for number, (key, _i, lower, upper, _w) in enumerate(chunk)
+        ]
+        for number, value in _repeat(member, varying):
+            values[number].append(float(value))
+    found: dict = defaultdict(lambda: [None] * len(fractions))
+    for number, (key, i, _lower, _upper, weight) in enumerate(wanted):
+        got = sorted(values[number])
+        if got:
+            found[key][i] = got[0] + weight * (got[-1] - got[0])
+    return dict(found)
 
 
-def _satisfaction(conds: list) -> tuple[int, float | None, list[Band]]:
-    """(ratings, mean composite, bands) over the latest rating of each case."""
-    later = aliased(Rating)
-    latest = ~exists().where(later.message_id == Rating.message_id, later.id > Rating.id)
-    total = Rating.resolution + Rating.attitude + Rating.speed
-    band_columns = []
-    previous = None
-    for _key, floor, _label in SATISFACTION_BANDS:
-        test = total >= floor if previous is None else and_(total >= floor, total < previous)
-        band_columns.append(func.sum(case((test, 1), else_=0)))
-        previous = floor
-    row = db.session.execute(
-        select(func.count(Rating.id), func.avg(total), *band_columns)
-        .select_from(Message)
-        .join(Rating, Rating.message_id == Message.id)
-        .where(*conds, latest)
-    ).one()
-    count = row[0] or 0
-    composite = float(row[1]) / 3 if count else None
-    bands = [
-        Band(key, str(label), int(n or 0))
-        for (key, _floor, label), n in zip(SATISFACTION_BANDS, row[2:], strict=True)
-    ]
-    return count, composite, bands
+PERCENTILE_BATCH = 100  # subqueries per statement (SQLite allows 500 compound terms)
+
+
+def _percentiles_postgresql(conds: list, sizes: dict, group, fractions: tuple) -> dict:
+    """PostgreSQL has `percentile_cont` (the same linear interpolation) as an ordered-set
+    aggregate: one grouped query, cheaper there than planning hundreds of subqueries."""
+    columns = [func.percentile_cont(k / d).within_group(Fact.days_to_reply) for k, d in fractions]
+    where = [*conds, Fact.days_to_reply.is_not(None)]
+    if group is None:
+        row = db.session.execute(select(*columns).where(*where)).one()
+        return {None: [None if v is None else float(v) for v in row]}
+    keys = [key for key, n in sizes.items() if n]
+    query = select(group, *columns).where(*where, group.in_(keys)).group_by(group)
+    return {
+        row[0]: [None if v is None else float(v) for v in row[1:]]
+        for row in db.session.execute(query)
+    }
+
+
+def _repeat(statement, varying: list[dict]):
+    """Rows of `statement` run once per dict of `pct_*` parameter values, as one UNION ALL.
+
+    The text is SQLAlchemy's own compilation of `statement`; every value stays a bound parameter.
+
+    Building hundreds of SQLAlchemy selects costs more than the database work they ask for, so
+    the statement is compiled once and its SQL text repeated, each copy with its own values."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    processors = compiled._bind_processors  # noqa: SLF001 (the values SQLAlchemy would send)
+
+    def value(name, raw):
+        processor = processors.get(name)
+        return processor(raw) if processor is not None else raw
+
+    base = {name: value(name, raw) for name, raw in compiled.params.items()}
+    parts = []
+    if compiled.positiontup is not None:  # qmark / format: one list of values in order
+        params: list = []
+        for number, own in enumerate(varying):
+            parts.append(f"SELECT * FROM ({compiled.string}) AS pct_{number}")  # noqa: S608
+            params += [
+                value(name, own[name]) if name in own else base[name]
+                for name in compiled.positiontup
+            ]
+        return connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)).all()
+    named: dict = dict(base)
+    for number, own in enumerate(varying):
+        text = compiled.string
+        for name in own:
+            text = text.replace(f"%({name})s", f"%({name}_{number})s")
+            named[f"{name}_{number}"] = value(name, own[name])
+        parts.append(f"SELECT * FROM ({text}) AS pct_{number}")  # noqa: S608
+    return connection.exec_driver_sql(" UNION ALL ".join(parts), named).all()
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -436,24 +548,25 @@ def chart_range(scope: Scope, now: datetime, months: int = 12) -> tuple[date, da
 def series(scope: Scope, now: datetime) -> list[MonthPoint]:
     """Cases published and replies given per Beijing month over the chart's period."""
     first, last = chart_range(scope, now)
-    ranged = scope.with_period(first, last)
-    month = local_month(Message.published_at)
     published = dict(
         db.session.execute(
-            select(month, func.count(Message.id)).where(*conditions(ranged)).group_by(month)
+            select(Fact.published_month, func.count())
+            .where(*conditions(scope.with_period(first, last)))
+            .group_by(Fact.published_month)
         ).all()
     )
-    reply_month = local_month(Message.replied_at)
-    undated = scope.with_period(None, None)
     replied = dict(
         db.session.execute(
-            select(reply_month, func.count(Message.id))
+            select(Fact.reply_month, func.count())
             .where(
-                *conditions(undated),
-                Message.replied_at >= day_start(first),
-                Message.replied_at < day_start(last + timedelta(days=1)),
+                *conditions(scope.with_period(None, None)),
+                # Equivalent to replied_on IS NOT NULL; skips the unreplied cases, which the
+                # scope's index keeps apart (days to reply leads after the scope).
+                Fact.days_to_reply.is_not(None),
+                Fact.replied_on >= first,
+                Fact.replied_on <= last,
             )
-            .group_by(reply_month)
+            .group_by(Fact.reply_month)
         ).all()
     )
     return [
@@ -461,26 +574,33 @@ def series(scope: Scope, now: datetime) -> list[MonthPoint]:
     ]
 
 
-def figures(scope: Scope, *, now: datetime, with_series: bool = True) -> Figures:
-    """All figures of one scope at `now`."""
+def _figures(scope: Scope, now: datetime, with_series: bool) -> tuple[Figures, Totals]:
     conds = conditions(scope)
-    today = local_date(now)
-    messages, replied = _volume(conds)[None]
-    median, p90 = _percentiles(conds).get(None, [None, None])
-    ratings, composite, bands = _satisfaction(conds)
-    return Figures(
-        messages=messages,
-        replied=replied,
-        reply_rate=Rate(replied, messages),
-        on_time=_on_time(conds, today)[None],
+    totals = _totals(conds, local_date(now)).get(None, NO_CASES)
+    median, p90 = _percentiles(conds, {None: totals.replied}).get(None, [None, None])
+    bands = [
+        Band(key, str(label), n)
+        for (key, _floor, label), n in zip(SATISFACTION_BANDS, totals.bands, strict=True)
+    ]
+    figures = Figures(
+        messages=totals.messages,
+        replied=totals.replied,
+        reply_rate=Rate(totals.replied, totals.messages),
+        on_time=totals.on_time_rate,
         median_days=median,
         p90_days=p90,
-        overdue_now=_overdue(conds, today)[None],
-        ratings=ratings,
-        composite=composite,
+        overdue_now=totals.overdue,
+        ratings=totals.ratings,
+        composite=totals.rating_sum / totals.ratings / 3 if totals.ratings else None,
         satisfaction=bands,
         series=series(scope, now) if with_series else [],
     )
+    return figures, totals
+
+
+def figures(scope: Scope, *, now: datetime, with_series: bool = True) -> Figures:
+    """All figures of one scope at `now`."""
+    return _figures(scope, now, with_series)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,22 +663,24 @@ class Ranking:
     sort: str
 
 
-def _group_expression(group_by: str, level: str | None):
-    """(SQL expression to group by, extra conditions) for a ranking."""
+def _group_expression(group_by: str, level: str | None, post: str | None) -> tuple:
+    """(column to group by, extra conditions) for a ranking."""
     if group_by == "board":
         extra = []
         if level:
             boards = select(Board.id).join(Region, Board.region_code == Region.code)
-            extra.append(Message.board_id.in_(boards.where(Region.level == level)))
-        return Message.board_id, extra
+            extra.append(Fact.board_id.in_(boards.where(Region.level == level)))
+        if post:
+            extra.append(Fact.board_id.in_(select(Board.id).where(Board.post == post)))
+        return Fact.board_id, extra
     if group_by == "unit":
-        extra = [Message.unit_id.is_not(None)]
+        extra = [Fact.unit_id.is_not(None)]
         if level:
             units = select(Unit.id).join(Region, Unit.region_code == Region.code)
-            extra.append(Message.unit_id.in_(units.where(Region.level == level)))
-        return Message.unit_id, extra
-    length = PATH_LENGTH[RegionLevel(level or RegionLevel.PROVINCE)]
-    return func.substr(Message.region_path, 1, length), [func.length(Message.region_path) >= length]
+            extra.append(Fact.unit_id.in_(units.where(Region.level == level)))
+        return Fact.unit_id, extra
+    column = LEVEL_COLUMNS[PATH_LENGTH[RegionLevel(level or RegionLevel.PROVINCE)]]
+    return column, [column.is_not(None)]
 
 
 def _entities(group_by: str, keys: list) -> dict:
@@ -575,10 +697,9 @@ def _entities(group_by: str, keys: list) -> dict:
             u.id: Entity("unit", u.code, u.name)
             for u in db.session.scalars(select(Unit).where(Unit.id.in_(keys)))
         }
-    by_code = {str(k)[-6:]: k for k in keys}
     return {
-        by_code[r.code]: Entity("region", r.code, r.full_name)
-        for r in db.session.scalars(select(Region).where(Region.code.in_(list(by_code))))
+        r.code: Entity("region", r.code, r.full_name)
+        for r in db.session.scalars(select(Region).where(Region.code.in_(keys)))
     }
 
 
@@ -598,32 +719,28 @@ def ranking(
     lucky streak does not beat a large one that is reliably good); speed by median days to reply
     (fewest first), ties broken by the on-time lower bound.
     """
-    group, extra = _group_expression(group_by, level)
+    post = post if group_by == "board" else None
+    group, extra = _group_expression(group_by, level, post)
     conds = conditions(scope) + extra
-    if post and group_by == "board":
-        conds.append(Message.board_id.in_(select(Board.id).where(Board.post == post)))
-    today = local_date(now)
-    volumes = _volume(conds, group)
-    large = {g: v for g, v in volumes.items() if g is not None and v[0] >= min_cases}
-    unranked = sum(1 for g, v in volumes.items() if g is not None and v[0] < min_cases)
-    on_time = _on_time(conds, today, group)
-    overdue = _overdue(conds, today, group)
-    speeds = _percentiles(conds, group)
+    totals = _totals(conds, local_date(now), group, satisfaction=False)
+    large = {g: t for g, t in totals.items() if g is not None and t.messages >= min_cases}
+    unranked = sum(1 for g, t in totals.items() if g is not None and t.messages < min_cases)
+    speeds = _percentiles(conds, {g: t.replied for g, t in large.items()}, group)
     entities = _entities(group_by, list(large))
     rows = []
-    for key, (messages, replied) in large.items():
+    for key, t in large.items():
         if key not in entities:
             continue
         median, p90 = speeds.get(key, [None, None])
         rows.append(
             RankRow(
                 entity=entities[key],
-                messages=messages,
-                reply_rate=Rate(replied, messages),
-                on_time=on_time.get(key, Rate(0, 0)),
+                messages=t.messages,
+                reply_rate=Rate(t.replied, t.messages),
+                on_time=t.on_time_rate,
                 median_days=median,
                 p90_days=p90,
-                overdue_now=overdue.get(key, 0),
+                overdue_now=t.overdue,
             )
         )
 
@@ -667,52 +784,58 @@ class Counters:
 
 
 def counters(*, now: datetime) -> Counters:
-    """The home counters in two queries (one per table), each with conditional sums."""
+    """The home counters: six counts, each a range of an index (`ix_message_created_at`,
+    `ix_reply_state_published_at`) rather than a pass over every row."""
     today = local_date(now)
     day = day_start(today)
     year = day_start(today.replace(month=1, day=1))
 
-    def since(column, start):
-        return func.sum(case((column >= start, 1), else_=0))
+    def count(model, *where) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
-    m = db.session.execute(
-        select(
-            func.count(Message.id), since(Message.created_at, year), since(Message.created_at, day)
-        )
-    ).one()
-    r = db.session.execute(
-        select(
-            func.count(Reply.id), since(Reply.published_at, year), since(Reply.published_at, day)
-        ).where(Reply.state == ReplyState.PUBLISHED)
-    ).one()
+    published = Reply.state == ReplyState.PUBLISHED
     return Counters(
-        messages_today=int(m[2] or 0),
-        messages_year=int(m[1] or 0),
-        messages_total=m[0] or 0,
-        replies_today=int(r[2] or 0),
-        replies_year=int(r[1] or 0),
-        replies_total=r[0] or 0,
+        messages_today=count(Message, Message.created_at >= day),
+        messages_year=count(Message, Message.created_at >= year),
+        messages_total=count(Message),
+        replies_today=count(Reply, published, Reply.published_at >= day),
+        replies_year=count(Reply, published, Reply.published_at >= year),
+        replies_total=count(Reply, published),
     )
 
 
 def most_cosigned(*, now: datetime, limit: int = 8) -> list[tuple[Message, int]]:
-    """Public messages with the most co-signs given this (Beijing) month, with that count."""
+    """Public messages with the most co-signs given this (Beijing) month, with that count.
+
+    The month's co-signs are counted first (`ix_cosign_created_at`) and the messages fetched by
+    primary key for the leading candidates only, `limit` × 4 at a time until enough of them are
+    public; joining the counts to the message table made PostgreSQL scan every message."""
     today = local_date(now)
     since = day_start(today.replace(day=1))
     counts = (
-        select(Cosign.message_id.label("mid"), func.count(Cosign.id).label("n"))
+        select(Cosign.message_id, func.count(Cosign.id).label("n"))
         .where(Cosign.created_at >= since)
         .group_by(Cosign.message_id)
-        .subquery()
+        .order_by(desc("n"), Cosign.message_id.desc())
     )
-    rows = db.session.execute(
-        select(Message, counts.c.n)
-        .join(counts, counts.c.mid == Message.id)
-        .where(public_condition())
-        .order_by(desc(counts.c.n), Message.id.desc())
-        .limit(limit)
-    ).all()
-    return [(message, n) for message, n in rows]
+    found: list[tuple[Message, int]] = []
+    batch = max(limit * 4, 1)
+    offset = 0
+    while len(found) < limit:
+        candidates = db.session.execute(counts.limit(batch).offset(offset)).all()
+        if not candidates:
+            break
+        public = {
+            m.id: m
+            for m in db.session.scalars(
+                select(Message).where(
+                    Message.id.in_([mid for mid, _n in candidates]), public_condition()
+                )
+            )
+        }
+        found += [(public[mid], n) for mid, n in candidates if mid in public]
+        offset += batch
+    return found[:limit]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -820,23 +943,26 @@ COMPLAINT_KINDS = (Kind.COMPLAINT, Kind.CLAIM)
 SUGGESTION_KINDS = (Kind.SUGGESTION, Kind.OPINION)
 
 
-def _event_count(conds: list, actions: tuple[str, ...], period: Period, distinct=False) -> int:
-    """Events of these actions dated within the period, on the scope's cases."""
-    counted = func.count(func.distinct(Event.message_id)) if distinct else func.count(Event.id)
-    return (
-        db.session.scalar(
-            select(counted)
-            .select_from(Event)
-            .join(Message, Message.id == Event.message_id)
-            .where(
-                *conds,
-                Event.action.in_(actions),
-                Event.created_at >= day_start(period.first),
-                Event.created_at < day_start(period.last + timedelta(days=1)),
-            )
+REPORT_EVENTS = ("transfer", "return_approved", "urge", "extend")
+
+
+def _event_counts(conds: list, period: Period) -> dict[str, tuple[int, int]]:
+    """{action: (events, cases)} of the report's actions dated within the period, on the scope's
+    cases (`ix_event_action_created_at` finds the few such events; each is checked against its
+    case's fact row by primary key)."""
+    rows = db.session.execute(
+        select(Event.action, func.count(Event.id), func.count(func.distinct(Event.message_id)))
+        .select_from(Event)
+        .join(Fact, Fact.message_id == Event.message_id)
+        .where(
+            Event.action.in_(REPORT_EVENTS),
+            Event.created_at >= day_start(period.first),
+            Event.created_at < day_start(period.last + timedelta(days=1)),
+            *conds,
         )
-        or 0
+        .group_by(Event.action)
     )
+    return {action: (n, cases) for action, n, cases in rows}
 
 
 def report(region: Region, period: Period, *, now: datetime) -> Report:
@@ -845,74 +971,109 @@ def report(region: Region, period: Period, *, now: datetime) -> Report:
     scope = Scope(region=region, date_from=period.first, date_to=period.last)
     conds = conditions(scope)
     today = local_date(now)
-    fig = figures(scope, now=now)
+    fig, totals = _figures(scope, now, with_series=True)
+    # The previous period's cases and every message received in this one, in one pass.
     previous = period.previous()
-    previous_messages = _volume(conditions(scope.with_period(previous.first, previous.last)))[None][
-        0
-    ]
-    all_received = _volume(conditions(scope, public=False))[None][0]
+    previous_messages, all_received = (
+        int(n or 0)
+        for n in db.session.execute(
+            select(
+                func.count().filter(
+                    Fact.is_case == true(),
+                    Fact.published_on >= previous.first,
+                    Fact.published_on <= previous.last,
+                ),
+                func.count().filter(
+                    Fact.is_received.is_(True),
+                    Fact.created_on >= period.first,
+                    Fact.created_on <= period.last,
+                ),
+            ).where(region_condition(region.path))
+        ).one()
+    )
 
-    def breakdown(column) -> list[tuple[str, int, int]]:
-        rows = _volume(conds, column)
-        return sorted(((k, n, r) for k, (n, r) in rows.items()), key=lambda t: (-t[1], t[0]))
+    # Kinds, domains, adoption, assignment and each unit's complaints with their on-time
+    # rate: one GROUP BY kind, domain, unit (one sort of the period's cases).
+    kinds: dict = defaultdict(lambda: [0, 0])
+    domains: dict = defaultdict(lambda: [0, 0])
+    suggestions = [0, 0, 0]  # cases, replied, adopted
+    assigned = 0
+    units_assigned: set = set()
+    complaint_counts: dict = defaultdict(lambda: [0, 0, 0])  # unit: cases, decided, on time
+    rows = db.session.execute(
+        select(
+            Fact.kind,
+            Fact.domain,
+            Fact.unit_id,
+            func.count(),
+            func.count(Fact.replied_on),
+            func.count().filter(Fact.adopted.is_(True)),
+            func.count().filter(Fact.is_assigned.is_(True)),
+            func.sum(Fact.answers_met),
+            *_past_due_sums(today),
+            func.sum(Fact.answers_on_time),
+        )
+        .where(*conds)
+        .group_by(Fact.kind, Fact.domain, Fact.unit_id)
+    )
+    rows = rows.all()
+    several_open: dict = {}
+    if any(row[9] for row in rows):
+        several_open = _several_past_due(conds, today, Fact.kind, Fact.domain, Fact.unit_id)
+    for kind, domain, unit_id, n, *counts in rows:
+        replied, adopted, assigned_n, met, one, _with_several, on_time = (
+            int(c or 0) for c in counts
+        )
+        several = several_open.get((kind, domain, unit_id), 0)
+        for table, key in ((kinds, kind), (domains, domain)):
+            table[key][0] += n
+            table[key][1] += replied
+        if kind in SUGGESTION_KINDS:
+            suggestions[0] += n
+            suggestions[1] += replied
+            suggestions[2] += adopted
+        assigned += assigned_n
+        if unit_id is not None and assigned_n:
+            units_assigned.add(unit_id)
+        if unit_id is not None and kind in COMPLAINT_KINDS:
+            complaint_counts[unit_id][0] += n
+            complaint_counts[unit_id][1] += met + one + several
+            complaint_counts[unit_id][2] += on_time
+    assigned_units = len(units_assigned)
 
-    complaint_conds = conds + [Message.kind.in_(COMPLAINT_KINDS), Message.unit_id.is_not(None)]
-    complaints = _volume(complaint_conds, Message.unit_id)
+    def ordered(table: dict) -> list[tuple[str, int, int]]:
+        return sorted(((k, n, r) for k, (n, r) in table.items()), key=lambda t: (-t[1], t[0]))
+
+    complaints = {
+        unit_id: (n, Rate(on_time, decided))
+        for unit_id, (n, decided, on_time) in complaint_counts.items()
+    }
     top = sorted(complaints.items(), key=lambda kv: (-kv[1][0], kv[0]))[:10]
-    on_time = _on_time(complaint_conds, today, Message.unit_id)
     units = {
         u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_([k for k, _ in top])))
     }
-    complained = [(units[k], n, on_time.get(k, Rate(0, 0))) for k, (n, _r) in top if k in units]
-
-    assigned_row = db.session.execute(
-        select(func.count(Message.id), func.count(func.distinct(Message.unit_id))).where(
-            *conds, Message.assigned_at.is_not(None)
-        )
-    ).one()
-    met_late = and_(Clock.state == ClockState.MET, sql_local_date(Clock.closed_at) > Clock.due_on)
-    late = db.session.scalar(
-        select(func.sum(case((met_late, 1), else_=0)))
-        .select_from(Clock)
-        .join(Message, Message.id == Clock.message_id)
-        .where(*conds, Clock.policy.in_(ANSWER_POLICIES))
-    )
-    suggestion_conds = conds + [Message.kind.in_(SUGGESTION_KINDS)]
-    s_total, s_replied = _volume(suggestion_conds)[None]
-    adopted = (
-        db.session.scalar(
-            select(func.count(func.distinct(Message.id)))
-            .select_from(Message)
-            .join(Reply, Reply.message_id == Message.id)
-            .where(
-                *suggestion_conds,
-                Reply.state == ReplyState.PUBLISHED,
-                Reply.is_interim.is_(False),
-                Reply.outcome == "supported",
-            )
-        )
-        or 0
-    )
+    complained = [(units[k], n, rate) for k, (n, rate) in top if k in units]
+    events = _event_counts(conds, period)
     return Report(
         region=region,
         period=period,
         figures=fig,
         previous_messages=previous_messages,
         all_received=all_received,
-        by_kind=breakdown(Message.kind),
-        by_domain=breakdown(Message.domain),
+        by_kind=ordered(kinds),
+        by_domain=ordered(domains),
         complained_units=complained,
-        assigned=assigned_row[0] or 0,
-        assigned_units=assigned_row[1] or 0,
-        transfers=_event_count(conds, ("transfer",), period),
-        returns=_event_count(conds, ("return_approved",), period),
-        urges=_event_count(conds, ("urge",), period),
-        urged_messages=_event_count(conds, ("urge",), period, distinct=True),
-        extensions=_event_count(conds, ("extend",), period),
-        late_replies=late or 0,
-        suggestions=s_total,
-        suggestions_replied=s_replied,
-        suggestions_adopted=adopted,
+        assigned=assigned,
+        assigned_units=assigned_units,
+        transfers=events.get("transfer", (0, 0))[0],
+        returns=events.get("return_approved", (0, 0))[0],
+        urges=events.get("urge", (0, 0))[0],
+        urged_messages=events.get("urge", (0, 0))[1],
+        extensions=events.get("extend", (0, 0))[0],
+        late_replies=totals.late,
+        suggestions=suggestions[0],
+        suggestions_replied=suggestions[1],
+        suggestions_adopted=suggestions[2],
     )
 
 
