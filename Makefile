@@ -63,8 +63,12 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format board tests bench
 	$(VENV)/bin/ruff check --fix board tests bench
 
+# Speed benchmarks at scale (see bench/README.md): search, then statistics pages.
+BENCH_DIR ?= /tmp/minsheng-bench
+BENCH_MESSAGES ?= 100000
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/speed.py --dir $(BENCH_DIR) --messages $(BENCH_MESSAGES) --procs 2 all
+	$(PY) bench/stats_bench.py --messages $(BENCH_MESSAGES)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

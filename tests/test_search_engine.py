@@ -69,3 +69,25 @@ def test_single_positions_encode_as_whoosh_does():
     for poslist in ([0], [7], [7], [300], [1, 4], [2, 2, 9], [70000]):
         assert fmt.encode(poslist) == index._whoosh_encode_positions(fmt, poslist)
         assert fmt.decode_positions(fmt.encode(poslist)) == poslist
+
+
+def test_positions_read_from_the_bytes_equal_whoosh_decoding():
+    """Single small positions are read straight from Whoosh's encoding; every other value is
+    decoded by Whoosh; with or without the pickle's STOP byte."""
+    from board.search import fast
+
+    fmt = formats.Positions()
+    rng = random.Random(3)
+    lists = [
+        [rng.randint(0, 400)]
+        if rng.random() < 0.7
+        else sorted(rng.sample(range(70_000), rng.randint(1, 6)))
+        for _ in range(5000)
+    ]
+    values = [fmt.encode(p) for p in lists]
+    values = [v[:-1] if rng.random() < 0.3 and v.endswith(b".") else v for v in values]
+    counts, flat = fast._positions(values, fmt.decode_positions)
+    assert counts.tolist() == [len(p) for p in lists]
+    assert flat.tolist() == [x for p in lists for x in p]
+    empty_counts, empty_flat = fast._positions([], fmt.decode_positions)
+    assert empty_counts.size == empty_flat.size == 0

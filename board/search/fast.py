@@ -50,10 +50,11 @@ class Segment:
         """Each document's length of a field (Whoosh's one-byte approximation), read once."""
         found = self.lengths.get(fieldname)
         if found is None:
-            perdoc = reader._perdoc if hasattr(reader, "_perdoc") else None
-            if perdoc is not None and hasattr(perdoc, "_board_lengths"):
-                perdoc.doc_field_length(0, fieldname)  # fills perdoc._board_lengths
-                raw = perdoc._board_lengths.get(fieldname, b"")
+            perdoc = getattr(reader, "_perdoc", None)
+            if perdoc is not None and self.doc_count_all:
+                perdoc.doc_field_length(0, fieldname)  # index._doc_field_length reads the column
+            if perdoc is not None and fieldname in getattr(perdoc, "_board_lengths", {}):
+                raw = perdoc._board_lengths[fieldname]
                 codes = np.frombuffer(raw, dtype=np.uint8)
                 found = _LENGTH_TABLE[codes]
                 if found.size < self.doc_count_all:
@@ -227,20 +228,45 @@ class Postings:
 _decoded: dict[bytes, list[int]] = {}
 
 
+# Whoosh's encoding of one position p < 256 (formats.Positions): a 4-byte big-endian count (1),
+# then the protocol-2 pickle of [p]: PROTO 2, EMPTY_LIST, BINPUT 0, BININT1 p, APPEND (STOP may
+# be cut). Most postings are this; they are read straight from the bytes.
+_ONE = np.frombuffer(b"\x00\x00\x00\x01\x80\x02]q\x00K", dtype=np.uint8)
+
+
 def _positions(values: list, decode) -> tuple[np.ndarray, np.ndarray]:
     """(counts, flat): how many positions each encoded value holds, and all of them in order."""
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    data = np.frombuffer(b"".join(values), dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    single = np.zeros(n, dtype=bool)
+    sized = np.flatnonzero((lengths == 12) | (lengths == 13))
+    if sized.size:
+        head = data[starts[sized, None] + np.arange(11)]  # the 10 fixed bytes and the position
+        fits = (head[:, :10] == _ONE).all(axis=1) & (data[starts[sized] + 11] == ord("a"))
+        single[sized[fits]] = True
+    counts = np.ones(n, dtype=np.int64)
+    others = np.flatnonzero(~single).tolist()
     if len(_decoded) > 200_000:
         _decoded.clear()
-    counts = np.empty(len(values), dtype=np.int64)
-    flat: list[int] = []
     memo = _decoded
-    for i, value in enumerate(values):
+    decoded = []
+    for i in others:
+        value = values[i]
         found = memo.get(value)
         if found is None:
             found = memo[value] = decode(value)
-        flat.extend(found)
+        decoded.append(found)
         counts[i] = len(found)
-    return counts, np.asarray(flat, dtype=np.int64)
+    ends = np.cumsum(counts)
+    flat = np.empty(int(ends[-1]), dtype=np.int64)
+    flat[(ends - counts)[single]] = data[starts[single] + 10]
+    for i, found in zip(others, decoded, strict=True):
+        flat[ends[i] - counts[i] : ends[i]] = found
+    return counts, flat
 
 
 _postings_cache: OrderedDict[tuple, Postings | None] = OrderedDict()
