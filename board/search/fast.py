@@ -281,7 +281,7 @@ def _size(found: Postings | None) -> int:
     return 16 * found.ids.size + (72 * len(found.values) if found.values is not None else 0)
 
 
-def postings(searcher: Searcher, fieldname: str, text: str, *, weights=False, values=False):
+def postings(searcher: Searcher, fieldname: str, text: str, *, values=False):
     """A term's postings in a leaf searcher (None if absent), from a per-process cache of the
     most recently used ones (48 MB): a segment's postings never change, only its deletions."""
     global _postings_bytes
@@ -311,7 +311,6 @@ def postings(searcher: Searcher, fieldname: str, text: str, *, weights=False, va
 
 def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=False):
     """A term's postings read from the segment, block by block, with weights."""
-    weights = True
     reader = searcher.reader()
     if fieldname not in reader.schema:
         return None
@@ -338,9 +337,8 @@ def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=Fals
             matcher._read_ids()
         start = matcher._i
         id_parts.append(np.asarray(matcher._ids, dtype=np.int64)[start:])
-        if weights:
-            matcher._read_weights()
-            weight_parts.append(np.asarray(matcher._weights, dtype=np.float64)[start:])
+        matcher._read_weights()
+        weight_parts.append(np.asarray(matcher._weights, dtype=np.float64)[start:])
         if values:
             matcher._read_values()
             value_parts.extend(matcher._values[start:])
@@ -348,8 +346,7 @@ def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=Fals
             break
         matcher._goto(matcher._nextoffset)
     found = Postings(np.concatenate(id_parts) if id_parts else _EMPTY)
-    if weights:
-        found.weights = np.concatenate(weight_parts) if weight_parts else np.empty(0)
+    found.weights = np.concatenate(weight_parts) if weight_parts else np.empty(0)
     if values:
         found.values = value_parts
     return found
@@ -544,7 +541,7 @@ def ranked(searcher: Searcher, q: wq.Query, found: Matches, limit: int):
             continue
         scores = np.zeros(ids.size, dtype=np.float64)
         for fieldname, text, boost in terms:
-            posting = postings(leaf, fieldname, text, weights=True)
+            posting = postings(leaf, fieldname, text)
             if posting is None or not posting.ids.size:
                 continue
             where = np.minimum(np.searchsorted(posting.ids, ids), posting.ids.size - 1)
