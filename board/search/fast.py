@@ -1,13 +1,12 @@
-"""Counting, faceting and sorting the matches of a query with numpy, segment by segment.
+"""Counting, faceting, sorting and ranking the matches of a query with numpy, segment by segment.
 
-Whoosh computes a total count, facet counts and sort orders by visiting every matching document
-in Python with a collector (270 ms at 100k messages for a common word). Here the query's document
-set is computed from posting blocks read whole (`Term`), combined with numpy set operations
-(`And`, `Or`, `AndNot`), and counted and sorted against per-segment arrays of the sortable
-columns, read once per segment and cached (a segment never changes; only its deletions do).
-Phrases, and any query shape not handled here, fall back to Whoosh's own matcher for the
-candidates. Ranking by relevance stays with Whoosh (`Searcher.search` without counting, so its
-block-quality optimisation stops early); `doc_set` gives it the allowed documents.
+Whoosh computes a total count, facet counts, sort orders and relevance by visiting every
+matching document in Python with a collector (270 ms at 100k messages for a common word). Here
+the query's document set is computed from posting blocks read whole (`Term`, `Phrase`), combined
+with numpy set operations (`And`, `Or`, `AndNot`), counted and sorted against per-segment arrays
+of the sortable columns, read once per segment and cached (a segment never changes; only its
+deletions do), and ranked with Whoosh's BM25F over the postings' weights (`ranked`). Query shapes
+not handled here fall back to Whoosh's own matcher for the candidates.
 """
 
 from __future__ import annotations
@@ -24,13 +23,14 @@ from whoosh.fields import DATETIME
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
+
+from .index import FIELD_LENGTHS
 
 # Columns read per segment: facet fields (codes into a value list) and sort keys (numbers).
 CODE_FIELDS = ("domain", "state", "kind", "year", "top_region")
 NUMBER_FIELDS = ("published_on", "cosigns", "reply_days")
 _EMPTY = np.empty(0, dtype=np.int64)
-_LENGTH_TABLE = np.array([byte_to_length(b) if b else 0 for b in range(256)], dtype=np.float64)
+_LENGTH_TABLE = np.array(FIELD_LENGTHS, dtype=np.float64)  # Whoosh's one-byte field lengths
 # Whoosh's default weighting (BM25F), reproduced over numpy arrays for ranking.
 B, K1 = 0.75, 1.2
 _CACHE_SEGMENTS = 64
@@ -158,43 +158,18 @@ def _unfiltered(matcher):
     return matcher
 
 
-def _leaf_ids(matcher) -> np.ndarray:
-    """All ids of a fresh posting matcher: whole blocks at a time for the Whoosh 3 codec."""
-    if isinstance(matcher, W3LeafMatcher):
-        parts = []
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            parts.append(np.asarray(matcher._ids, dtype=np.int64)[matcher._i :])
-            if matcher._lastblock:
-                break
-            matcher._goto(matcher._nextoffset)
-        return np.concatenate(parts) if parts else _EMPTY
-    return np.fromiter(matcher.all_ids(), dtype=np.int64)
-
-
 def _term_ids(searcher: Searcher, q: wq.Term) -> np.ndarray:
-    if q.fieldname not in searcher.schema or q.fieldname in _UNCACHED:
-        return _uncached_term_ids(searcher, q)
-    found = postings(searcher, q.fieldname, q.text)
+    if q.fieldname not in searcher.schema:
+        return _EMPTY
+    if q.fieldname in _UNCACHED:
+        found = _read_postings(searcher, q.fieldname, q.text, weights=False)
+    else:
+        found = postings(searcher, q.fieldname, q.text)
     return _EMPTY if found is None else found.ids
 
 
 # Filter fields (region, board, unit…): read directly; their postings are long and cheap.
 _UNCACHED = frozenset({"region", "board", "unit", "kind", "domain", "state", "replied", "year"})
-
-
-def _uncached_term_ids(searcher: Searcher, q: wq.Term) -> np.ndarray:
-    reader = searcher.reader()
-    fieldobj = reader.schema[q.fieldname] if q.fieldname in reader.schema else None
-    if fieldobj is None:
-        return _EMPTY
-    text = fieldobj.to_bytes(q.text)
-    try:
-        matcher = reader.postings(q.fieldname, text)
-    except TermNotFound:
-        return _EMPTY
-    return _leaf_ids(_unfiltered(matcher))
 
 
 @dataclass
@@ -309,8 +284,8 @@ def postings(searcher: Searcher, fieldname: str, text: str, *, values=False):
     return found
 
 
-def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=False):
-    """A term's postings read from the segment, block by block, with weights."""
+def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=False, weights=True):
+    """A term's postings read from the segment, block by block."""
     reader = searcher.reader()
     if fieldname not in reader.schema:
         return None
@@ -337,8 +312,9 @@ def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=Fals
             matcher._read_ids()
         start = matcher._i
         id_parts.append(np.asarray(matcher._ids, dtype=np.int64)[start:])
-        matcher._read_weights()
-        weight_parts.append(np.asarray(matcher._weights, dtype=np.float64)[start:])
+        if weights:
+            matcher._read_weights()
+            weight_parts.append(np.asarray(matcher._weights, dtype=np.float64)[start:])
         if values:
             matcher._read_values()
             value_parts.extend(matcher._values[start:])
@@ -346,7 +322,8 @@ def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=Fals
             break
         matcher._goto(matcher._nextoffset)
     found = Postings(np.concatenate(id_parts) if id_parts else _EMPTY)
-    found.weights = np.concatenate(weight_parts) if weight_parts else np.empty(0)
+    if weights:
+        found.weights = np.concatenate(weight_parts) if weight_parts else np.empty(0)
     if values:
         found.values = value_parts
     return found
@@ -463,13 +440,6 @@ class Matches:
     @property
     def total(self) -> int:
         return int(sum(ids.size for _, _, _, ids in self.parts))
-
-    def doc_set(self) -> set[int]:
-        """Global docnums, for Whoosh's `filter=`."""
-        out: set[int] = set()
-        for _, offset, _, ids in self.parts:
-            out.update((ids + offset).tolist())
-        return out
 
     def facets(self, fields: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
         """Counts per value for each facet (name → column), most frequent first."""

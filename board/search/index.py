@@ -123,7 +123,8 @@ def _patch_whoosh() -> None:
     formats.Positions.encode = _encode_positions
 
 
-_LENGTHS = tuple(byte_to_length(b) if b else 0 for b in range(256))
+# Field length of each length byte Whoosh stores (0: none), shared with `fast`.
+FIELD_LENGTHS = tuple(byte_to_length(b) if b else 0 for b in range(256))
 
 
 def _doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
@@ -147,7 +148,7 @@ def _doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> in
     if docnum > self._doccount:
         raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
     # As Whoosh: None for a zero length (the byte 0), callers treat it as 0.
-    return _LENGTHS[lengths[docnum]] if docnum < len(lengths) and lengths[docnum] else None
+    return FIELD_LENGTHS[lengths[docnum]] if docnum < len(lengths) and lengths[docnum] else None
 
 
 _whoosh_encode_positions = formats.Positions.encode
