@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 
 from whoosh import formats, writing
 from whoosh.codec.whoosh3 import W3PerDocReader
@@ -64,30 +65,242 @@ def test_document_lengths_read_whole_equal_whoosh_one_by_one(tmp_path):
         assert perdoc.doc_field_length(300, "text") is None
 
 
-def test_single_positions_encode_as_whoosh_does():
-    fmt = formats.Positions()
-    for poslist in ([0], [7], [7], [300], [1, 4], [2, 2, 9], [70000]):
-        assert fmt.encode(poslist) == index._whoosh_encode_positions(fmt, poslist)
-        assert fmt.decode_positions(fmt.encode(poslist)) == poslist
-
-
-def test_positions_read_from_the_bytes_equal_whoosh_decoding():
-    """Single small positions are read straight from Whoosh's encoding; every other value is
-    decoded by Whoosh; with or without the pickle's STOP byte."""
-    from board.search import fast
-
-    fmt = formats.Positions()
-    rng = random.Random(3)
-    lists = [
+def _position_lists(n: int, seed: int) -> list[list[int]]:
+    rng = random.Random(seed)
+    return [
         [rng.randint(0, 400)]
         if rng.random() < 0.7
         else sorted(rng.sample(range(70_000), rng.randint(1, 6)))
-        for _ in range(5000)
+        for _ in range(n)
     ]
-    values = [fmt.encode(p) for p in lists]
-    values = [v[:-1] if rng.random() < 0.3 and v.endswith(b".") else v for v in values]
-    counts, flat = fast._positions(values, fmt.decode_positions)
-    assert counts.tolist() == [len(p) for p in lists]
-    assert flat.tolist() == [x for p in lists for x in p]
-    empty_counts, empty_flat = fast._positions([], fmt.decode_positions)
-    assert empty_counts.size == empty_flat.size == 0
+
+
+def test_packed_positions_index_as_whoosh_positions_do():
+    """Same terms, frequencies and weights as Whoosh's `Positions`, the same positions back."""
+    from board.search.analysis import BigramTokenizer, analyzer
+
+    text = "西湖区物业费上涨，物业公司不回应。Wi-Fi 3号线 的的 物业费物业费"
+    for tokenizer, boost in ((analyzer(), 3.0), (BigramTokenizer(), 0.5)):
+        ours = index.PackedPositions(field_boost=boost)
+        whoosh = formats.Positions(field_boost=boost)
+        mine = sorted(ours.word_values(text, tokenizer, mode="index"))
+        theirs = sorted(whoosh.word_values(text, tokenizer, mode="index"))
+        assert [v[:3] for v in mine] == [v[:3] for v in theirs]
+        for (_, freq, _, value), (_, _, _, other) in zip(mine, theirs, strict=True):
+            assert ours.decode_positions(value) == whoosh.decode_positions(other)
+            assert ours.decode_frequency(value) == freq == len(value) // 4
+            assert ours.decode_weight(value) == freq * boost
+    fmt = index.PackedPositions()
+    for poslist in _position_lists(300, 1) + [[0], [2**32 - 1]]:
+        assert fmt.decode_positions(fmt.encode(poslist)) == poslist
+    assert fmt.decode_positions(fmt.combine([fmt.encode([5, 9]), fmt.encode([1, 5])])) == [1, 5, 9]
+
+
+def test_positions_decoded_whole_equal_each_format_decoding():
+    """`fast` decodes a posting list's positions at once: packed ones with numpy, Whoosh's
+    pickled ones (indexes built before `PackedPositions`) one distinct value at a time."""
+    from board.search import fast
+
+    lists = _position_lists(5000, 3)
+    for fmt, decode in (
+        (index.PackedPositions(), fast._packed),
+        (formats.Positions(), lambda v: fast._pickled(v, formats.Positions().decode_positions)),
+    ):
+        counts, flat = decode([fmt.encode(p) for p in lists])
+        assert counts.tolist() == [len(p) for p in lists]
+        assert flat.tolist() == [x for p in lists for x in p]
+        empty_counts, empty_flat = decode([])
+        assert empty_counts.size == empty_flat.size == 0
+
+
+def test_phrases_and_scores_equal_whoosh_on_packed_and_legacy_indexes(tmp_path):
+    """An index written before `PackedPositions` (Whoosh's pickled positions) and one written
+    with it give the same phrase matches and BM25F scores, both equal to Whoosh's own; over
+    several segments, one with deletions and postings long enough for many blocks."""
+    from whoosh import query as wq
+
+    from board.search import fast
+
+    rng = random.Random(11)
+    vocabulary = "物业费 上涨 路灯 不亮 公交 班次 拖欠 工资 噪音 油烟 小区 停车".split()
+    texts = [
+        "，".join(
+            "".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 6)))
+            for _ in range(rng.randint(1, 5))
+        )
+        for _ in range(900)
+    ]
+    queries = [
+        wq.Phrase("body", ["物业", "费", "上涨"]),
+        wq.Phrase("body", ["路灯", "路灯"]),
+        wq.Phrase("grams", ["工资", "资噪"]),
+        wq.Phrase("grams", ["公交", "交班", "班次"]),
+        wq.And([wq.Term("body", "小区"), wq.Phrase("body", ["停车", "噪音"])]),
+    ]
+    results = []
+    for legacy in (False, True):
+        schema = index.build_schema()
+        for name in ("body", "grams"):
+            assert isinstance(schema[name].format, index.PackedPositions)
+            if legacy:
+                schema[name].format = formats.Positions(field_boost=schema[name].format.field_boost)
+        folder = tmp_path / ("legacy" if legacy else "packed")
+        folder.mkdir()
+        ix = FileStorage(str(folder)).create().create_index(schema)
+        for start in range(0, len(texts), 300):  # three segments
+            writer = ix.writer()
+            for n in range(start, start + 300):
+                writer.add_document(
+                    message_id=str(n),
+                    code=f"MS-{n}",
+                    body=texts[n],
+                    grams=texts[n],
+                    published_on=datetime(2026, 1, 1) + timedelta(hours=n),
+                    cosigns=n % 5,
+                    reply_days=-1,
+                    **dict.fromkeys(("kind", "domain", "state", "year", "top_region"), "x"),
+                )
+            writer.commit(merge=False)
+        writer = ix.writer()
+        for n in range(0, 300, 7):
+            writer.delete_by_term("message_id", str(n))
+        writer.commit(merge=False)
+        with ix.searcher() as searcher:
+            assert len(searcher.leaf_searchers()) == 3
+            found = []
+            for q in queries:
+                mine = fast.matches(searcher, q)
+                docs, scores = fast.ranked(searcher, q, mine, limit=1000)
+                whoosh = searcher.search(q, limit=None)
+                expected = {hit.docnum: hit.score for hit in whoosh}
+                assert sorted(docs) == sorted(expected), q
+                assert all(
+                    abs(s - expected[d]) < 1e-5 for d, s in zip(docs, scores, strict=True)
+                ), q
+                keys = [searcher.stored_fields(d)["message_id"] for d in docs]
+                found.append((sorted(keys), [round(s, 5) for s in scores]))
+                assert docs, q  # the vocabulary makes every query match somewhere
+            results.append(found)
+    assert results[0] == results[1]
+
+
+def _random_documents(count: int, seed: int) -> list[dict]:
+    """Documents of the real schema with repeated words, long and short fields, and the
+    filter fields, so that posting lists span several blocks."""
+    rng = random.Random(seed)
+    vocabulary = (
+        "物业费 上涨 路灯 不亮 公交 班次 拖欠 工资 噪音 油烟 小区 停车 3号楼 Wi-Fi 的".split()
+    )
+
+    def text(parts: int) -> str:
+        return "，".join(
+            "".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 6))) for _ in range(parts)
+        )
+
+    documents = []
+    for n in range(count):
+        title, body = text(1), text(rng.choice([1, 3, 8, 40]))
+        reply = text(rng.randint(1, 4)) if rng.random() < 0.6 else ""
+        documents.append(
+            {
+                "message_id": str(n),
+                "code": f"MS-2026-{n:06d}",
+                "code_text": f"MS-2026-{n:06d}",
+                "title": title,
+                "body": body,
+                "reply": reply,
+                "grams": "\n".join((title, body, reply)),
+                "region": "330000 330100",
+                "region_name": "浙江省 杭州市",
+                "board": "330100-secretary",
+                "board_title": "杭州市委书记",
+                "kind": rng.choice(["complaint", "advice"]),
+                "domain": rng.choice(["housing", "transport"]),
+                "state": "closed",
+                "replied": bool(reply),
+                "published_on": datetime(2026, 1, 1) + timedelta(hours=n),
+                "year": "2026",
+                "top_region": "330000",
+                "cosigns": n % 7,
+                "reply_days": n % 11 if reply else -1,
+                "stamp": str(n),
+            }
+        )
+    return documents
+
+
+def _segment_terms(reader) -> dict:
+    """Every term of a segment with its term info and postings, block by block."""
+    out = {}
+    for fieldname, tbytes in reader.all_terms():
+        info = reader.term_info(fieldname, tbytes)
+        matcher = reader.postings(fieldname, tbytes)
+        postings = []  # each posting with the statistics of its block
+        while matcher.is_active():
+            postings.append(
+                (
+                    matcher.id(),
+                    matcher.weight(),
+                    matcher.value(),
+                    matcher.block_min_length(),
+                    matcher.block_max_length(),
+                    matcher.block_max_weight(),
+                    matcher.block_max_id(),
+                )
+            )
+            matcher.next()
+        out[fieldname, tbytes] = (
+            info.weight(),
+            info.doc_frequency(),
+            info.min_length(),
+            info.max_length(),
+            info.max_weight(),
+            info.min_id(),
+            info.max_id(),
+            postings,
+        )
+    return out
+
+
+def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path):
+    """The bulk writer's segment holds the same terms, term infos, blocks and postings as
+    Whoosh's own writer's, with runs spilled to disk and merged, and searches the same."""
+    from whoosh import query as wq
+
+    from board.search import fast
+    from board.search.segment import BulkWriter
+
+    documents = _random_documents(700, 21)
+    readers = []
+    for bulk in (False, True):
+        folder = tmp_path / ("bulk" if bulk else "whoosh")
+        folder.mkdir()
+        ix = index.create_index(folder)
+        if bulk:
+            writer = BulkWriter(ix, compound=False, spill_postings=3000)
+        else:
+            writer = index.writer(ix)
+        for document in documents:
+            writer.add_document(**document)
+        if bulk:
+            assert len(writer._runs) > 5  # several runs merged
+        writer.commit()
+        readers.append(ix.searcher())
+    whoosh, ours = readers
+    assert list(whoosh.reader().all_terms()) == list(ours.reader().all_terms())
+    expected, found = _segment_terms(whoosh.reader()), _segment_terms(ours.reader())
+    assert found.keys() == expected.keys()
+    for key in expected:
+        assert found[key] == expected[key], key
+    longest = max(expected.values(), key=lambda v: len(v[-1]))
+    assert len(longest[-1]) > 3 * 128  # several blocks
+    assert len({v[3] for v in expected.values()}) > 10  # many different field lengths
+    for fieldname in ("title", "body", "grams"):
+        assert whoosh.avg_field_length(fieldname) == ours.avg_field_length(fieldname)
+        assert whoosh.field_length(fieldname) == ours.field_length(fieldname)
+    for q in (wq.Phrase("body", ["物业", "费", "上涨"]), wq.Term("title", "路灯")):
+        mine = [(h.docnum, round(h.score, 6)) for h in ours.search(q, limit=None)]
+        assert mine == [(h.docnum, round(h.score, 6)) for h in whoosh.search(q, limit=None)]
+        assert fast.matches(ours, q).total == len(mine) > 0
+    for searcher in readers:
+        searcher.close()

@@ -214,6 +214,16 @@ def leaves(text: str, removestops: bool = True) -> list[Leaf]:
 class ChineseTokenizer(Tokenizer):
     """Whoosh tokenizer: leaves at sequential positions; whole words too, except in queries."""
 
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Each term of `value` as indexed with its positions: the tokens `__call__` yields
+        in index mode, without a Token object per term (index builds)."""
+        found: dict[str, list[int]] = {}
+        for pos, (leaf, _start, _end, extras) in enumerate(leaves(value)):
+            for text, _, _ in extras:
+                found.setdefault(text, []).append(pos)
+            found.setdefault(leaf, []).append(pos)
+        return found
+
     def __call__(
         self,
         value: str,
@@ -267,6 +277,21 @@ class BigramTokenizer(Tokenizer):
     even cut mid-word (a remembered fragment like 区物业公司将物), which word segmentation cannot
     find. Runs of Chinese are separated by a position gap, so no phrase crosses punctuation.
     """
+
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Each pair of `value` with its positions, as `__call__` yields them."""
+        found: dict[str, list[int]] = {}
+        pos = 0
+        for run in _HAN_ONLY.finditer(value):
+            text = run.group()
+            if len(text) == 1:
+                found.setdefault(text, []).append(pos)
+                pos += 2
+                continue
+            for i in range(len(text) - 1):
+                found.setdefault(text[i : i + 2], []).append(pos + i)
+            pos += len(text)
+        return found
 
     def __call__(
         self,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
 
 import numpy as np
 from whoosh import columns
@@ -23,8 +25,9 @@ from whoosh.fields import DATETIME
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
+from whoosh.util.numeric import length_to_byte
 
-from .index import FIELD_LENGTHS
+from .index import FIELD_LENGTHS, PackedPositions
 
 # Columns read per segment: facet fields (codes into a value list) and sort keys (numbers).
 CODE_FIELDS = ("domain", "state", "kind", "year", "top_region")
@@ -47,26 +50,35 @@ class Segment:
     lengths: dict[str, np.ndarray] = field(default_factory=dict)  # field → length per docnum
 
     def field_lengths(self, reader, fieldname: str) -> np.ndarray:
-        """Each document's length of a field (Whoosh's one-byte approximation), read once."""
+        """Each document's length of a field (Whoosh's one-byte approximation) as its byte,
+        read once: `_LENGTH_TABLE[byte]` is the length. One byte per document keeps a
+        worker's arrays small at a million messages."""
         found = self.lengths.get(fieldname)
         if found is None:
             perdoc = getattr(reader, "_perdoc", None)
             if perdoc is not None and self.doc_count_all:
                 perdoc.doc_field_length(0, fieldname)  # index._doc_field_length reads the column
             if perdoc is not None and fieldname in getattr(perdoc, "_board_lengths", {}):
-                raw = perdoc._board_lengths[fieldname]
-                codes = np.frombuffer(raw, dtype=np.uint8)
-                found = _LENGTH_TABLE[codes]
+                found = np.frombuffer(perdoc._board_lengths[fieldname], dtype=np.uint8)
                 if found.size < self.doc_count_all:
-                    found = np.concatenate([found, np.zeros(self.doc_count_all - found.size)])
+                    pad = np.zeros(self.doc_count_all - found.size, dtype=np.uint8)
+                    found = np.concatenate([found, pad])
             else:
                 found = np.fromiter(
-                    (reader.doc_field_length(n, fieldname) or 0 for n in range(self.doc_count_all)),
-                    dtype=np.float64,
+                    (
+                        length_to_byte(reader.doc_field_length(n, fieldname) or 0)
+                        for n in range(self.doc_count_all)
+                    ),
+                    dtype=np.uint8,
                     count=self.doc_count_all,
                 )
             self.lengths[fieldname] = found
         return found
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.alive, *self.numbers.values(), *self.lengths.values()]
+        return sum(a.nbytes for a in arrays) + sum(c.nbytes for c, _ in self.codes.values())
 
 
 _cache: OrderedDict[tuple, Segment] = OrderedDict()
@@ -81,9 +93,11 @@ def _numeric_array(reader, fieldname: str, doccount: int) -> np.ndarray:
         typecode, size = creader._typecode, creader._fixedlen
         stored = creader._count
         raw = creader._dbfile.get(creader._basepos, stored * size) if stored else b""
-        values = np.frombuffer(raw, dtype=">" + typecode).astype(np.int64)
+        # Kept in the column's own width (a date is 8 bytes, a count 4), in native order.
+        values = np.frombuffer(raw, dtype=">" + typecode)
+        values = values.astype(values.dtype.newbyteorder("="))
         if stored < doccount:
-            pad = np.full(doccount - stored, creader._default, dtype=np.int64)
+            pad = np.full(doccount - stored, creader._default, dtype=values.dtype)
             values = np.concatenate([values, pad])
         return values[:doccount]
     if isinstance(creader, columns.EmptyColumnReader):
@@ -99,8 +113,8 @@ def _code_array(reader, fieldname: str, doccount: int) -> tuple[np.ndarray, list
     if isinstance(creader, columns.RefBytesColumn.Reader):
         size = creader._itemsize
         raw = creader._dbfile.get(creader._basepos, doccount * size)
-        codes = np.frombuffer(raw, dtype=">" + creader._typecode).astype(np.int32)
         values = [fieldobj.from_bytes(v) if v else "" for v in creader._uniques]
+        codes = np.frombuffer(raw, dtype=">" + creader._typecode).astype(_code_type(len(values)))
         return codes, values
     found: dict[str, int] = {}
     translate = fieldobj.from_column_value
@@ -109,7 +123,12 @@ def _code_array(reader, fieldname: str, doccount: int) -> tuple[np.ndarray, list
         dtype=np.int32,
         count=doccount,
     )
-    return codes, list(found)
+    return codes.astype(_code_type(len(found))), list(found)
+
+
+def _code_type(distinct: int):
+    """The smallest unsigned type for codes of `distinct` values (facets have a few dozen)."""
+    return np.uint8 if distinct <= 256 else np.uint16 if distinct <= 65536 else np.int32
 
 
 def _segment_key(reader) -> tuple[str, str]:
@@ -174,73 +193,45 @@ _UNCACHED = frozenset({"region", "board", "unit", "kind", "domain", "state", "re
 
 @dataclass
 class Postings:
-    """A term's postings in one segment: docnums, weights and (on request) their encoded
-    positions, parallel to the docnums."""
+    """A term's postings in one segment: docnums, weights and (on request) their positions,
+    posting i's being flat[starts[i]:starts[i + 1]]."""
 
     ids: np.ndarray
     weights: np.ndarray | None = None
-    values: list | None = None
-    # Every posting's positions decoded, kept once a phrase needed most of them: posting i's
-    # are flat[starts[i]:starts[i + 1]].
     starts: np.ndarray | None = None
     flat: np.ndarray | None = None
 
-    def positions_of(self, where: np.ndarray, decode) -> tuple[np.ndarray, np.ndarray]:
+    def positions_of(self, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(counts, flat positions) of the postings at indexes `where`."""
-        if self.starts is None and where.size * 4 >= self.ids.size:
-            counts, self.flat = _positions(self.values, decode)
-            self.starts = np.concatenate([[0], np.cumsum(counts)])
-        if self.starts is None:
-            return _positions([self.values[i] for i in where.tolist()], decode)
         first = self.starts[where]
         counts = self.starts[where + 1] - first
         offsets = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
         return counts, self.flat[offsets]
 
 
-# Decoded position lists by their encoded bytes: most postings hold one small position, so a
-# few hundred distinct values cover most of them.
+def _packed(values) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, flat) of `PackedPositions` values: 32-bit little-endian positions."""
+    counts = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) // 4
+    return counts, np.frombuffer(b"".join(values), dtype="<u4").astype(np.int32)
+
+
+# Decoded position lists by their encoded bytes (Whoosh's own `Positions`, in indexes built
+# before `PackedPositions`): most postings hold one small position.
 _decoded: dict[bytes, list[int]] = {}
 
 
-# Whoosh's encoding of one position p < 256 (formats.Positions): a 4-byte big-endian count (1),
-# then the protocol-2 pickle of [p]: PROTO 2, EMPTY_LIST, BINPUT 0, BININT1 p, APPEND (STOP may
-# be cut). Most postings are this; they are read straight from the bytes.
-_ONE = np.frombuffer(b"\x00\x00\x00\x01\x80\x02]q\x00K", dtype=np.uint8)
-
-
-def _positions(values: list, decode) -> tuple[np.ndarray, np.ndarray]:
-    """(counts, flat): how many positions each encoded value holds, and all of them in order."""
-    n = len(values)
-    if not n:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
-    data = np.frombuffer(b"".join(values), dtype=np.uint8)
-    starts = np.cumsum(lengths) - lengths
-    single = np.zeros(n, dtype=bool)
-    sized = np.flatnonzero((lengths == 12) | (lengths == 13))
-    if sized.size:
-        head = data[starts[sized, None] + np.arange(11)]  # the 10 fixed bytes and the position
-        fits = (head[:, :10] == _ONE).all(axis=1) & (data[starts[sized] + 11] == ord("a"))
-        single[sized[fits]] = True
-    counts = np.ones(n, dtype=np.int64)
-    others = np.flatnonzero(~single).tolist()
+def _pickled(values, decode) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, flat) of Whoosh `Positions` values, one `decode` per distinct value."""
     if len(_decoded) > 200_000:
         _decoded.clear()
-    memo = _decoded
-    decoded = []
-    for i in others:
-        value = values[i]
-        found = memo.get(value)
+    lists = []
+    for value in values:
+        found = _decoded.get(value)
         if found is None:
-            found = memo[value] = decode(value)
-        decoded.append(found)
-        counts[i] = len(found)
-    ends = np.cumsum(counts)
-    flat = np.empty(int(ends[-1]), dtype=np.int64)
-    flat[(ends - counts)[single]] = data[starts[single] + 10]
-    for i, found in zip(others, decoded, strict=True):
-        flat[ends[i] - counts[i] : ends[i]] = found
+            found = _decoded[value] = decode(value)
+        lists.append(found)
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(counts.sum()))
     return counts, flat
 
 
@@ -252,26 +243,28 @@ POSTINGS_CACHE_BYTES = 48 * 1024 * 1024
 def _size(found: Postings | None) -> int:
     if found is None:
         return 64
-    # Decoded positions (starts, flat) may be added later: counted as if there, 16 B a posting.
-    return 16 * found.ids.size + (72 * len(found.values) if found.values is not None else 0)
+    size = 16 * found.ids.size
+    if found.flat is not None:
+        size += 8 * found.starts.size + 4 * found.flat.size
+    return size
 
 
-def postings(searcher: Searcher, fieldname: str, text: str, *, values=False):
+def postings(searcher: Searcher, fieldname: str, text: str, *, positions=False):
     """A term's postings in a leaf searcher (None if absent), from a per-process cache of the
     most recently used ones (48 MB): a segment's postings never change, only its deletions."""
     global _postings_bytes
     reader = searcher.reader()
     seg = reader.segment() if hasattr(reader, "segment") else None
     if seg is None:
-        return _read_postings(searcher, fieldname, text, values=values)
+        return _read_postings(searcher, fieldname, text, positions=positions)
     key = (*_segment_key(reader), fieldname, text)
     with _cache_lock:
         if key in _postings_cache:
             found = _postings_cache[key]
-            if found is None or not values or found.values is not None:
+            if found is None or not positions or found.flat is not None:
                 _postings_cache.move_to_end(key)
                 return found
-    found = _read_postings(searcher, fieldname, text, values=values)
+    found = _read_postings(searcher, fieldname, text, positions=positions)
     with _cache_lock:
         old = _postings_cache.pop(key, False)
         if old is not False:
@@ -284,8 +277,21 @@ def postings(searcher: Searcher, fieldname: str, text: str, *, values=False):
     return found
 
 
-def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=False, weights=True):
-    """A term's postings read from the segment, block by block."""
+def _block_weights(weights, count: int) -> np.ndarray:
+    """A W3 block's weights as stored: None (all 1), one float for all, or one per posting."""
+    if weights is None:
+        return np.ones(count, dtype=np.float64)
+    if isinstance(weights, float):
+        return np.full(count, weights, dtype=np.float64)
+    return np.asarray(weights, dtype=np.float64)
+
+
+def _read_postings(
+    searcher: Searcher, fieldname: str, text: str, *, positions=False, weights=True
+) -> Postings | None:
+    """A term's postings read from the segment, block by block: each block is one pickled
+    tuple of (docnum deltas, weights, values), decoded here with numpy (Whoosh decodes the
+    docnums one at a time in Python)."""
     reader = searcher.reader()
     if fieldname not in reader.schema:
         return None
@@ -294,38 +300,41 @@ def _read_postings(searcher: Searcher, fieldname: str, text: str, *, values=Fals
         matcher = _unfiltered(reader.postings(fieldname, fieldobj.to_bytes(text)))
     except TermNotFound:
         return None
-    if not isinstance(matcher, W3LeafMatcher):  # other codecs: one posting at a time
-        ids, found_weights, found_values = [], [], []
+    fmt = fieldobj.format
+    if isinstance(fmt, PackedPositions):
+        decode = _packed
+    elif positions:
+        decode = partial(_pickled, decode=fmt.decode_positions)
+    id_parts, weight_parts, values = [], [], []
+    if not isinstance(matcher, W3LeafMatcher):  # inlined postings, other codecs: one at a time
+        ids = []
         while matcher.is_active():
             ids.append(matcher.id())
-            found_weights.append(matcher.weight())
-            found_values.append(matcher.value() if values else None)
+            weight_parts.append(matcher.weight())
+            if positions:
+                values.append(matcher.value())
             matcher.next()
-        return Postings(
-            np.asarray(ids, dtype=np.int64),
-            np.asarray(found_weights, dtype=np.float64),
-            found_values if values else None,  # encoded, as the W3 blocks hold them
-        )
-    id_parts, weight_parts, value_parts = [], [], []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        start = matcher._i
-        id_parts.append(np.asarray(matcher._ids, dtype=np.int64)[start:])
-        if weights:
-            matcher._read_weights()
-            weight_parts.append(np.asarray(matcher._weights, dtype=np.float64)[start:])
-        if values:
-            matcher._read_values()
-            value_parts.extend(matcher._values[start:])
-        if matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
+        id_parts.append(np.asarray(ids, dtype=np.int64))
+        weight_parts = [np.asarray(weight_parts, dtype=np.float64)]
+    else:
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            deltas, block_weights, block_values = matcher._data
+            id_parts.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+            if weights:
+                weight_parts.append(_block_weights(block_weights, len(deltas)))
+            if positions:
+                values.extend(block_values)
+            if matcher._lastblock:
+                break
+            matcher._goto(matcher._nextoffset)
     found = Postings(np.concatenate(id_parts) if id_parts else _EMPTY)
     if weights:
         found.weights = np.concatenate(weight_parts) if weight_parts else np.empty(0)
-    if values:
-        found.values = value_parts
+    if positions:
+        counts, found.flat = decode(values)
+        found.starts = np.concatenate([[0], np.cumsum(counts)])
     return found
 
 
@@ -344,7 +353,7 @@ def _phrase_ids(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
         return _EMPTY if found is None else found.ids
     lists = []
     for word in dict.fromkeys(words):
-        found = postings(searcher, q.fieldname, word, values=True)
+        found = postings(searcher, q.fieldname, word, positions=True)
         if found is None or not found.ids.size:
             return _EMPTY
         lists.append((word, found))
@@ -356,10 +365,9 @@ def _phrase_ids(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
     # Each word's (document, position − its place in the phrase) as one number: the documents
     # holding the phrase are those of the numbers every word has.
     keys = None
-    decode = fieldobj.format.decode_positions
     for place, word in enumerate(words):
         found = dict(lists)[word]
-        counts, positions = found.positions_of(np.searchsorted(found.ids, candidates), decode)
+        counts, positions = found.positions_of(np.searchsorted(found.ids, candidates))
         positions = positions - place
         docs = np.repeat(candidates, counts)
         mine = np.unique(docs[positions >= 0] * _POSITIONS + positions[positions >= 0])
@@ -376,6 +384,7 @@ def _range_ids(searcher: Searcher, q: wq.NumericRange, seg: Segment) -> np.ndarr
     values = seg.numbers.get(q.fieldname)
     if values is None:
         return np.fromiter(q.docs(searcher), dtype=np.int64)
+    values = values.astype(np.int64, copy=False)  # bounds may lie outside a narrower type
     fieldobj = searcher.schema[q.fieldname]
     keep = np.ones(seg.doc_count_all, dtype=bool)
 
@@ -469,7 +478,9 @@ class Matches:
             return []
         columns_ = []
         for name, reverse in keys:
-            values = np.concatenate([seg.numbers[name][ids] for _, _, seg, ids in self.parts])
+            values = np.concatenate(
+                [seg.numbers[name][ids].astype(np.int64) for _, _, seg, ids in self.parts]
+            )
             columns_.append(-values if reverse else values)
         # np.lexsort sorts by the last key first; docnum last breaks ties stably.
         order = np.lexsort([docs, *reversed(columns_)])
@@ -519,7 +530,7 @@ def ranked(searcher: Searcher, q: wq.Query, found: Matches, limit: int):
             if not hit.any():
                 continue
             tf = posting.weights[where[hit]]
-            length = seg.field_lengths(leaf.reader(), fieldname)[ids[hit]]
+            length = _LENGTH_TABLE[seg.field_lengths(leaf.reader(), fieldname)[ids[hit]]]
             scores[hit] += boost * bm25(idf[fieldname, text], tf, length, average[fieldname])
         all_docs.append(ids + offset)
         all_scores.append(scores)

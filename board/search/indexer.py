@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import PUBLIC_STATES, Board, Message, Region, SearchOutbox, Unit, Visibility
 from ..privacy import public_text
 from . import analysis, index
+from .segment import BulkWriter
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +374,7 @@ def rebuild(
         analysis.load()  # forked writers inherit jieba's dictionary and the directory's words
         ix = index.create_index(generation)
         ids = _public_ids()
-        writer = index.writer(ix)
+        writer = BulkWriter(ix, compound=index.COMPOUND)
         try:
             if procs > 1 and len(ids) >= 2 * batch:
                 count = _build_in_processes(ix, writer, ids, procs, batch, progress)
@@ -463,7 +464,7 @@ def _index_share(ix, place: int, ids: list[int], batch: int, events) -> None:
     """A forked writer process: index these messages into a segment of its own."""
     try:
         db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
-        sub = SegmentWriter(ix, _lk=False, compound=index.COMPOUND)
+        sub = BulkWriter(ix, _lk=False, compound=index.COMPOUND)
         count = _write_batches(sub, ids, batch, lambda n: events.put(("progress", n)))
         segment = sub._finalize_segment() if count else None
         if segment is None:
