@@ -262,7 +262,7 @@ def _segment_terms(reader) -> dict:
     return out
 
 
-def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path):
+def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path, monkeypatch):
     """The bulk writer's segment holds the same terms, term infos, blocks and postings as
     Whoosh's own writer's, with runs spilled to disk and merged, and searches the same."""
     from whoosh import query as wq
@@ -302,5 +302,25 @@ def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path):
         mine = [(h.docnum, round(h.score, 6)) for h in ours.search(q, limit=None)]
         assert mine == [(h.docnum, round(h.score, 6)) for h in whoosh.search(q, limit=None)]
         assert fast.matches(ours, q).total == len(mine) > 0
+    # Terms of more than one block carry their arrays after the blocks (invisible to Whoosh,
+    # compared above): reading them equals reading the blocks, positions and weights included.
+    blob_terms = 0
+    for fieldname, tbytes in ours.reader().all_terms():
+        if not isinstance(ours.schema[fieldname], (TEXT, ID)):  # numbers: shifted trie terms
+            continue
+        text = ours.schema[fieldname].from_bytes(tbytes)
+        fmt = ours.schema[fieldname].format
+        with_positions = fmt.supports("positions")
+        direct = fast._read_postings(ours, fieldname, text, positions=with_positions)
+        monkeypatch.setattr(fast, "term_arrays", lambda *args: None)
+        blocks = fast._read_postings(ours, fieldname, text, positions=with_positions)
+        monkeypatch.undo()
+        assert direct.ids.tolist() == blocks.ids.tolist(), (fieldname, text)
+        assert direct.weights.tolist() == blocks.weights.tolist(), (fieldname, text)
+        if with_positions:
+            assert direct.starts.tolist() == blocks.starts.tolist()
+            assert direct.flat.tolist() == blocks.flat.tolist()
+        blob_terms += ours.reader().doc_frequency(fieldname, tbytes) >= 128
+    assert blob_terms > 20
     for searcher in readers:
         searcher.close()

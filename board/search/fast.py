@@ -28,6 +28,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import length_to_byte
 
 from .index import FIELD_LENGTHS, PackedPositions
+from .segment import term_arrays
 
 # Columns read per segment: facet fields (codes into a value list) and sort keys (numbers).
 CODE_FIELDS = ("domain", "state", "kind", "year", "top_region")
@@ -316,6 +317,22 @@ def _read_postings(
             matcher.next()
         id_parts.append(np.asarray(ids, dtype=np.int64))
         weight_parts = [np.asarray(weight_parts, dtype=np.float64)]
+    elif not matcher._lastblock and (
+        arrays := term_arrays(matcher._postfile, matcher._startoffset, matcher._length)
+    ):
+        # More than one block, written by `segment.BulkWriter`: the term's arrays in one piece.
+        ids, counts, flat = arrays
+        found = Postings(ids)
+        if weights:
+            if counts is None:
+                found.weights = np.ones(ids.size, dtype=np.float64)
+            else:
+                boost = np.float32(fmt.field_boost)
+                found.weights = (counts.astype(np.float32) * boost).astype(np.float64)
+        if positions and counts is not None:
+            found.flat = flat
+            found.starts = np.concatenate([[0], np.cumsum(counts)])
+        return found
     else:
         while matcher.is_active():
             if matcher._data is None:
