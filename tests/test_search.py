@@ -157,6 +157,54 @@ def test_words_found_although_jieba_splits_the_text_differently(make_message):
     assert found('"路灯不亮"') == {m.code}
 
 
+def test_character_pairs_run_over_digits_latin_and_marks_inside_a_word():
+    """`grams` pairs up Chinese, digits, Latin letters and in-word marks alike (normalized);
+    a comma, a space or a 。 separates runs."""
+    assert analysis.bigrams("附近5000多居民，ＰＭ2.5超标10% 3号楼。好") == [
+        ["附近", "近5", "50", "00", "00", "0多", "多居", "居民"],
+        ["pm", "m2", "2.", ".5", "5超", "超标", "标1", "10", "0%"],
+        ["3号", "号楼"],
+        ["好"],
+    ]
+
+
+def test_spans_copied_from_the_text_are_found_as_written(make_message):
+    """Spans cut mid-word, mid-number or across words jieba splits otherwise in the text are found
+    (what a plain substring search finds), and highlighted whole."""
+    m = make_message(
+        "approved",
+        title="灵活就业社保",
+        body="我是外地农村户口，需要办个灵活就业社保做养老。园区在给予2000、5000元的奖励基础上"
+        "另有补贴，房产对质量管控不到位，2-18楼用一个在2楼汇入主管道吗？订单号2024112345。",
+    )
+    make_message("approved", title="社保", body="灵活就业人员怎么办社保？养老保险怎么交？")
+    for q in (
+        "办个灵活就业社保做养",  # jieba: 办个 … 做养, unknown words
+        "000元的奖",  # the tail of 5000
+        '"在2楼汇入主"',
+        "质量管控不到",  # the text has 不 到位
+        "112345",  # a piece of a long number
+    ):
+        assert found(q) == {m.code}, q
+    result = search_messages("办个灵活就业社保做养")
+    assert "<mark>办个灵活就业社保做养</mark>" in result.hits[0].snippet
+
+
+def test_text_as_written_ranks_below_the_exact_words(make_message):
+    """3号线 also finds 13号线 as written (号线 may be cut short), ranked below 3号线 itself."""
+    line3 = make_message("approved", title="地铁3号线太挤", body="早高峰3号线非常拥挤。")
+    line13 = make_message("approved", title="地铁13号线", body="13号线早高峰非常拥挤。")
+    assert [hit.message.code for hit in search_messages("3号线").hits] == [line3.code, line13.code]
+
+
+def test_keyword_queries_do_not_pay_for_character_pairs():
+    """Known words and short numbers are matched by words only: no phrase over common pairs."""
+    for q in ("物业费", "拖欠工资 农民工", "农民工工资", "2019", "公交 班次 噪音"):
+        assert "grams" not in str(parse_query(q).to_query()), q
+    for q in ("区物业公司将物", "5000多居", "小区物业费上涨", "4250048", "消费94", '"物业费"'):
+        assert "grams" in str(parse_query(q).to_query()), q
+
+
 def test_tracking_code_finds_its_message(make_message):
     """A query that is a tracking code finds that message (in any case), a part of it too."""
     m = make_message("approved")

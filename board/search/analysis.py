@@ -270,12 +270,34 @@ class ChineseTokenizer(Tokenizer):
                 yield token
 
 
-class BigramTokenizer(Tokenizer):
-    """Overlapping pairs of Chinese characters at sequential positions (a lone character alone).
+# What separates the runs of `grams`: whitespace and the punctuation that sets off a clause or a
+# quotation (after `normalize`, so full-width ，；：！？ are their ASCII forms). Everything else
+# belongs to a run: Chinese, digits, Latin letters and the marks written inside a token or number
+# (2.5, 10%, 3-5, 1/2, 10:30, ℃).
+_GRAM_SEPARATORS = re.compile(r"[\s,;!?\"'()\[\]{}<>。、“”‘’「」『』《》〈〉【】〔〕…—–·]+")
 
-    The `grams` field: a phrase of a text's bigrams matches wherever the text occurs as written,
-    even cut mid-word (a remembered fragment like 区物业公司将物), which word segmentation cannot
-    find. Runs of Chinese are separated by a position gap, so no phrase crosses punctuation.
+
+def gram_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the runs of `text` that `grams` pairs up (see `BigramTokenizer`)."""
+    runs, start = [], 0
+    for separator in _GRAM_SEPARATORS.finditer(text):
+        if separator.start() > start:
+            runs.append((start, separator.start()))
+        start = separator.end()
+    if start < len(text):
+        runs.append((start, len(text)))
+    return runs
+
+
+class BigramTokenizer(Tokenizer):
+    """Overlapping pairs of characters at sequential positions (a lone character alone).
+
+    The `grams` field: a phrase of a text's pairs matches wherever the text occurs as written,
+    even cut mid-word (a remembered fragment like 区物业公司将物) or mid-number (000元 in
+    5000元), which word segmentation cannot find. Pairs run over Chinese, digits, Latin letters
+    and in-word marks alike (3号楼2单元, pm2.5, 10%), so any span typed without spaces or clause
+    punctuation can be matched as written; the text is normalized first (half-width, lower
+    case). Runs are separated by a position gap, so no phrase crosses a comma or a space.
     """
 
     def term_positions(self, value: str) -> dict[str, list[int]]:
@@ -306,18 +328,19 @@ class BigramTokenizer(Tokenizer):
         mode: str = "",
         **kwargs,
     ) -> Iterator[Token]:
-        """Yield the bigrams of `value` (one Token object, reused, as Whoosh expects)."""
+        """Yield the pairs of `value` (one Token object, reused, as Whoosh expects)."""
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = normalize(value)
         pos = start_pos
-        for run in _HAN_ONLY.finditer(value):
-            text, base = run.group(), run.start()
-            spans = [(0, 1)] if len(text) == 1 else [(i, i + 2) for i in range(len(text) - 1)]
+        for base, stop in gram_runs(folded):
+            size = stop - base
+            spans = [(0, 1)] if size == 1 else [(i, i + 2) for i in range(size - 1)]
             for start, end in spans:
-                token.text = text[start:end]
+                token.text = folded[base + start : base + end]
                 token.boost = 1.0
                 token.stopped = False
                 if keeporiginal:
-                    token.original = token.text
+                    token.original = value[base + start : base + end]
                 if positions:
                     token.pos = pos
                 if chars:
@@ -328,9 +351,13 @@ class BigramTokenizer(Tokenizer):
             pos += 1  # the gap between runs
 
 
-def bigrams(text: str) -> list[str]:
-    """The bigrams of a run of Chinese characters (the query side of `BigramTokenizer`)."""
-    return [t.text for t in BigramTokenizer()(text)]
+def bigrams(text: str) -> list[list[str]]:
+    """The pairs of each run of `text` (the query side of `BigramTokenizer`)."""
+    folded = normalize(text)
+    return [
+        [folded[a:b]] if b - a == 1 else [folded[i : i + 2] for i in range(a, b - 1)]
+        for a, b in gram_runs(folded)
+    ]
 
 
 def analyzer() -> ChineseTokenizer:

@@ -62,6 +62,7 @@ _PUNCTUATION = str.maketrans(
 )
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|([^\s"]+)')
 _ASCII = re.compile(r"[0-9a-z]+")
+_LONG_NUMBER = re.compile(r"[0-9]{5,}")  # a phone, account or ID number (or a piece of one)
 
 
 @dataclass
@@ -127,26 +128,77 @@ def _phrase(leaves: list[str]) -> wq.Query:
     return wq.Or([wq.Phrase(name, leaves) for name in TEXT_FIELDS])
 
 
+def _segmentation_may_differ(text: str) -> bool:
+    """True if the words of `text` may not be the words its occurrences were indexed with.
+
+    jieba segments a span copied from the middle of a sentence by the span's own context: a
+    character at a cut edge becomes a single-character word (区物业公司将物 → … 将 物) or is
+    glued into a word the dictionary does not know (产对 from 房产对质量, 软实 from 软实力); the
+    text around such a place was segmented otherwise, so its words are not there to match. A
+    number at either end, glued to Chinese, may be cut short too (000元的奖 in 5000元的奖励,
+    管道消费94 in 管道消费940元). Three or more Chinese words typed without a space are such a
+    span as well (质量管控不到 in 质量管控不到位, indexed as … 不 到位). A long number is looked
+    for as written: usually a piece of a phone, account or ID number (4250048 in
+    1474024250048490320), indexed whole as one word. Keywords (物业费, 拖欠工资 农民工) and short
+    numbers (2019) are not affected. 3号线 is: it also finds 13号线, ranked below 3号线 itself.
+    """
+    if _LONG_NUMBER.fullmatch(text):
+        return True
+    found = analysis.words(text, removestops=False)
+    chinese = [w.text for w in found if analysis._HAN_ONLY.fullmatch(w.text)]
+    if len(chinese) >= 3 or any(len(w) == 1 or not analysis._is_word(w) for w in chinese):
+        return True
+    if len(found) < 2:
+        return False
+    han = analysis._HAN_ONLY.fullmatch
+    first, second, before_last, last = found[0], found[1], found[-2], found[-1]
+    return (
+        first.start == 0 and first.end == second.start and not han(first.text) and han(second.text)
+    ) or (
+        last.end == len(text)
+        and before_last.end == last.start
+        and not han(last.text)
+        and han(before_last.text)
+    )
+
+
 def _grams(text: str, always: bool = False) -> wq.Query | None:
     """The text as written, through the `grams` field, when word segmentation may miss it.
 
-    Only for Chinese runs that segment into a single character somewhere: a fragment cut mid-word
-    (区物业公司将物) or a rare name; whole-word queries need no character pairs.
+    For text with Chinese in it (or a long number) whose segmentation may differ from the
+    indexed text's (see `_segmentation_may_differ`), and for every quoted phrase: the phrase of
+    its character pairs, i.e. the text exactly as written, digits and Latin letters included
+    (3号楼2单元, 000元的奖). Text split by a comma or a space is each run as written, ANDed.
+    Keyword queries need no character pairs and do not pay for a phrase over common pairs.
     """
     text = analysis.normalize(text).strip()
-    if len(text) < 2 or not analysis._HAN_ONLY.fullmatch(text):
+    if len(text) < 2 or not (analysis._HAN_ONLY.search(text) or _LONG_NUMBER.fullmatch(text)):
         return None
-    if not always and all(len(w.text) > 1 for w in analysis.words(text, removestops=False)):
+    if not always and not _segmentation_may_differ(text):
         return None
-    pairs = analysis.bigrams(text)
-    return wq.Term("grams", pairs[0]) if len(pairs) == 1 else wq.Phrase("grams", pairs)
+    runs = [
+        wq.Term("grams", pairs[0]) if len(pairs) == 1 else wq.Phrase("grams", pairs)
+        for pairs in analysis.bigrams(text)
+        if len(pairs[0]) == 2  # a lone character is indexed alone only where it stands alone
+    ]
+    if not runs:
+        return None
+    return runs[0] if len(runs) == 1 else wq.And(runs)
 
 
-def _or_grams(query: wq.Query | None, text: str, always: bool = False) -> wq.Query | None:
-    """`query`, or the text as written (see `_grams`; a quoted phrase always may be)."""
+def _or_grams(
+    query: wq.Query | None, text: str, terms: set[str] | None, always: bool = False
+) -> wq.Query | None:
+    """`query`, or the text as written (see `_grams`; a quoted phrase always may be).
+
+    The text is highlighted whole where it occurs as written (`terms` are marked longest first).
+    """
     grams = _grams(text, always)
     if grams is None:
         return query
+    if terms is not None:
+        folded = analysis.normalize(text)
+        terms.update(folded[a:b] for a, b in analysis.gram_runs(folded) if b - a > 1)
     return grams if query is None else wq.Or([query, grams])
 
 
@@ -181,8 +233,8 @@ def _word_query(text: str, terms: set[str] | None) -> wq.Query | None:
         else:
             parts.append(_term(word.text))
     if not parts:
-        return _or_grams(None, text)
-    return _or_grams(parts[0] if len(parts) == 1 else wq.And(parts), text)
+        return _or_grams(None, text, terms)
+    return _or_grams(parts[0] if len(parts) == 1 else wq.And(parts), text, terms)
 
 
 def _phrase_query(text: str, terms: set[str] | None) -> wq.Query | None:
@@ -190,11 +242,11 @@ def _phrase_query(text: str, terms: set[str] | None) -> wq.Query | None:
     words = analysis.words(text)
     leaves = [leaf for word in words for leaf in word.leaves]
     if not leaves:
-        return _or_grams(None, text, always=True)
+        return _or_grams(None, text, terms, always=True)
     if terms is not None:
         terms.update(leaves)
         terms.update(word.text for word in words)
-    return _or_grams(_phrase(leaves), text, always=True)
+    return _or_grams(_phrase(leaves), text, terms, always=True)
 
 
 def parse_query(text: str, operators: bool = True) -> ParsedQuery:
