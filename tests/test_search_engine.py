@@ -324,3 +324,36 @@ def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path, monkeypatch):
     assert blob_terms > 20
     for searcher in readers:
         searcher.close()
+
+
+def test_direct_term_positions_equal_the_tokenizers_tokens():
+    """Index builds take each term's positions straight from the tokenizers; the same terms
+    and positions as the tokens Whoosh's path reads, mixed scripts, marks and gaps included."""
+    from collections import defaultdict
+
+    from board.search.analysis import BigramTokenizer, analyzer
+
+    rng = random.Random(17)
+    pieces = [
+        "物业费",
+        "上涨",
+        "，",
+        " ",
+        "3号楼2单元",
+        "PM2.5",
+        "10%",
+        "Ｗｉ－Ｆｉ",
+        "的",
+        "。",
+        "路",
+        "a",
+    ]
+    texts = ["", "，", "路", "路。灯"] + [
+        "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(300)
+    ]
+    for tokenizer in (analyzer(), BigramTokenizer()):
+        for text in texts:
+            expected = defaultdict(list)
+            for token in tokenizer(text, positions=True, mode="index"):
+                expected[token.text].append(token.pos)
+            assert tokenizer.term_positions(text) == dict(expected), text

@@ -303,16 +303,16 @@ class BigramTokenizer(Tokenizer):
     def term_positions(self, value: str) -> dict[str, list[int]]:
         """Each pair of `value` with its positions, as `__call__` yields them."""
         found: dict[str, list[int]] = {}
+        folded = normalize(value)
         pos = 0
-        for run in _HAN_ONLY.finditer(value):
-            text = run.group()
-            if len(text) == 1:
-                found.setdefault(text, []).append(pos)
+        for base, stop in gram_runs(folded):
+            if stop - base == 1:
+                found.setdefault(folded[base], []).append(pos)
                 pos += 2
                 continue
-            for i in range(len(text) - 1):
-                found.setdefault(text[i : i + 2], []).append(pos + i)
-            pos += len(text)
+            for i in range(base, stop - 1):
+                found.setdefault(folded[i : i + 2], []).append(pos + i - base)
+            pos += stop - base
         return found
 
     def __call__(

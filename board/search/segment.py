@@ -50,7 +50,7 @@ class BulkWriter(SegmentWriter):
     with vectors or separate spelling go through Whoosh's path as before.
     """
 
-    SPILL_POSTINGS = 12_000_000  # about 200 MB of buffered postings
+    SPILL_POSTINGS = 8_000_000  # with the terms, about 350 MB of buffer in a process
 
     def __init__(self, ix, *, spill_postings: int | None = None, **kwargs):
         super().__init__(ix, **kwargs)
