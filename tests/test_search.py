@@ -197,6 +197,46 @@ def test_text_as_written_ranks_below_the_exact_words(make_message):
     assert [hit.message.code for hit in search_messages("3号线").hits] == [line3.code, line13.code]
 
 
+def test_span_as_written_ranks_above_its_words_apart(make_message):
+    """A phrase also scores as a term of its own: the message holding the span as written comes
+    first, although others hold its words more often."""
+    apart = [
+        make_message(
+            "approved",
+            title=f"小区问题{n}",
+            body="有很多问题，人很多，很多人反映，有人说很多次，" * (n + 2),
+        )
+        for n in range(3)
+    ]
+    exact = make_message("approved", title="停车难", body="我们小区有很多人晚上找不到车位。")
+    result = search_messages("有很多人", per_page=10)
+    codes = [hit.message.code for hit in result.hits]
+    assert codes[0] == exact.code
+    assert set(codes) >= {m.code for m in apart}
+    # A quoted phrase ranks the same way.
+    assert search_messages('"很多人晚上"').hits[0].message.code == exact.code
+
+
+def test_exact_title_comes_first(make_message):
+    """Someone typing a title they remember finds that message first, although longer titles
+    and bodies use the words more."""
+    others = [
+        make_message(
+            "approved",
+            title=f"关于噪音投诉的投诉{n}",
+            body="投诉噪音，投诉很多次，一直投诉没有结果。" * 3,
+        )
+        for n in range(3)
+    ]
+    exact = make_message("approved", title="投诉", body="楼下商铺占道经营，影响行人通行。")
+    hits = [hit.message.code for hit in search_messages("投诉").hits]
+    assert hits[0] == exact.code and set(hits[1:]) == {m.code for m in others}
+    # The title's words with one more word is not the title: ranked by BM25F alone.
+    assert search_messages("投诉 商铺").hits[0].message.code == exact.code
+    longer = [hit.message.code for hit in search_messages("噪音投诉").hits]
+    assert longer and exact.code not in longer
+
+
 def test_keyword_queries_do_not_pay_for_character_pairs():
     """Known words and short numbers are matched by words only: no phrase over common pairs."""
     for q in ("物业费", "拖欠工资 农民工", "农民工工资", "2019", "公交 班次 噪音"):

@@ -16,6 +16,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
+from math import log
 
 import numpy as np
 from whoosh import columns
@@ -355,7 +356,32 @@ def _read_postings(
     return found
 
 
+_phrase_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+PHRASE_CACHE_BYTES = 8 * 1024 * 1024
+
+
 def _phrase_ids(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
+    """`_find_phrase`, remembered for the last few phrases of each segment: ranking asks again
+    for the phrases the matching just found."""
+    reader = searcher.reader()
+    if not hasattr(reader, "segment"):
+        return _find_phrase(searcher, q)
+    key = (*_segment_key(reader), q.fieldname, tuple(q.words), q.slop)
+    with _cache_lock:
+        found = _phrase_cache.get(key)
+        if found is not None:
+            _phrase_cache.move_to_end(key)
+            return found
+    found = _find_phrase(searcher, q)
+    if found is not None and found.nbytes <= PHRASE_CACHE_BYTES // 4:
+        with _cache_lock:
+            _phrase_cache[key] = found
+            while sum(a.nbytes for a in _phrase_cache.values()) > PHRASE_CACHE_BYTES:
+                _phrase_cache.popitem(last=False)
+    return found
+
+
+def _find_phrase(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
     """Documents holding the words at consecutive positions (Whoosh's `Phrase` with slop 1):
     the word's documents are intersected with numpy first, then only the positions of the
     remaining candidates are decoded. None when the phrase is of a kind not handled here."""
@@ -524,20 +550,106 @@ def bm25(idf: float, tf: np.ndarray, length: np.ndarray, average: float) -> np.n
     return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
 
 
-def ranked(searcher: Searcher, q: wq.Query, found: Matches, limit: int):
+def positive_phrases(q: wq.Query, boost: float = 1.0) -> list[tuple[wq.Phrase, float]]:
+    """The phrases a document is scored for (not those under an exclusion), with boosts."""
+    boost *= getattr(q, "boost", 1.0) or 1.0
+    if type(q) is wq.Phrase:
+        return [(q, boost)] if len(q.words) > 1 else []
+    if type(q) is wq.AndNot:
+        return positive_phrases(q.a, boost)
+    if isinstance(q, (wq.And, wq.Or)):
+        return [found for sub in q.subqueries for found in positive_phrases(sub, boost)]
+    return []
+
+
+@dataclass
+class Relevance:
+    """What a search request adds to Whoosh's BM25F (`ranked` without it equals Whoosh).
+
+    - `phrases`: a phrase also scores as a term of its own (BM25F with the phrase's document
+      frequency), once per adjacent pair of its words, as the sequential dependence model
+      (Metzler and Croft, 2005) scores ordered pairs; so a message holding the words as written
+      ranks above one holding them apart (an unquoted span is searched as words OR as written,
+      see `query._or_grams`).
+    - `exact_title`: (leaves, length) of the query as a title: messages whose title is exactly
+      the query (its leaves adjacent, and no other words) come first — someone typing a title
+      they remember is looking for that message.
+    """
+
+    phrases: bool = True
+    exact_title: tuple[list[str], int] | None = None
+
+
+def _phrase_scores(searcher: Searcher, found: Matches, q: wq.Query) -> list[np.ndarray]:
+    """Per part of `found`, the phrase-as-a-term scores of its documents."""
+    extra = [np.zeros(ids.size) for _, _, _, ids in found.parts]
+    total_docs = searcher.doc_count_all()
+    for phrase, boost in positive_phrases(q):
+        if phrase.fieldname not in searcher.schema:
+            continue
+        per_part, df = [], 0
+        for leaf, _, seg, _ids in found.parts:
+            holding = _phrase_ids(leaf, phrase)
+            if holding is None:
+                holding = _EMPTY
+            holding = holding[seg.alive[holding]] if holding.size else holding
+            df += holding.size
+            per_part.append(holding)
+        if not df:
+            continue
+        idf = log(total_docs / (df + 1)) + 1
+        field_boost = searcher.schema[phrase.fieldname].format.field_boost
+        average = searcher.avg_field_length(phrase.fieldname) or 1.0
+        for k, (leaf, _, seg, ids) in enumerate(found.parts):
+            hit = np.isin(ids, per_part[k], assume_unique=True)
+            if hit.any():
+                lengths = _LENGTH_TABLE[seg.field_lengths(leaf.reader(), phrase.fieldname)]
+                tf = np.full(int(hit.sum()), field_boost)
+                score = bm25(idf, tf, lengths[ids[hit]], average)
+                # As the sequential dependence model scores each adjacent pair of a phrase.
+                extra[k][hit] += boost * (len(phrase.words) - 1) * score
+    return extra
+
+
+def _exact_titles(found: Matches, leaves: list[str], length: int) -> list[np.ndarray]:
+    """Per part of `found`, whether each document's title is exactly the query."""
+    q = wq.Phrase("title", leaves) if len(leaves) > 1 else wq.Term("title", leaves[0])
+    out = []
+    for leaf, _, seg, ids in found.parts:
+        if "title" not in leaf.schema or not ids.size:
+            out.append(np.zeros(ids.size, dtype=bool))
+            continue
+        holding = _ids(leaf, q, seg)
+        same_length = seg.field_lengths(leaf.reader(), "title")[ids] == length_to_byte(length)
+        out.append(np.isin(ids, holding, assume_unique=True) & same_length)
+    return out
+
+
+def ranked(
+    searcher: Searcher,
+    q: wq.Query,
+    found: Matches,
+    limit: int,
+    relevance: Relevance | None = None,
+):
     """The first `limit` matches by relevance as (global docnums, scores).
 
     BM25F as Whoosh's default weighting computes it (idf and average field length from the
     whole index, the posting weight holding the field boost, times the query boost), summed over
-    the scoring terms, for every matching document at once; ties keep index order."""
+    the scoring terms, for every matching document at once; ties keep index order. With
+    `relevance`, phrases and exact titles count too (see `Relevance`)."""
     terms = scoring_terms(q)
     idf = {(f, t): searcher.idf(f, t) for f, t, _ in terms}
     average = {f: searcher.avg_field_length(f) or 1.0 for f, _, _ in terms}
-    all_docs, all_scores = [], []
-    for leaf, offset, seg, ids in found.parts:
+    extra = _phrase_scores(searcher, found, q) if relevance and relevance.phrases else None
+    exact = None
+    if relevance and relevance.exact_title and relevance.exact_title[0]:
+        exact = _exact_titles(found, *relevance.exact_title)
+    all_docs, all_scores, all_exact = [], [], []
+    for k, (leaf, offset, seg, ids) in enumerate(found.parts):
         if not ids.size:
             continue
-        scores = np.zeros(ids.size, dtype=np.float64)
+        scores = np.zeros(ids.size, dtype=np.float64) if extra is None else extra[k].copy()
         for fieldname, text, boost in terms:
             posting = postings(leaf, fieldname, text)
             if posting is None or not posting.ids.size:
@@ -551,10 +663,16 @@ def ranked(searcher: Searcher, q: wq.Query, found: Matches, limit: int):
             scores[hit] += boost * bm25(idf[fieldname, text], tf, length, average[fieldname])
         all_docs.append(ids + offset)
         all_scores.append(scores)
+        if exact is not None:
+            all_exact.append(exact[k])
     if not all_docs:
         return [], []
     docs = np.concatenate(all_docs)
     scores = np.concatenate(all_scores)
+    if exact is not None:
+        first = np.concatenate(all_exact)
+        if first.any():  # above every other match, in their own order
+            scores[first] += scores.max()
     if docs.size > limit:  # the best `limit` (and all tied with the last) before sorting them
         cut = np.partition(-scores, limit - 1)[limit - 1]
         keep = -scores <= cut

@@ -118,6 +118,15 @@ def _text(analyzer_, field_boost: float = 1.0) -> TEXT:
     return field_
 
 
+def _datetime(**kwargs) -> DATETIME:
+    """A date field whose range terms step 16 bits at a time instead of Whoosh's 8: 4 terms a
+    value instead of 8, most of them unique to the message (timestamps in microseconds), and a
+    writer keeps every distinct term of a segment in memory. Ranges read the column (`fast`)."""
+    field_ = DATETIME(**kwargs)
+    field_.shift_step = 16
+    return field_
+
+
 def build_schema() -> Schema:
     """Fields of a public message document; only `message_id`, `code`, `state`, `stamp` stored."""
     text = analyzer()
@@ -139,8 +148,8 @@ def build_schema() -> Schema:
         domain=ID(sortable=_refs()),
         state=ID(stored=True, sortable=_refs()),
         replied=BOOLEAN(),
-        published_on=DATETIME(sortable=True),
-        replied_on=DATETIME(),
+        published_on=_datetime(sortable=True),
+        replied_on=_datetime(),
         year=ID(sortable=_refs()),
         top_region=ID(sortable=_refs()),
         cosigns=NUMERIC(sortable=True),

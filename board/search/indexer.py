@@ -356,9 +356,9 @@ def rebuild(
     Its sequence is the newest outbox id seen before reading any message, so every change made
     during the build is applied again after the swap. Returns the number of documents.
 
-    With `procs` > 1, `procs` forked processes each read a consecutive share of the messages,
-    segment and index them into a segment of their own (`_build_in_processes`). Measured in
-    docs/search.md against a single writer.
+    Segments are written by `segment.BulkWriter`, at most `segment_docs()` documents each. With
+    `procs` > 1, `procs` forked processes each read a consecutive share of the messages and
+    write its segments (`_build_in_processes`). Measured in docs/search.md.
     """
     procs = rebuild_procs() if procs is None else max(int(procs), 1)
     ensure_dictionary(force=True)
@@ -374,13 +374,13 @@ def rebuild(
         analysis.load()  # forked writers inherit jieba's dictionary and the directory's words
         ix = index.create_index(generation)
         ids = _public_ids()
-        writer = BulkWriter(ix, compound=index.COMPOUND)
+        writer = index.writer(ix)
         try:
             if procs > 1 and len(ids) >= 2 * batch:
                 count = _build_in_processes(ix, writer, ids, procs, batch, progress)
             else:
-                count = _write_batches(writer, ids, batch, progress)
-                writer.commit()
+                count, segments = _write_segments(ix, ids, batch, progress)
+                _commit_segments(writer, segments)
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()
@@ -395,23 +395,9 @@ def rebuild(
     return count
 
 
-def _write_batches(writer, ids: list[int], batch: int, progress=None) -> int:
-    """Add the public messages among `ids` to `writer`, `batch` at a time; returns how many."""
-    count = 0
-    for start in range(0, len(ids), batch):
-        messages = load_messages(ids[start : start + batch])
-        for message in messages.values():
-            if message.is_public:
-                writer.add_document(**document_for(message))
-                count += 1
-        if progress:
-            progress(len(ids[start : start + batch]))
-    return count
-
-
 def _build_in_processes(ix, writer, ids: list[int], procs: int, batch: int, progress) -> int:
     """Index `ids` in `procs` forked processes, each reading its own share of the messages
-    from the database and writing its own segment; the segments are then committed together
+    from the database and writing its own segments; the segments are then committed together
     under `writer`'s lock (as Whoosh's MpWriter with `multisegment`, without sending every
     document through a pipe from one reading process)."""
     context = multiprocessing.get_context("fork")
@@ -439,11 +425,10 @@ def _build_in_processes(ix, writer, ids: list[int], procs: int, batch: int, prog
             if kind == "progress" and progress:
                 progress(value)
             elif kind == "done":
-                place, done, segment = value
+                place, done, written = value
                 finished += 1
                 count += done
-                if segment is not None:
-                    segments[place] = segment
+                segments[place] = written
             elif kind == "error":
                 failure = value
                 break
@@ -454,22 +439,63 @@ def _build_in_processes(ix, writer, ids: list[int], procs: int, batch: int, prog
                 child.kill()
     if failure is not None:
         raise RuntimeError(f"search rebuild failed in a writer process: {failure}")
-    writer._close_segment()  # this writer added nothing itself
-    writer._commit_toc([segments[k] for k in sorted(segments)])
-    writer._finish()
+    _commit_segments(writer, [seg for k in sorted(segments) for seg in segments[k]])
     return count
 
 
+def _commit_segments(writer, segments: list) -> None:
+    """Make `segments` (written by sub-writers, in order) the index, under `writer`'s lock."""
+    writer._close_segment()  # this writer added nothing itself
+    writer._commit_toc(segments)
+    writer._finish()
+
+
+def segment_docs() -> int:
+    """Documents per segment of a rebuild (SEARCH_REBUILD_SEGMENT_DOCS, default 125,000).
+
+    Whoosh keeps a segment's whole term table in memory until the segment is written (about
+    150 bytes a term, ~8 terms a message), so a bound on a segment bounds a writer's memory; a
+    search pays little for a few more segments (docs/search.md)."""
+    return max(int(current_app.config.get("SEARCH_REBUILD_SEGMENT_DOCS") or 125_000), 1)
+
+
+def _write_segments(ix, ids: list[int], batch: int, progress=None) -> tuple[int, list]:
+    """Index the public messages among `ids` into new segments of at most `segment_docs()`
+    documents each (`BulkWriter`s without the lock: the caller holds it); (count, segments)."""
+    limit = segment_docs()
+    count, segments, sub = 0, [], None
+    try:
+        for start in range(0, len(ids), batch):
+            messages = load_messages(ids[start : start + batch])
+            for message in messages.values():
+                if not message.is_public:
+                    continue
+                if sub is None:
+                    sub = BulkWriter(ix, _lk=False, compound=index.COMPOUND)
+                sub.add_document(**document_for(message))
+                count += 1
+                if sub.doc_count() >= limit:
+                    segments.append(sub._finalize_segment())
+                    sub = None
+            if progress:
+                progress(len(ids[start : start + batch]))
+        if sub is not None:
+            segments.append(sub._finalize_segment())
+            sub = None
+    finally:
+        if sub is not None:
+            sub._close_segment()  # not cancel(): the temporary folder is shared
+    return count, segments
+
+
 def _index_share(ix, place: int, ids: list[int], batch: int, events) -> None:
-    """A forked writer process: index these messages into a segment of its own."""
+    """A forked writer process: index these messages into segments of its own."""
     try:
         db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
-        sub = BulkWriter(ix, _lk=False, compound=index.COMPOUND)
-        count = _write_batches(sub, ids, batch, lambda n: events.put(("progress", n)))
-        segment = sub._finalize_segment() if count else None
-        if segment is None:
-            sub.cancel()
-        events.put(("done", (place, count, segment)))
+        count, segments = _write_segments(
+            ix, ids, batch, lambda n: events.put(("progress", n))
+        )
+        events.put(("done", (place, count, segments)))
     except BaseException as error:  # reported to the parent, which fails the rebuild
         events.put(("error", f"{type(error).__name__}: {error}"))
     finally:

@@ -505,6 +505,13 @@ def _load_public(codes: list[str]) -> list[Message]:
     return [found[c] for c in codes if c in found and found[c].is_public]
 
 
+def _as_title(text: str) -> tuple[list[str], int]:
+    """The query as a title would be indexed: its leaves, and its length in the title field."""
+    leaves = [leaf for word in analysis.words(text) for leaf in word.leaves]
+    length = sum(map(len, analysis.analyzer().term_positions(text).values()))
+    return leaves, length
+
+
 def search_messages(
     q: str,
     *,
@@ -534,6 +541,7 @@ def search_messages(
     narrow = filter_query(filters)
     keys = SORT_KEYS.get(sort)
     limit = page * per_page
+    relevance = fast.Relevance(exact_title=_as_title(q)) if q and not code else None
 
     def run(searcher: Searcher):
         if searcher.doc_count() == 0:
@@ -550,7 +558,7 @@ def search_messages(
             docnums = found.top(keys, limit)[(page - 1) * per_page :]
             hits = [(searcher.stored_fields(d)["code"], 0.0) for d in docnums]  # sort, no score
         else:
-            docnums, scores = fast.ranked(searcher, query, found, limit)
+            docnums, scores = fast.ranked(searcher, query, found, limit, relevance)
             start = (page - 1) * per_page
             hits = [
                 (searcher.stored_fields(d)["code"], score)

@@ -23,7 +23,8 @@ import sys
 import tempfile
 import zlib
 from array import array
-from itertools import groupby
+from collections.abc import Iterator
+from itertools import groupby, islice
 from operator import itemgetter
 
 import numpy as np
@@ -50,7 +51,7 @@ class BulkWriter(SegmentWriter):
     with vectors or separate spelling go through Whoosh's path as before.
     """
 
-    SPILL_POSTINGS = 8_000_000  # with the terms, about 350 MB of buffer in a process
+    SPILL_POSTINGS = 4_000_000  # with the terms, about 200 MB of buffer in a process
 
     def __init__(self, ix, *, spill_postings: int | None = None, **kwargs):
         super().__init__(ix, **kwargs)
@@ -144,27 +145,24 @@ class BulkWriter(SegmentWriter):
     # -----------------------------------------------------------------------------------------
     # Runs
 
-    def _records(self) -> list[_Record]:
-        """The buffer as records sorted by field and term; the buffer is emptied."""
-        records = []
-        for name in sorted(self._terms):
-            terms = self._terms[name]
+    def _records(self) -> Iterator[_Record]:
+        """The buffer as records sorted by field and term, emptying it as it goes (each term's
+        arrays are dropped once copied, so the buffer is never held twice)."""
+        buffers, self._terms = self._terms, {name: {} for name in self._bulk}
+        self._buffered = 0
+        for name in sorted(buffers):
+            terms = buffers.pop(name)
             for tbytes in sorted(terms):
-                docs, counts, positions = terms[tbytes]
+                docs, counts, positions = terms.pop(tbytes)
                 if _BIG_ENDIAN:  # the values are little-endian (PackedPositions)
                     positions.byteswap()
-                records.append(
-                    (name, tbytes, docs.tobytes(), counts.tobytes(), positions.tobytes())
-                )
-            self._terms[name] = {}
-        self._buffered = 0
-        return records
+                yield name, tbytes, docs.tobytes(), counts.tobytes(), positions.tobytes()
 
     def _spill(self) -> None:
         handle = tempfile.TemporaryFile(prefix="board-run-")
         records = self._records()
-        for start in range(0, len(records), 4096):
-            pickle.dump(records[start : start + 4096], handle, pickle.HIGHEST_PROTOCOL)
+        while chunk := list(islice(records, 4096)):
+            pickle.dump(chunk, handle, pickle.HIGHEST_PROTOCOL)
         handle.seek(0)
         self._runs.append(handle)
 
@@ -185,7 +183,7 @@ class BulkWriter(SegmentWriter):
         earlier documents than later runs and the buffer, so concatenating keeps docnums
         sorted)."""
         streams = [self._read_run(handle) for handle in self._runs]
-        streams.append(iter(self._records()))
+        streams.append(self._records())
         self._runs = []
         merged = heapq.merge(*streams, key=itemgetter(0, 1)) if len(streams) > 1 else streams[0]
         for key, group in groupby(merged, key=itemgetter(0, 1)):
