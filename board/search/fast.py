@@ -239,7 +239,7 @@ def _pickled(values, decode) -> tuple[np.ndarray, np.ndarray]:
 
 _postings_cache: OrderedDict[tuple, Postings | None] = OrderedDict()
 _postings_bytes = 0
-POSTINGS_CACHE_BYTES = 48 * 1024 * 1024
+POSTINGS_CACHE_BYTES = 32 * 1024 * 1024  # a worker stays under 300 MB at 1M messages
 
 
 def _size(found: Postings | None) -> int:
@@ -253,7 +253,7 @@ def _size(found: Postings | None) -> int:
 
 def postings(searcher: Searcher, fieldname: str, text: str, *, positions=False):
     """A term's postings in a leaf searcher (None if absent), from a per-process cache of the
-    most recently used ones (48 MB): a segment's postings never change, only its deletions."""
+    most recently used ones (32 MB): a segment's postings never change, only its deletions."""
     global _postings_bytes
     reader = searcher.reader()
     seg = reader.segment() if hasattr(reader, "segment") else None
@@ -357,7 +357,7 @@ def _read_postings(
 
 
 _phrase_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
-PHRASE_CACHE_BYTES = 8 * 1024 * 1024
+PHRASE_CACHE_BYTES = 4 * 1024 * 1024
 
 
 def _phrase_ids(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
@@ -406,18 +406,31 @@ def _find_phrase(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
         if not candidates.size:
             return _EMPTY
     # Each word's (document, position − its place in the phrase) as one number: the documents
-    # holding the phrase are those of the numbers every word has.
+    # holding the phrase are those of the numbers every word has. Candidates are sorted and a
+    # posting's positions ascend, so every word's numbers come sorted and unique: intersected
+    # by binary search, without sorting.
     keys = None
     for place, word in enumerate(words):
         found = dict(lists)[word]
         counts, positions = found.positions_of(np.searchsorted(found.ids, candidates))
-        positions = positions - place
+        positions = positions.astype(np.int64) - place
         docs = np.repeat(candidates, counts)
-        mine = np.unique(docs[positions >= 0] * _POSITIONS + positions[positions >= 0])
-        keys = mine if keys is None else np.intersect1d(keys, mine, assume_unique=True)
+        kept = positions >= 0
+        mine = docs[kept] * _POSITIONS + positions[kept]
+        keys = mine if keys is None else _sorted_intersection(keys, mine)
         if not keys.size:
             return _EMPTY
-    return np.unique(keys // _POSITIONS)
+    docs = keys // _POSITIONS
+    return docs[np.concatenate(([True], docs[1:] != docs[:-1]))]
+
+
+def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both sorted unique arrays (binary search of the shorter in the longer)."""
+    if a.size > b.size:
+        a, b = b, a
+    where = np.searchsorted(b, a)
+    where[where == b.size] = 0
+    return a[b[where] == a] if b.size else b
 
 
 _POSITIONS = 1 << 32  # positions in a document stay below this
