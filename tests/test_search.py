@@ -356,6 +356,32 @@ def test_hidden_and_withdrawn_messages_leave_the_index(make_message, moderator, 
     assert not indexer.has_deletions()
 
 
+@pytest.mark.parametrize("background", [False, True])
+def test_a_large_index_purges_deletions_by_rebuilding(app, make_message, moderator, background):
+    """Above SEARCH_OPTIMIZE_MAX_DOCS the daily purge rebuilds from the database (in a thread
+    for the worker, which keeps applying the outbox meanwhile) instead of Whoosh's merge."""
+    app.config["SEARCH_OPTIMIZE_MAX_DOCS"] = 1
+    public = make_message("approved", title="公开留言", body=BODY_WITH_SECRETS)
+    hidden = make_message("approved", title="秘密标题", body=BODY_WITH_SECRETS)
+    hide(hidden, moderator)
+    assert indexer.has_deletions()
+    before = index.live_dir()
+    done = indexer.purge_deletions(background=background)
+    if background:
+        assert done == "rebuilding in the background"
+        indexer._purging.join(timeout=60)
+        assert not indexer._purging.is_alive()
+    else:
+        assert done == "rebuilt, 1 documents"
+    assert index.live_dir() != before  # a new generation
+    assert not indexer.has_deletions()
+    assert not [v for v in index_terms_and_stored() if "秘密" in v]
+    assert indexed_codes() == {public.code}
+    app.config["SEARCH_OPTIMIZE_MAX_DOCS"] = None
+    hide(public, moderator)
+    assert indexer.purge_deletions() == "optimized, 0 documents"
+
+
 def test_hiding_a_public_message_removes_it(make_message, moderator):
     """A hidden message disappears from search at once."""
     m = make_message("replied")
