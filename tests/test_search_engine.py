@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import struct
 from datetime import datetime, timedelta
 
 from whoosh import formats, writing
@@ -357,3 +358,38 @@ def test_direct_term_positions_equal_the_tokenizers_tokens():
             for token in tokenizer(text, positions=True, mode="index"):
                 expected[token.text].append(token.pos)
             assert tokenizer.term_positions(text) == dict(expected), text
+
+
+def test_posting_arrays_round_trip_in_16_and_32_bits():
+    """The arrays after a term's blocks come back exactly, each in 16 bits when it fits and
+    in 32 when not (gaps over 65,535 documents, positions over 65,535 in a long text)."""
+    import io
+    from array import array as make_array
+
+    from whoosh.filedb.structfile import StructFile
+
+    from board.search.segment import _append_arrays, term_arrays
+
+    rng = random.Random(23)
+    for wide in (False, True):
+        top = 5_000_000 if wide else 60_000
+        docs = sorted(rng.sample(range(top), 300))
+        counts = [rng.randint(1, 4) for _ in docs]
+        positions = [p for c in counts for p in sorted(rng.sample(range(top), c))]
+        for with_positions in (True, False):
+            handle = StructFile(io.BytesIO())
+            handle.write(b"blocks")
+            start = handle.tell()
+            _append_arrays(
+                handle,
+                make_array("I", docs),
+                make_array("I", counts) if with_positions else None,
+                struct.pack(f"<{len(positions)}I", *positions) if with_positions else b"",
+            )
+            found = term_arrays(handle, 0, handle.tell())
+            assert found is not None and found[0].tolist() == docs
+            if with_positions:
+                assert found[1].tolist() == counts and found[2].tolist() == positions
+            else:
+                assert found[1] is None and found[2] is None
+            assert term_arrays(handle, 0, start) is None  # no trailer there

@@ -277,13 +277,11 @@ def open_clocks(message: Message) -> list[Clock]:
     """The message's running clocks, soonest first."""
     if message.id is None:
         return [c for c in db.session.new if isinstance(c, Clock) and c.message is message]
-    return list(
-        db.session.scalars(
-            select(Clock)
-            .where(Clock.message_id == message.id, Clock.state == ClockState.OPEN)
-            .order_by(Clock.due_on, Clock.id)
-        )
-    )
+    # All the message's clocks (a handful), filtered here: with `state` in the query SQLite
+    # chose the (state, due_on) index for the order and scanned every open clock — 1.7 s of
+    # each approval at a million messages.
+    clocks = db.session.scalars(select(Clock).where(Clock.message_id == message.id))
+    return sorted((c for c in clocks if c.state == ClockState.OPEN), key=lambda c: (c.due_on, c.id))
 
 
 def close_clocks(

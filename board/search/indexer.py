@@ -531,9 +531,7 @@ def _index_share(ix, place: int, ids: list[int], batch: int, events) -> None:
     """A forked writer process: index these messages into segments of its own."""
     try:
         db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
-        count, segments = _write_segments(
-            ix, ids, batch, lambda n: events.put(("progress", n))
-        )
+        count, segments = _write_segments(ix, ids, batch, lambda n: events.put(("progress", n)))
         events.put(("done", (place, count, segments)))
     except BaseException as error:  # reported to the parent, which fails the rebuild
         events.put(("error", f"{type(error).__name__}: {error}"))

@@ -256,25 +256,42 @@ ARRAYS_MAGIC = b"MSnp\x01\x00\xfe\xed"
 _TRAILER = struct.Struct("<IIIII8s")  # postings, positions, blob bytes, raw bytes, flags, magic
 
 
+_HAS_POSITIONS, _NARROW_GAPS, _NARROW_COUNTS, _NARROW_POSITIONS = 1, 2, 4, 8
+
+
+def _narrow(values: np.ndarray, flag: int) -> tuple[bytes, int]:
+    """Little-endian 16-bit values if they all fit (half the bytes to decompress), else 32."""
+    if not values.size or int(values.max()) < 1 << 16:
+        return values.astype("<u2").tobytes(), flag
+    return values.astype("<u4").tobytes(), 0
+
+
 def _append_arrays(postfile, ids: array, counts: array | None, positions: bytes) -> None:
-    """One zlib blob of the term's docnum gaps, position counts and positions (uint32, the
-    positions little-endian as stored), then a trailer. Whoosh reads a term's blocks up to the
-    last one and never past it (the extent's length is unused), so the blob is invisible to it;
-    `fast` reads it with two reads and one `numpy.frombuffer` instead of unpickling a block
-    per 128 postings (a common word at a million messages has thousands)."""
+    """One zlib blob of the term's docnum gaps, position counts and positions, then a trailer.
+
+    Each array is stored in 16 bits when its values fit (nearly always), else 32; little-endian.
+    Whoosh reads a term's blocks up to the last one and never past it (the extent's length is
+    unused), so the blob is invisible to it; `fast` reads it with two reads, one decompression
+    and `numpy.frombuffer`, instead of unpickling a block per 128 postings (a common word at a
+    million messages has thousands)."""
     docs = np.frombuffer(ids.tobytes(), dtype=np.uint32)
-    gaps = np.diff(docs, prepend=np.uint32(0)).astype("<u4")
-    parts = [gaps.tobytes()]
+    gaps, flags = _narrow(np.diff(docs, prepend=np.uint32(0)), _NARROW_GAPS)
+    parts = [gaps]
+    npos = 0
     if counts is not None:
-        parts.append(np.frombuffer(counts.tobytes(), dtype=np.uint32).astype("<u4").tobytes())
-        parts.append(positions)
+        flags |= _HAS_POSITIONS
+        packed, flag = _narrow(np.frombuffer(counts.tobytes(), dtype=np.uint32), _NARROW_COUNTS)
+        parts.append(packed)
+        flags |= flag
+        values = np.frombuffer(positions, dtype="<u4")
+        npos = values.size
+        packed, flag = _narrow(values, _NARROW_POSITIONS)
+        parts.append(packed)
+        flags |= flag
     raw = b"".join(parts)
     blob = zlib.compress(raw, 1)
-    npos = len(positions) // 4 if counts is not None else 0
     postfile.write(blob)
-    postfile.write(
-        _TRAILER.pack(len(docs), npos, len(blob), len(raw), int(counts is not None), ARRAYS_MAGIC)
-    )
+    postfile.write(_TRAILER.pack(len(docs), npos, len(blob), len(raw), flags, ARRAYS_MAGIC))
 
 
 def term_arrays(postfile, offset: int, length: int):
@@ -289,14 +306,23 @@ def term_arrays(postfile, offset: int, length: int):
     n, npos, size, raw_size, flags, magic = _TRAILER.unpack(trailer)
     if magic != ARRAYS_MAGIC or size + _TRAILER.size > length:
         return None
-    raw = zlib.decompress(postfile.get(offset + length - _TRAILER.size - size, size))
-    if len(raw) != raw_size or raw_size != 4 * (n + (n + npos if flags else 0)):
+    widths = [(n, 2 if flags & _NARROW_GAPS else 4)]
+    if flags & _HAS_POSITIONS:
+        widths.append((n, 2 if flags & _NARROW_COUNTS else 4))
+        widths.append((npos, 2 if flags & _NARROW_POSITIONS else 4))
+    if raw_size != sum(count * width for count, width in widths):
         return None
-    values = np.frombuffer(raw, dtype="<u4")
-    docs = np.cumsum(values[:n], dtype=np.int64)
-    if not flags:
+    raw = zlib.decompress(postfile.get(offset + length - _TRAILER.size - size, size))
+    if len(raw) != raw_size:
+        return None
+    arrays, start = [], 0
+    for count, width in widths:
+        arrays.append(np.frombuffer(raw, dtype=f"<u{width}", count=count, offset=start))
+        start += count * width
+    docs = np.cumsum(arrays[0], dtype=np.int64)
+    if not flags & _HAS_POSITIONS:
         return docs, None, None
-    return docs, values[n : 2 * n].astype(np.int64), values[2 * n :].astype(np.int32)
+    return docs, arrays[1].astype(np.int64), arrays[2].astype(np.int32)
 
 
 def _write_postings(
