@@ -146,6 +146,23 @@ def test_two_processes_applying_at_once_lose_nothing(app, database, tmp_path, ma
     assert indexer.check().ok
 
 
+def test_prune_goes_in_short_batches_and_stops_where_asked(app, make_message):
+    """A backlog is deleted a batch per transaction; the worker's bounded call leaves the rest
+    for its next round; the newest row always stays."""
+    app.config["SEARCH_APPLY_INLINE"] = False
+    make_message("replied")
+    make_message("replied", title="路灯不亮")
+    indexer.sync()
+    db.session.execute(update(SearchOutbox).values(created_at=T0))
+    db.session.commit()
+    rows = outbox_rows()
+    assert rows >= 6
+    assert indexer.prune_outbox(7, batch=2, max_batches=2) == 4
+    assert outbox_rows() == rows - 4
+    assert indexer.prune_outbox(7, batch=2) == rows - 5
+    assert outbox_rows() == 1
+
+
 def test_sync_prunes_old_applied_rows_but_keeps_the_newest(app, make_message, runner):
     """Rows older than --prune-days go once applied; the newest stays so ids never repeat."""
     app.config["SEARCH_APPLY_INLINE"] = False

@@ -285,10 +285,13 @@ def sync(timeout: float = 30.0) -> int:
     return total
 
 
-def prune_outbox(keep_days: int = 7) -> int:
+def prune_outbox(keep_days: int = 7, batch: int = 5000, max_batches: int | None = None) -> int:
     """Delete outbox rows older than `keep_days` that this node has applied; returns how many.
 
     The newest row always stays, so SQLite never hands out an id this node has already passed.
+    Rows go `batch` at a time, one short transaction each (a million-row backlog deleted in one
+    statement held SQLite's write lock for half a minute, stalling every publication); the
+    worker stops after `max_batches` and comes back on its next round.
     """
     path = index.live_dir(create=False)
     if path is None:
@@ -297,15 +300,27 @@ def prune_outbox(keep_days: int = 7) -> int:
     newest = db.session.scalar(select(func.max(SearchOutbox.id)))
     if newest is None:
         return 0
-    result = db.session.execute(
-        delete(SearchOutbox).where(
-            SearchOutbox.created_at < utcnow() - timedelta(days=keep_days),
-            SearchOutbox.id <= seq,
-            SearchOutbox.id < newest,
-        )
-    )
-    db.session.commit()
-    return result.rowcount or 0
+    cutoff = utcnow() - timedelta(days=keep_days)
+    total = batches = 0
+    while max_batches is None or batches < max_batches:
+        ids = db.session.scalars(
+            select(SearchOutbox.id)
+            .where(
+                SearchOutbox.created_at < cutoff,
+                SearchOutbox.id <= seq,
+                SearchOutbox.id < newest,
+            )
+            .order_by(SearchOutbox.id)
+            .limit(batch)
+        ).all()
+        if not ids:
+            break
+        db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(ids)))
+        db.session.commit()
+        total += len(ids)
+        batches += 1
+    db.session.rollback()  # end the read transaction of the last, empty lookup
+    return total
 
 
 def optimize(timeout: float = 60.0) -> int:
@@ -319,6 +334,7 @@ def optimize(timeout: float = 60.0) -> int:
     return ix.doc_count()
 
 
+PRUNE_BATCH = 5000
 _purging: threading.Thread | None = None
 
 
@@ -648,10 +664,12 @@ def run_worker(
         try:
             applied = apply_pending(timeout=5.0)
             if time.monotonic() >= next_prune:
-                pruned = prune_outbox(prune_days)
+                pruned = prune_outbox(prune_days, batch=PRUNE_BATCH, max_batches=4)
                 if pruned:
                     logger.info("search: pruned %d outbox rows", pruned)
-                next_prune = time.monotonic() + 3600
+                # A backlog is pruned a few batches per round, between applying rows.
+                more = pruned >= 4 * PRUNE_BATCH
+                next_prune = time.monotonic() + (0 if more else 3600)
             if time.monotonic() >= next_optimize:
                 next_optimize = time.monotonic() + optimize_hours * 3600
                 if has_deletions():
