@@ -3,15 +3,18 @@
 Whoosh's `SegmentWriter` sends every posting through Python one at a time, three times: into
 its posting pool (a tuple, a size estimate, an append), through the pool's sort and merge of
 temporary runs, and into the postings writer (type checks, a field-length lookup, appends).
-For ~285 postings a message that is 40 % of a rebuild. `BulkWriter` keeps the postings of the
-`PackedPositions` fields (title, body, replies, character pairs…) grouped by term as they are
-added, in compact arrays: documents arrive in docnum order, so each term's list is already
-sorted. At the end it writes each term's blocks with numpy, in exactly Whoosh's W3 layout
-(`tests/test_search_engine.py` reads both writers' segments back and compares every term).
+For ~290 postings a message that was half of a rebuild. `BulkWriter` keeps the postings of the
+`PackedPositions` fields (title, body, replies, character pairs…) and of the `Existence`
+fields (filters, dates, numbers) grouped by term as they are added, in compact arrays:
+documents arrive in docnum order, so each term's list is already sorted. At the end it writes
+each term's blocks in exactly Whoosh's W3 layout (`tests/test_search_engine.py` reads both
+writers' segments back and compares every term), followed, for terms of more than one block,
+by the whole posting list as arrays that `fast` reads in one piece (`term_arrays`).
 
 Memory stays bounded: past `spill_postings` buffered postings, the buffer is written to a
 temporary file as one run sorted by term, and the runs are merged term by term at the end
-(not posting by posting). Other fields (ids, keywords, dates) take Whoosh's own path.
+(not posting by posting). Whoosh still holds the segment's term table in memory, so a rebuild
+also bounds the documents per segment (`indexer.segment_docs`).
 """
 
 from __future__ import annotations
