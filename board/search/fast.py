@@ -77,11 +77,6 @@ class Segment:
             self.lengths[fieldname] = found
         return found
 
-    @property
-    def nbytes(self) -> int:
-        arrays = [self.alive, *self.numbers.values(), *self.lengths.values()]
-        return sum(a.nbytes for a in arrays) + sum(c.nbytes for c, _ in self.codes.values())
-
 
 _cache: OrderedDict[tuple, Segment] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -383,8 +378,8 @@ def _phrase_ids(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
 
 def _find_phrase(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
     """Documents holding the words at consecutive positions (Whoosh's `Phrase` with slop 1):
-    the word's documents are intersected with numpy first, then only the positions of the
-    remaining candidates are decoded. None when the phrase is of a kind not handled here."""
+    the words' documents are intersected with numpy first, then only the positions of the
+    remaining candidates are compared. None when the phrase is of a kind not handled here."""
     if q.slop != 1 or not q.words or q.fieldname not in searcher.schema:
         return None
     fieldobj = searcher.schema[q.fieldname]

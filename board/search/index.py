@@ -224,25 +224,36 @@ class ChunkedPostingPool(writing.PostingPool):
     CHUNK = 8192
 
     def _write_run(self, f, items) -> None:
-        iterator = iter(items)
         try:
-            while chunk := list(islice(iterator, self.CHUNK)):
-                pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+            write_chunks(f, items, self.CHUNK)
         finally:
             f.close()
 
     def _read_run(self, path):
         f = self._open_run(path)
         try:
-            while True:
-                try:
-                    chunk = pickle.load(f)  # noqa: S301 (this writer's own temporary file)
-                except EOFError:
-                    return
-                yield from chunk
+            yield from read_chunks(f)
         finally:
             f.close()
             self._remove_run(path)
+
+
+def write_chunks(f, items, size: int) -> None:
+    """Items to a temporary run file as pickled lists of `size` (one call per chunk, not per
+    item: marshal.load from a file is 16x slower than pickle.load on lists of tuples)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+
+
+def read_chunks(f):
+    """The items `write_chunks` wrote, in order."""
+    while True:
+        try:
+            chunk = pickle.load(f)  # noqa: S301 (this process's own temporary file)
+        except EOFError:
+            return
+        yield from chunk
 
 
 _patch_whoosh()

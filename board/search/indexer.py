@@ -285,7 +285,13 @@ def sync(timeout: float = 30.0) -> int:
     return total
 
 
-def prune_outbox(keep_days: int = 7, batch: int = 5000, max_batches: int | None = None) -> int:
+PRUNE_BATCH = 5000
+PRUNE_BATCHES_PER_ROUND = 4  # the worker's share between two polls
+
+
+def prune_outbox(
+    keep_days: int = 7, batch: int = PRUNE_BATCH, max_batches: int | None = None
+) -> int:
     """Delete outbox rows older than `keep_days` that this node has applied; returns how many.
 
     The newest row always stays, so SQLite never hands out an id this node has already passed.
@@ -334,7 +340,6 @@ def optimize(timeout: float = 60.0) -> int:
     return ix.doc_count()
 
 
-PRUNE_BATCH = 5000
 _purging: threading.Thread | None = None
 
 
@@ -664,11 +669,11 @@ def run_worker(
         try:
             applied = apply_pending(timeout=5.0)
             if time.monotonic() >= next_prune:
-                pruned = prune_outbox(prune_days, batch=PRUNE_BATCH, max_batches=4)
+                pruned = prune_outbox(prune_days, max_batches=PRUNE_BATCHES_PER_ROUND)
                 if pruned:
                     logger.info("search: pruned %d outbox rows", pruned)
                 # A backlog is pruned a few batches per round, between applying rows.
-                more = pruned >= 4 * PRUNE_BATCH
+                more = pruned >= PRUNE_BATCHES_PER_ROUND * PRUNE_BATCH
                 next_prune = time.monotonic() + (0 if more else 3600)
             if time.monotonic() >= next_optimize:
                 next_optimize = time.monotonic() + optimize_hours * 3600

@@ -541,7 +541,7 @@ def search_messages(
     narrow = filter_query(filters)
     keys = SORT_KEYS.get(sort)
     limit = page * per_page
-    relevance = fast.Relevance(exact_title=_as_title(q)) if q and not code else None
+    relevance = fast.Relevance(exact_title=_as_title(q)) if q and not code and not keys else None
 
     def run(searcher: Searcher):
         if searcher.doc_count() == 0:

@@ -27,7 +27,7 @@ import tempfile
 import zlib
 from array import array
 from collections.abc import Iterator
-from itertools import groupby, islice
+from itertools import groupby
 from operator import itemgetter
 
 import numpy as np
@@ -37,7 +37,7 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from .index import PackedPositions
+from .index import PackedPositions, read_chunks, write_chunks
 
 # A term's buffered postings: docnums, position counts, positions.
 _Entry = tuple[array, array, array]
@@ -163,21 +163,14 @@ class BulkWriter(SegmentWriter):
 
     def _spill(self) -> None:
         handle = tempfile.TemporaryFile(prefix="board-run-")
-        records = self._records()
-        while chunk := list(islice(records, 4096)):
-            pickle.dump(chunk, handle, pickle.HIGHEST_PROTOCOL)
+        write_chunks(handle, self._records(), 4096)
         handle.seek(0)
         self._runs.append(handle)
 
     @staticmethod
     def _read_run(handle):
         try:
-            while True:
-                try:
-                    chunk = pickle.load(handle)  # noqa: S301 (this writer's own temporary file)
-                except EOFError:
-                    return
-                yield from chunk
+            yield from read_chunks(handle)
         finally:
             handle.close()
 
