@@ -6,6 +6,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -48,27 +49,88 @@ def make_app(directory: Path, database_url: str | None = None, **config):
     )
 
 
-def flask(env: dict[str, str], *args: str) -> tuple[float, str, dict]:
-    """Run `flask ARGS` in a child; (wall seconds, output, rusage of the child and its children)."""
+def flask(env: dict[str, str], *args: str, memory: bool = False) -> tuple[float, str, dict]:
+    """Run `flask ARGS` in a child; (wall seconds, output, rusage of the child and its children).
+
+    With `memory`, the child's process tree is sampled while it runs (`TreeMemory`) and the
+    rusage dict also holds its peaks."""
     before = os.times()
     started = time.perf_counter()
-    done = subprocess.run(
+    child = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "flask"), *args],
         env=env,
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    sampler = TreeMemory(child.pid) if memory else None
+    out, err = child.communicate()
     wall = time.perf_counter() - started
     after = os.times()
-    if done.returncode:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    if child.returncode:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{out}\n{err}")
     cpu = {
         "user": round(after.children_user - before.children_user, 1),
         "sys": round(after.children_system - before.children_system, 1),
     }
-    return wall, done.stdout + done.stderr, cpu
+    if sampler is not None:
+        cpu.update(sampler.stop())
+    return wall, out + err, cpu
+
+
+class TreeMemory:
+    """Samples a process and its descendants every `interval` seconds in a thread: the peak of
+    their summed PSS (proportional set size: pages shared after a fork counted once, split
+    between the sharers: the memory the tree really takes), of their summed RSS (shared pages
+    counted in each), and of the largest single RSS."""
+
+    def __init__(self, pid: int, interval: float = 0.25):
+        self.pid, self.interval = pid, interval
+        self.peak_pss = self.peak_rss_sum = self.peak_rss_one = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        pids, found = [self.pid], 0
+        while found < len(pids):
+            try:
+                children = Path(f"/proc/{pids[found]}/task/{pids[found]}/children").read_text()
+            except OSError:
+                children = ""
+            pids.extend(int(p) for p in children.split())
+            found += 1
+        return pids
+
+    def _run(self) -> None:
+        while not self._done.wait(self.interval):
+            pss = rss_sum = rss_one = 0.0
+            for pid in self._tree():
+                try:
+                    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                except OSError:
+                    continue
+                values = {
+                    line.split(":")[0]: int(line.split()[1]) / 1024
+                    for line in rollup[1:]
+                    if line.endswith("kB")
+                }
+                pss += values.get("Pss", 0.0)
+                rss_sum += values.get("Rss", 0.0)
+                rss_one = max(rss_one, values.get("Rss", 0.0))
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_rss_sum = max(self.peak_rss_sum, rss_sum)
+            self.peak_rss_one = max(self.peak_rss_one, rss_one)
+
+    def stop(self) -> dict[str, int]:
+        self._done.set()
+        self._thread.join()
+        return {
+            "peak_pss_sum_mb": round(self.peak_pss),
+            "peak_rss_sum_mb": round(self.peak_rss_sum),
+            "peak_rss_one_mb": round(self.peak_rss_one),
+        }
 
 
 def load() -> str:

@@ -6,6 +6,7 @@ import random
 import struct
 from datetime import datetime, timedelta
 
+import pytest
 from whoosh import formats, writing
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import ID, TEXT, Schema
@@ -269,7 +270,7 @@ def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path, monkeypatch):
     from whoosh import query as wq
 
     from board.search import fast
-    from board.search.segment import BulkWriter
+    from board.search.segment import BulkWriter, CompactTermTable
 
     documents = _random_documents(700, 21)
     readers = []
@@ -279,6 +280,9 @@ def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path, monkeypatch):
         ix = index.create_index(folder)
         if bulk:
             writer = BulkWriter(ix, compound=False, spill_postings=3000)
+            # Bounded memory: the term table in arrays, Whoosh's pool spilling early.
+            assert isinstance(writer.fieldwriter._tindex, CompactTermTable)
+            assert writer.pool.limit == BulkWriter.POOL_LIMIT_MB * 2**20 < 128 * 2**20
         else:
             writer = index.writer(ix)
         for document in documents:
@@ -313,7 +317,7 @@ def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path, monkeypatch):
         fmt = ours.schema[fieldname].format
         with_positions = fmt.supports("positions")
         direct = fast._read_postings(ours, fieldname, text, positions=with_positions)
-        monkeypatch.setattr(fast, "term_arrays", lambda *args: None)
+        monkeypatch.setattr(fast, "term_arrays", lambda *args, **kwargs: None)
         blocks = fast._read_postings(ours, fieldname, text, positions=with_positions)
         monkeypatch.undo()
         assert direct.ids.tolist() == blocks.ids.tolist(), (fieldname, text)
@@ -386,10 +390,128 @@ def test_posting_arrays_round_trip_in_16_and_32_bits():
                 make_array("I", counts) if with_positions else None,
                 struct.pack(f"<{len(positions)}I", *positions) if with_positions else b"",
             )
-            found = term_arrays(handle, 0, handle.tell())
+            end = handle.tell()  # (reads move the file's position)
+            found = term_arrays(handle, 0, end)
             assert found is not None and found[0].tolist() == docs
             if with_positions:
                 assert found[1].tolist() == counts and found[2].tolist() == positions
+                # Without positions, only the first stream is read.
+                light = term_arrays(handle, 0, end, positions=False)
+                assert light[0].tolist() == docs and light[1].tolist() == counts
+                assert light[2] is None
             else:
                 assert found[1] is None and found[2] is None
             assert term_arrays(handle, 0, start) is None  # no trailer there
+
+
+def test_posting_arrays_of_version_1_still_read():
+    """Indexes built before the positions had a stream of their own (one zlib stream of
+    gaps, counts and positions, a 28-byte trailer) read as before."""
+    import io
+    import zlib
+
+    from whoosh.filedb.structfile import StructFile
+
+    from board.search.segment import _TRAILER_V1, ARRAYS_MAGIC_V1, term_arrays
+
+    docs, counts, positions = [3, 7, 70_000], [2, 1, 3], [1, 9, 4, 0, 5, 70_001]
+    gaps = struct.pack("<3I", 3, 4, 69_993)  # 32-bit gaps, 16-bit counts, 32-bit positions
+    raw = gaps + struct.pack("<3H", *counts) + struct.pack("<6I", *positions)
+    blob = zlib.compress(raw)
+    handle = StructFile(io.BytesIO())
+    handle.write(b"blocks" + blob)
+    handle.write(_TRAILER_V1.pack(3, 6, len(blob), len(raw), 1 | 4, ARRAYS_MAGIC_V1))
+    end = handle.tell()
+    for with_positions in (True, False):
+        found = term_arrays(handle, 0, end, positions=with_positions)
+        assert found[0].tolist() == docs and found[1].tolist() == counts
+        assert (found[2].tolist() if with_positions else found[2]) == (
+            positions if with_positions else None
+        )
+
+
+def test_docnum_unions_and_intersections_equal_numpys():
+    """The per-segment set operations (sorted merges for few documents, a flag per document
+    for many) equal numpy's sort-based ones."""
+    import numpy as np
+
+    from board.search import fast
+
+    rng = np.random.default_rng(8)
+    for doccount in (50, 10_000):
+        for density in (0.001, 0.05, 0.6):
+            parts = [
+                np.flatnonzero(rng.random(doccount) < density).astype(np.int64) for _ in range(3)
+            ]
+            union = fast._union(parts, doccount)
+            assert union.tolist() == np.unique(np.concatenate(parts)).tolist()
+            both = fast._intersection(parts[0], parts[1], doccount)
+            assert both.tolist() == np.intersect1d(parts[0], parts[1]).tolist()
+            assert fast._union(parts[:1], doccount) is parts[0]
+
+
+def test_compact_term_table_writes_whooshs_file_byte_for_byte(tmp_path):
+    """`CompactTermTable` keeps the term table's hash entries in arrays and writes the file
+    Whoosh's `OrderedHashWriter` writes, collisions (linear probing) included; Whoosh's reader
+    finds every key in it."""
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+
+    from board.search.segment import CompactTermTable
+
+    rng = random.Random(5)
+    keys = sorted({rng.randbytes(rng.randint(1, 12)) for _ in range(20_000)})
+    items = [(key, rng.randbytes(rng.randint(0, 30))) for key in keys]
+    storage = FileStorage(str(tmp_path))
+    for name, compact in (("whoosh", False), ("ours", True)):
+        writer = OrderedHashWriter(storage.create_file(name))
+        if compact:
+            writer = CompactTermTable.adopt(writer)
+        for key, value in items:
+            writer.add(key, value)
+        writer.close()
+    assert (tmp_path / "ours").read_bytes() == (tmp_path / "whoosh").read_bytes()
+    reader = OrderedHashReader.open(storage, "ours")
+    assert all(reader[key] == value for key, value in items[::7])
+    assert b"\xff" * 13 not in reader
+    assert list(reader.keys())[:100] == keys[:100]
+    reader.close()
+    with_entries = OrderedHashWriter(storage.create_file("used"))
+    with_entries.add(b"a", b"")
+    with pytest.raises(TypeError):
+        CompactTermTable.adopt(with_entries)
+    compact = CompactTermTable.adopt(OrderedHashWriter(storage.create_file("order")))
+    compact.add(b"b", b"")
+    with pytest.raises(ValueError):
+        compact.add(b"a", b"")
+
+
+def test_phrases_keep_finding_after_their_positions_leave_the_cache(tmp_path):
+    """Once a phrase's documents are found, its words' cached postings keep their documents
+    and weights but not their positions; a later phrase over the same words reads the
+    positions again and still finds exactly what Whoosh finds."""
+    from whoosh import query as wq
+
+    from board.search import fast
+    from board.search.segment import BulkWriter
+
+    ix = index.create_index(tmp_path)
+    writer = BulkWriter(ix, compound=False)
+    for document in _random_documents(900, 4):
+        writer.add_document(**document)
+    writer.commit()
+    fast._postings_cache.clear()
+    fast._postings_bytes = 0
+    fast._phrase_cache.clear()
+    with ix.searcher() as searcher:
+        for words in (["物业", "费", "上涨"], ["费", "上涨"], ["上涨", "路灯"], ["费", "上涨"]):
+            q = wq.Phrase("body", words)
+            expected = sorted(hit.docnum for hit in searcher.search(q, limit=None))
+            assert fast.matches(searcher, q).parts[0][3].tolist() == expected, words
+            assert len(expected) > 5
+            cached = [
+                found
+                for key, found in fast._postings_cache.items()
+                if key[-2] == "body" and key[-1] in words
+            ]
+            assert cached and all(found.flat is None and found.ids.size for found in cached)
+        assert fast._postings_bytes == sum(map(fast._size, fast._postings_cache.values()))

@@ -111,7 +111,7 @@ def _route_without_whole(word: str) -> list[tuple[int, int]]:
     return pieces
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _decompose(word: str) -> tuple[tuple[int, int, bool], ...]:
     """Spans of `word` as (start, end, is_leaf), each node before its sub-words.
 
@@ -138,7 +138,7 @@ def _term(text: str) -> str:
 _PieceLeaf = tuple[str, int, int, bool, tuple[tuple[str, int, int], ...]]
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _piece(piece: str, removestops: bool) -> tuple[_PieceLeaf, ...]:
     """The kept leaves of one jieba word, offsets relative to it (cached: words repeat)."""
     if not _WORD_CHAR.search(piece):

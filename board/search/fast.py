@@ -274,6 +274,26 @@ def postings(searcher: Searcher, fieldname: str, text: str, *, positions=False):
     return found
 
 
+def _forget_positions(searcher: Searcher, fieldname: str, text: str) -> None:
+    """Keep only the documents and weights of a cached term's postings.
+
+    Positions are read to find a phrase's documents, which the phrase cache then holds; they
+    take over half of a posting list's memory, and a common phrase's words' positions over
+    eight segments would fill the cache on their own and push out the postings that ranking
+    the phrase's documents reads next (44 MB for "政务服务热线" at a million messages)."""
+    global _postings_bytes
+    reader = searcher.reader()
+    if not hasattr(reader, "segment"):
+        return
+    key = (*_segment_key(reader), fieldname, text)
+    with _cache_lock:
+        found = _postings_cache.get(key)
+        if found is not None and found.flat is not None:
+            lighter = Postings(found.ids, found.weights)
+            _postings_cache[key] = lighter
+            _postings_bytes += _size(lighter) - _size(found)
+
+
 def _block_weights(weights, count: int) -> np.ndarray:
     """A W3 block's weights as stored: None (all 1), one float for all, or one per posting."""
     if weights is None:
@@ -314,7 +334,9 @@ def _read_postings(
         id_parts.append(np.asarray(ids, dtype=np.int64))
         weight_parts = [np.asarray(weight_parts, dtype=np.float64)]
     elif not matcher._lastblock and (
-        arrays := term_arrays(matcher._postfile, matcher._startoffset, matcher._length)
+        arrays := term_arrays(
+            matcher._postfile, matcher._startoffset, matcher._length, positions=positions
+        )
     ):
         # More than one block, written by `segment.BulkWriter`: the term's arrays in one piece.
         ids, counts, flat = arrays
@@ -395,9 +417,10 @@ def _find_phrase(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
         if found is None or not found.ids.size:
             return _EMPTY
         lists.append((word, found))
+    doccount = searcher.reader().doc_count_all()
     candidates = lists[0][1].ids
     for _, found in lists[1:]:
-        candidates = np.intersect1d(candidates, found.ids, assume_unique=True)
+        candidates = _intersection(candidates, found.ids, doccount)
         if not candidates.size:
             return _EMPTY
     # Each word's (document, position − its place in the phrase) as one number: the documents
@@ -414,9 +437,35 @@ def _find_phrase(searcher: Searcher, q: wq.Phrase) -> np.ndarray | None:
         mine = docs[kept] * _POSITIONS + positions[kept]
         keys = mine if keys is None else _sorted_intersection(keys, mine)
         if not keys.size:
-            return _EMPTY
+            break
+    for word, _ in lists:  # the phrase's documents are cached now (`_phrase_ids`)
+        _forget_positions(searcher, q.fieldname, word)
+    if not keys.size:
+        return _EMPTY
     docs = keys // _POSITIONS
     return docs[np.concatenate(([True], docs[1:] != docs[:-1]))]
+
+
+def _union(parts: list[np.ndarray], doccount: int) -> np.ndarray:
+    """The sorted unique docnums in any of `parts` (each sorted and unique)."""
+    if len(parts) == 1:
+        return parts[0]
+    if sum(p.size for p in parts) * 16 < doccount:
+        return np.unique(np.concatenate(parts))
+    # Many documents: a flag per document of the segment (no sort).
+    mask = np.zeros(doccount, dtype=bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
+
+
+def _intersection(a: np.ndarray, b: np.ndarray, doccount: int) -> np.ndarray:
+    """The sorted docnums in both `a` and `b` (each sorted and unique)."""
+    if (a.size + b.size) * 16 < doccount:
+        return _sorted_intersection(a, b)
+    mask = np.zeros(doccount, dtype=bool)
+    mask[a] = True
+    return b[mask[b]]
 
 
 def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -466,13 +515,13 @@ def _ids(searcher: Searcher, q: wq.Query, seg: Segment) -> np.ndarray:
         parts = [p for p in parts if p.size]
         if not parts:
             return _EMPTY
-        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+        return _union(parts, seg.doc_count_all)
     if type(q) is wq.And:
         result = None
         # Cheapest first: a term missing from the segment ends the intersection at once.
         for sub in q.subqueries:
             part = _ids(searcher, sub, seg)
-            result = part if result is None else np.intersect1d(result, part, assume_unique=True)
+            result = part if result is None else _intersection(result, part, seg.doc_count_all)
             if not result.size:
                 return _EMPTY
         return _EMPTY if result is None else result
@@ -480,7 +529,12 @@ def _ids(searcher: Searcher, q: wq.Query, seg: Segment) -> np.ndarray:
         positive = _ids(searcher, q.a, seg)
         if not positive.size:
             return _EMPTY
-        return np.setdiff1d(positive, _ids(searcher, q.b, seg), assume_unique=True)
+        negative = _ids(searcher, q.b, seg)
+        if (positive.size + negative.size) * 16 < seg.doc_count_all:
+            return np.setdiff1d(positive, negative, assume_unique=True)
+        mask = np.zeros(seg.doc_count_all, dtype=bool)
+        mask[negative] = True
+        return positive[~mask[positive]]
     if isinstance(q, wq.NumericRange):  # DateRange too
         return _range_ids(searcher, q, seg)
     if type(q) is wq.Phrase:
@@ -696,7 +750,7 @@ def matches(searcher: Searcher, q: wq.Query, narrow: wq.Query | None = None) -> 
         seg = segment(leaf.reader())
         ids = _ids(leaf, q, seg)
         if narrow is not None and ids.size:
-            ids = np.intersect1d(ids, _ids(leaf, narrow, seg), assume_unique=True)
+            ids = _intersection(ids, _ids(leaf, narrow, seg), seg.doc_count_all)
         if ids.size:
             ids = ids[seg.alive[ids]]
         parts.append((leaf, offset, seg, ids))

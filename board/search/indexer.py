@@ -513,9 +513,10 @@ def _commit_segments(writer, segments: list) -> None:
 def segment_docs() -> int:
     """Documents per segment of a rebuild (SEARCH_REBUILD_SEGMENT_DOCS, default 125,000).
 
-    Whoosh keeps a segment's whole term table in memory until the segment is written (about
-    150 bytes a term, ~8 terms a message), so a bound on a segment bounds a writer's memory; a
-    search pays little for a few more segments (docs/search.md)."""
+    A segment's whole term table stays in memory until the segment is written (12 bytes a
+    term in `segment.CompactTermTable`, ~11 terms of its own a message), and its per-document
+    lengths and columns too, so a bound on a segment bounds a writer's memory; a search pays
+    little for a few more segments (docs/search.md)."""
     return max(int(current_app.config.get("SEARCH_REBUILD_SEGMENT_DOCS") or 125_000), 1)
 
 

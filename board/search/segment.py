@@ -13,8 +13,9 @@ by the whole posting list as arrays that `fast` reads in one piece (`term_arrays
 
 Memory stays bounded: past `spill_postings` buffered postings, the buffer is written to a
 temporary file as one run sorted by term, and the runs are merged term by term at the end
-(not posting by posting). Whoosh still holds the segment's term table in memory, so a rebuild
-also bounds the documents per segment (`indexer.segment_docs`).
+(not posting by posting). The segment's term table is held until the segment is written, in
+arrays (`CompactTermTable`), and a rebuild also bounds the documents per segment
+(`indexer.segment_docs`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from operator import itemgetter
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.formats import Existence
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -54,10 +56,18 @@ class BulkWriter(SegmentWriter):
     with vectors or separate spelling go through Whoosh's path as before.
     """
 
-    SPILL_POSTINGS = 4_000_000  # with the terms, about 200 MB of buffer in a process
+    SPILL_POSTINGS = 3_000_000  # with the terms, about 110 MB of buffer in a process
+    # Whoosh's pool holds the postings of the other fields (`region`: 3–4 a message). It
+    # counts ~80 bytes a posting where a tuple of a posting takes ~250: its default of 128 MB
+    # held a whole 125k-message segment's, ~120 MB.
+    POOL_LIMIT_MB = 16
+    # Terms per pickled chunk of a run: the merge holds one chunk of every run at a time.
+    RUN_CHUNK = 1024
 
     def __init__(self, ix, *, spill_postings: int | None = None, **kwargs):
+        kwargs.setdefault("limitmb", self.POOL_LIMIT_MB)
         super().__init__(ix, **kwargs)
+        CompactTermTable.adopt(self.fieldwriter._tindex)
         self._bulk = {
             name: field
             for name, field in self.schema.items()
@@ -163,7 +173,7 @@ class BulkWriter(SegmentWriter):
 
     def _spill(self) -> None:
         handle = tempfile.TemporaryFile(prefix="board-run-")
-        write_chunks(handle, self._records(), 4096)
+        write_chunks(handle, self._records(), self.RUN_CHUNK)
         handle.seek(0)
         self._runs.append(handle)
 
@@ -241,15 +251,76 @@ class BulkWriter(SegmentWriter):
         super()._close_segment()
 
 
+class CompactTermTable(OrderedHashWriter):
+    """Whoosh's term table writer (an ordered CDB-like hash file), writing the same file, with
+    the hash entries kept in arrays until it is closed: 12 bytes a term where Whoosh keeps a
+    tuple of two ints in a list (about 130 bytes). A 125k-message segment has some 1.5 million
+    terms."""
+
+    @classmethod
+    def adopt(cls, writer: OrderedHashWriter) -> CompactTermTable:
+        """Turn a new `OrderedHashWriter` (its header written, nothing added) into this."""
+        if type(writer) is not OrderedHashWriter or any(writer.buckets) or len(writer.index):
+            raise TypeError("CompactTermTable adopts a new, empty OrderedHashWriter")
+        writer.__class__ = cls
+        writer.buckets = None
+        writer.hashes = [array("I") for _ in range(256)]
+        writer.offsets = [array("q") for _ in range(256)]
+        return writer
+
+    def add(self, key: bytes, value: bytes) -> None:
+        if key <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
+        dbfile = self.dbfile
+        pos = dbfile.tell()
+        self.index.append(pos)
+        dbfile.write(_KEY_LENGTHS.pack(len(key), len(value)) + key + value)
+        h = self.hashfn(key)
+        self.hashes[h & 255].append(h)
+        self.offsets[h & 255].append(pos)
+        self.lastkey = key
+
+    def _write_hashes(self) -> None:
+        """Whoosh's 256 open-addressing tables (slot = hash >> 8 mod 2n, linear probing, the
+        entries placed in the order added), written as arrays."""
+        dbfile = self.dbfile
+        for hashes, offsets in zip(self.hashes, self.offsets, strict=True):
+            self.directory.append((dbfile.tell(), 2 * len(hashes)))
+            numslots = 2 * len(hashes)
+            taken = [-1] * numslots
+            for entry, hashval in enumerate(hashes):
+                slot = (hashval >> 8) % numslots
+                while taken[slot] >= 0:
+                    slot = (slot + 1) % numslots
+                taken[slot] = entry
+            where = np.array(taken, dtype=np.int64)
+            filled = where >= 0
+            table = np.zeros(numslots, dtype=_HASH_SLOT)
+            table["hash"][filled] = np.frombuffer(hashes, dtype=np.uint32)[where[filled]]
+            table["offset"][filled] = np.frombuffer(offsets, dtype=np.int64)[where[filled]]
+            dbfile.write(table.tobytes())
+        self.hashes = self.offsets = None
+
+
+_KEY_LENGTHS = struct.Struct("!ii")  # filetables._lengths
+_HASH_SLOT = np.dtype([("hash", ">u4"), ("offset", ">i8")])  # filetables._pointer, "!Iq"
+assert _HASH_SLOT.itemsize == 12
+
 # Blocks whose pickle is shorter are stored uncompressed (the flag is per block): zlib's set-up
 # costs more than it saves on a term of one or two postings, writing and reading.
 _COMPRESS_FROM = 64
 
-# Terms with at least this many postings also get their postings as one compressed array blob
-# after their last block (see `term_arrays`).
+# Terms with at least this many postings also get their postings as compressed arrays after
+# their last block (see `term_arrays`).
 ARRAYS_FROM = 128
-ARRAYS_MAGIC = b"MSnp\x01\x00\xfe\xed"
-_TRAILER = struct.Struct("<IIIII8s")  # postings, positions, blob bytes, raw bytes, flags, magic
+# Version 1 (indexes of session 4): one zlib stream of gaps, counts and positions.
+ARRAYS_MAGIC_V1 = b"MSnp\x01\x00\xfe\xed"
+_TRAILER_V1 = struct.Struct("<IIIII8s")  # postings, positions, blob bytes, raw bytes, flags, magic
+# Version 2: the gaps and counts in one zlib stream, the positions in a second one, so that a
+# term read without positions (every search's words, scoring) decompresses only the first.
+ARRAYS_MAGIC = b"MSnp\x02\x00\xfe\xed"
+# postings, positions, head bytes, head raw bytes, positions bytes, flags, magic
+_TRAILER = struct.Struct("<IIIIII8s")
 
 
 _HAS_POSITIONS, _NARROW_GAPS, _NARROW_COUNTS, _NARROW_POSITIONS = 1, 2, 4, 8
@@ -263,52 +334,70 @@ def _narrow(values: np.ndarray, flag: int) -> tuple[bytes, int]:
 
 
 def _append_arrays(postfile, ids: array, counts: array | None, positions: bytes) -> None:
-    """One zlib blob of the term's docnum gaps, position counts and positions, then a trailer.
+    """The term's docnum gaps and position counts (one zlib stream), its positions (another),
+    then a trailer.
 
     Each array is stored in 16 bits when its values fit (nearly always), else 32; little-endian.
     Whoosh reads a term's blocks up to the last one and never past it (the extent's length is
-    unused), so the blob is invisible to it; `fast` reads it with two reads, one decompression
-    and `numpy.frombuffer`, instead of unpickling a block per 128 postings (a common word at a
-    million messages has thousands)."""
+    unused), so the arrays are invisible to it; `fast` reads them with two or three reads,
+    one decompression per stream and `numpy.frombuffer`, instead of unpickling a block per 128
+    postings (a common word at a million messages has thousands)."""
     docs = np.frombuffer(ids.tobytes(), dtype=np.uint32)
     gaps, flags = _narrow(np.diff(docs, prepend=np.uint32(0)), _NARROW_GAPS)
-    parts = [gaps]
+    head = [gaps]
     npos = 0
+    tail = b""
     if counts is not None:
         flags |= _HAS_POSITIONS
         packed, flag = _narrow(np.frombuffer(counts.tobytes(), dtype=np.uint32), _NARROW_COUNTS)
-        parts.append(packed)
+        head.append(packed)
         flags |= flag
         values = np.frombuffer(positions, dtype="<u4")
         npos = values.size
         packed, flag = _narrow(values, _NARROW_POSITIONS)
-        parts.append(packed)
+        tail = zlib.compress(packed, 1)
         flags |= flag
-    raw = b"".join(parts)
+    raw = b"".join(head)
     blob = zlib.compress(raw, 1)
     postfile.write(blob)
-    postfile.write(_TRAILER.pack(len(docs), npos, len(blob), len(raw), flags, ARRAYS_MAGIC))
+    postfile.write(tail)
+    postfile.write(
+        _TRAILER.pack(len(docs), npos, len(blob), len(raw), len(tail), flags, ARRAYS_MAGIC)
+    )
 
 
-def term_arrays(postfile, offset: int, length: int):
+def term_arrays(postfile, offset: int, length: int, positions: bool = True):
     """(docnums, counts or None, positions or None) of a term written with `_append_arrays`,
-    or None if it has no blob (written by Whoosh, or too short). Whoosh reads the extent's
-    length back as a 1-tuple (it never uses it)."""
+    or None if it has no arrays (written by Whoosh, or too short). Without `positions`, the
+    positions are not read (None). Whoosh reads the extent's length back as a 1-tuple (it
+    never uses it)."""
     if isinstance(length, tuple):
         length = length[0]
-    if length is None or length < _TRAILER.size:
+    if length is None or length < _TRAILER_V1.size:
         return None
-    trailer = postfile.get(offset + length - _TRAILER.size, _TRAILER.size)
-    n, npos, size, raw_size, flags, magic = _TRAILER.unpack(trailer)
-    if magic != ARRAYS_MAGIC or size + _TRAILER.size > length:
+    end = offset + length
+    trailer = postfile.get(end - min(length, _TRAILER.size), min(length, _TRAILER.size))
+    if trailer[-8:] == ARRAYS_MAGIC and len(trailer) == _TRAILER.size:
+        n, npos, size, raw_size, tail_size, flags, _ = _TRAILER.unpack(trailer)
+        head_at = end - _TRAILER.size - tail_size - size
+    elif trailer[-8:] == ARRAYS_MAGIC_V1:
+        n, npos, size, raw_size, flags, _ = _TRAILER_V1.unpack(trailer[-_TRAILER_V1.size :])
+        tail_size = None
+        head_at = end - _TRAILER_V1.size - size
+    else:
         return None
+    if head_at < offset:
+        return None
+    has_positions = bool(flags & _HAS_POSITIONS)
     widths = [(n, 2 if flags & _NARROW_GAPS else 4)]
-    if flags & _HAS_POSITIONS:
+    if has_positions:
         widths.append((n, 2 if flags & _NARROW_COUNTS else 4))
-        widths.append((npos, 2 if flags & _NARROW_POSITIONS else 4))
+    position_width = 2 if flags & _NARROW_POSITIONS else 4
+    if tail_size is None and has_positions:  # version 1: the positions in the same stream
+        widths.append((npos, position_width))
     if raw_size != sum(count * width for count, width in widths):
         return None
-    raw = zlib.decompress(postfile.get(offset + length - _TRAILER.size - size, size))
+    raw = zlib.decompress(postfile.get(head_at, size))
     if len(raw) != raw_size:
         return None
     arrays, start = [], 0
@@ -316,9 +405,19 @@ def term_arrays(postfile, offset: int, length: int):
         arrays.append(np.frombuffer(raw, dtype=f"<u{width}", count=count, offset=start))
         start += count * width
     docs = np.cumsum(arrays[0], dtype=np.int64)
-    if not flags & _HAS_POSITIONS:
+    if not has_positions:
         return docs, None, None
-    return docs, arrays[1].astype(np.int64), arrays[2].astype(np.int32)
+    counts = arrays[1].astype(np.int64)
+    if not positions:
+        return docs, counts, None
+    if tail_size is None:
+        flat = arrays[2]
+    else:
+        tail = zlib.decompress(postfile.get(head_at + size, tail_size))
+        if len(tail) != npos * position_width:
+            return None
+        flat = np.frombuffer(tail, dtype=f"<u{position_width}")
+    return docs, counts, flat.astype(np.int32)
 
 
 def _write_postings(
