@@ -372,7 +372,7 @@ def test_posting_arrays_round_trip_in_16_and_32_bits():
 
     from whoosh.filedb.structfile import StructFile
 
-    from board.search.segment import _append_arrays, term_arrays
+    from board.search.segment import ARRAYS_MAGIC, _append_arrays, term_arrays
 
     rng = random.Random(23)
     for wide in (False, True):
@@ -391,6 +391,7 @@ def test_posting_arrays_round_trip_in_16_and_32_bits():
                 struct.pack(f"<{len(positions)}I", *positions) if with_positions else b"",
             )
             end = handle.tell()  # (reads move the file's position)
+            assert handle.get(end - 8, 8) == ARRAYS_MAGIC  # positions in a stream of their own
             found = term_arrays(handle, 0, end)
             assert found is not None and found[0].tolist() == docs
             if with_positions:
@@ -447,6 +448,8 @@ def test_docnum_unions_and_intersections_equal_numpys():
             assert union.tolist() == np.unique(np.concatenate(parts)).tolist()
             both = fast._intersection(parts[0], parts[1], doccount)
             assert both.tolist() == np.intersect1d(parts[0], parts[1]).tolist()
+            left = fast._difference(parts[0], parts[1], doccount)
+            assert left.tolist() == np.setdiff1d(parts[0], parts[1]).tolist()
             assert fast._union(parts[:1], doccount) is parts[0]
 
 

@@ -246,15 +246,21 @@ def _size(found: Postings | None) -> int:
     return size
 
 
+def _postings_key(searcher: Searcher, fieldname: str, text: str) -> tuple | None:
+    """A term's key in the postings cache; None for a reader that is not one segment's."""
+    reader = searcher.reader()
+    if not hasattr(reader, "segment"):
+        return None
+    return (*_segment_key(reader), fieldname, text)
+
+
 def postings(searcher: Searcher, fieldname: str, text: str, *, positions=False):
     """A term's postings in a leaf searcher (None if absent), from a per-process cache of the
     most recently used ones (32 MB): a segment's postings never change, only its deletions."""
     global _postings_bytes
-    reader = searcher.reader()
-    seg = reader.segment() if hasattr(reader, "segment") else None
-    if seg is None:
+    key = _postings_key(searcher, fieldname, text)
+    if key is None:
         return _read_postings(searcher, fieldname, text, positions=positions)
-    key = (*_segment_key(reader), fieldname, text)
     with _cache_lock:
         if key in _postings_cache:
             found = _postings_cache[key]
@@ -282,10 +288,9 @@ def _forget_positions(searcher: Searcher, fieldname: str, text: str) -> None:
     eight segments would fill the cache on their own and push out the postings that ranking
     the phrase's documents reads next (44 MB for "政务服务热线" at a million messages)."""
     global _postings_bytes
-    reader = searcher.reader()
-    if not hasattr(reader, "segment"):
+    key = _postings_key(searcher, fieldname, text)
+    if key is None:
         return
-    key = (*_segment_key(reader), fieldname, text)
     with _cache_lock:
         found = _postings_cache.get(key)
         if found is not None and found.flat is not None:
@@ -468,6 +473,15 @@ def _intersection(a: np.ndarray, b: np.ndarray, doccount: int) -> np.ndarray:
     return b[mask[b]]
 
 
+def _difference(a: np.ndarray, b: np.ndarray, doccount: int) -> np.ndarray:
+    """The sorted docnums in `a` and not in `b` (each sorted and unique)."""
+    if (a.size + b.size) * 16 < doccount:
+        return np.setdiff1d(a, b, assume_unique=True)
+    mask = np.zeros(doccount, dtype=bool)
+    mask[b] = True
+    return a[~mask[a]]
+
+
 def _sorted_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The values in both sorted unique arrays (binary search of the shorter in the longer)."""
     if a.size > b.size:
@@ -529,12 +543,7 @@ def _ids(searcher: Searcher, q: wq.Query, seg: Segment) -> np.ndarray:
         positive = _ids(searcher, q.a, seg)
         if not positive.size:
             return _EMPTY
-        negative = _ids(searcher, q.b, seg)
-        if (positive.size + negative.size) * 16 < seg.doc_count_all:
-            return np.setdiff1d(positive, negative, assume_unique=True)
-        mask = np.zeros(seg.doc_count_all, dtype=bool)
-        mask[negative] = True
-        return positive[~mask[positive]]
+        return _difference(positive, _ids(searcher, q.b, seg), seg.doc_count_all)
     if isinstance(q, wq.NumericRange):  # DateRange too
         return _range_ids(searcher, q, seg)
     if type(q) is wq.Phrase:

@@ -34,6 +34,8 @@ from operator import itemgetter
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.filedb.filetables import _lengths as _KEY_LENGTHS
+from whoosh.filedb.filetables import _pointer as _HASH_POINTER
 from whoosh.formats import Existence
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -285,8 +287,8 @@ class CompactTermTable(OrderedHashWriter):
         entries placed in the order added), written as arrays."""
         dbfile = self.dbfile
         for hashes, offsets in zip(self.hashes, self.offsets, strict=True):
-            self.directory.append((dbfile.tell(), 2 * len(hashes)))
             numslots = 2 * len(hashes)
+            self.directory.append((dbfile.tell(), numslots))
             taken = [-1] * numslots
             for entry, hashval in enumerate(hashes):
                 slot = (hashval >> 8) % numslots
@@ -302,9 +304,9 @@ class CompactTermTable(OrderedHashWriter):
         self.hashes = self.offsets = None
 
 
-_KEY_LENGTHS = struct.Struct("!ii")  # filetables._lengths
-_HASH_SLOT = np.dtype([("hash", ">u4"), ("offset", ">i8")])  # filetables._pointer, "!Iq"
-assert _HASH_SLOT.itemsize == 12
+# Whoosh's hash table slot (`_HASH_POINTER`, "!Iq") as a numpy record, to write whole tables.
+_HASH_SLOT = np.dtype([("hash", ">u4"), ("offset", ">i8")])
+assert _HASH_POINTER.format == "!Iq" and _HASH_SLOT.itemsize == _HASH_POINTER.size
 
 # Blocks whose pickle is shorter are stored uncompressed (the flag is per block): zlib's set-up
 # costs more than it saves on a term of one or two postings, writing and reading.
