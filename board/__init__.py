@@ -8,16 +8,22 @@ from pathlib import Path
 
 from flask import Flask
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import DefaultConfig
+from .retry import RetryingFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults → instance/config.py → BOARD_* environment → test_config."""
-    instance_path = os.environ.get("BOARD_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    instance_path = (
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("BOARD_INSTANCE_PATH")
+        or str(PROJECT_ROOT / "instance")
+    )
+    app = RetryingFlask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object(DefaultConfig)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -29,6 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'board.sqlite'}"
         )
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'ratelimit.sqlite'}"
+        )
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = str(PROJECT_ROOT / "search_index")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
@@ -36,23 +46,39 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
             "postgresql://", "postgresql+psycopg://", 1
         )
+    engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"timeout": 10},
-            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
-        }
+        engine_options = {"connect_args": {"timeout": 10}, **engine_options}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     if app.config["SECRET_KEY"] == DefaultConfig.SECRET_KEY and not app.debug and not app.testing:
         app.logger.warning("BOARD_SECRET_KEY is not set: sessions use the development key")
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Behind that many trusted proxies, the client's address (rate limits, audit) and
+        # scheme come from X-Forwarded-For and X-Forwarded-Proto.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import cli, errors, security
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+    from . import cli, errors, retry, security
+    from .extensions import (
+        babel,
+        csrf,
+        db,
+        forget_connections_after_fork,
+        limiter,
+        login_manager,
+        migrate,
+        select_locale,
+    )
 
     db.init_app(app)
+    with app.app_context():
+        forget_connections_after_fork(db.engines.values())
     from .stats import facts
 
     # stats_case is recomputed in the transaction of every change (board/stats/facts.py).
     facts.install(db.session.session_factory.class_)
+    retry.install(db.session.session_factory.class_)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

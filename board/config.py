@@ -9,16 +9,22 @@ class DefaultConfig:
     # A development key only; production sets BOARD_SECRET_KEY (create_app warns otherwise).
     SECRET_KEY = "dev-not-secret"  # noqa: S105 (development only; create_app warns)
     SQLALCHEMY_DATABASE_URI = None  # filled in by create_app: sqlite:///<instance>/board.sqlite
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Test each pooled connection before use: after the database restarted or an operator
+    # terminated its connections, the next request reconnects instead of failing.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR = None  # filled in by create_app: <project>/search_index
     # Apply the search outbox right after each commit in the web process (a cheap single-document
     # update). Off under gunicorn with several workers: then `flask search worker` does it alone.
     SEARCH_APPLY_INLINE = True
+    # /healthz compares the index with the database at most this often per process (seconds).
+    HEALTH_INDEX_CHECK_SECONDS = 5.0
     MAIL_URL = None  # smtp[s]://user:pass@host:port[?starttls=1]; None: .eml files in MAIL_DIR
     MAIL_SENDER = "民声 <noreply@minsheng.example>"
     MAIL_DIR = None  # where .eml files go without MAIL_URL; default <instance>/mail
     BASE_URL = "http://127.0.0.1:8000"  # links in mails (BOARD_BASE_URL in production)
-    MAIL_DIGEST_HOUR = 8  # daily digests are queued from this hour (Beijing time) on
+    MAIL_DIGEST_HOUR = 8
+    MAIL_RETRY_SECONDS = 60  # a failed attempt is retried after 1, 2, 4 … times this
+    MAIL_CLAIM_SECONDS = None  # a sender that died mid-send frees its mail after this (600)  # daily digests are queued from this hour (Beijing time) on
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -35,7 +41,16 @@ class DefaultConfig:
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     MAX_CONTENT_LENGTH = 50 * 1024 * 1024
 
-    RATELIMIT_STORAGE_URI = "memory://"
+    # How many reverse proxies in front of gunicorn set X-Forwarded-For/-Proto (0: none; the
+    # client address is the peer's). Behind nginx, 1.
+    PROXY_HOPS = 0
+    # A request whose database connection was lost is run again this many times (board/retry).
+    DB_DISCONNECT_RETRIES = 2
+
+    # Counters every worker shares: None means a SQLite file in the instance folder
+    # (board/ratelimit.py); production with several nodes sets redis://host:6379/0.
+    RATELIMIT_STORAGE_URI = None
+    RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
 

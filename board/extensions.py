@@ -1,6 +1,8 @@
 """Extension objects, created once and bound to the app in create_app."""
 
+import os
 import sqlite3
+import weakref
 
 from flask import request
 from flask_babel import Babel
@@ -27,6 +29,7 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+from . import ratelimit  # noqa: E402, F401 (registers the sqlite:// counter storage)
 
 
 def select_locale() -> str:
@@ -43,6 +46,40 @@ def select_locale() -> str:
 
 
 babel = Babel()
+
+
+# Every engine an app made, so a forked child can drop the connections it inherited.
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def forget_connections_after_fork(engines) -> None:
+    """Remember `engines`: after any fork (gunicorn workers, respawned ones, rebuild writers)
+    the child starts with empty pools instead of sharing its parent's sockets."""
+    _engines.update(engines)
+
+
+def _after_fork_in_child() -> None:
+    """Drop the parent's pooled connections without closing them (they are the parent's)."""
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# SQLSTATEs of a connection the server ended: connection exceptions (class 08) and
+# admin_shutdown, crash_shutdown, cannot_connect_now. psycopg reports the server's "terminating
+# connection due to administrator command" before it marks the connection broken.
+_DISCONNECT_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+@event.listens_for(Engine, "handle_error")
+def _server_ended_connection(context) -> None:
+    """Treat a connection the server terminated as a disconnect: the pool drops it, and the
+    request may run again (board/retry.py)."""
+    sqlstate = getattr(context.original_exception, "sqlstate", None) or ""
+    if sqlstate.startswith(_DISCONNECT_STATES):
+        context.is_disconnect = True
 
 
 @event.listens_for(Engine, "connect")

@@ -433,6 +433,9 @@ class Message(db.Model):
     cosign_count: Mapped[int] = mapped_column(Integer, default=0)
     source: Mapped[str] = mapped_column(String(16), default="web")
     external_id: Mapped[str | None] = mapped_column(String(64))
+    # sha256 of the author's id and the submission's Idempotency-Key: a retried submission
+    # (a lost answer, a double click) finds this message instead of filing it twice.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     author_ip: Mapped[str | None] = mapped_column(String(64))  # truncated, never a full address
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)

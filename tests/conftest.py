@@ -92,10 +92,12 @@ def make_test_app(database: str, tmp_path, **overrides):
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
         "MAIL_DIR": str(tmp_path / "mail"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",  # fresh counters per app
         # scrypt costs ~0.1 s a hash; every test makes several users. Production keeps scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",

@@ -8,10 +8,12 @@ import email.policy
 import socket
 from datetime import datetime, timedelta
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import T0, unit
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from board.calendar import services as clocks
 from board.extensions import db
@@ -279,21 +281,32 @@ def test_server_down_keeps_mail_queued_and_the_next_tick_delivers(make_message, 
     assert down["sent"] == 0 and down["deferred"] == 1 and down["failed"] == 0
     rows = _mails()
     assert all(m.state == MailState.QUEUED for m in rows)
-    tried = [m for m in rows if m.attempts == 1]
-    assert len(tried) == 1 and tried[0].last_error and tried[0].next_attempt_at > now
-    # Still down, and too early for the back-off: nothing new is tried.
-    assert tick(now, echo=_quiet)["deferred"] == 0
+    # The server failed, not the mail: no attempt is counted and it stays due, with the error.
+    (tried,) = [m for m in rows if m.last_error]
+    assert "Connection" in tried.last_error or "refused" in tried.last_error.lower()
+    assert all(m.attempts == 0 and m.next_attempt_at <= now for m in rows)
+    # Still down: the next tick tries once more and stops again.
+    assert tick(now + timedelta(minutes=1), echo=_quiet)["deferred"] == 1
     app.config["MAIL_URL"] = f"smtp://{controller.hostname}:{controller.port}"
-    later = now + timedelta(minutes=30)
+    later = now + timedelta(minutes=2)  # the first tick after the server is back sends all
     up = tick(later, echo=_quiet)
     assert up["sent"] == queued
     assert len(sink.envelopes) == queued
     assert all(m.state == MailState.SENT for m in _mails())
 
 
+class Deferring(Sink):
+    """A server that accepts connections but refuses every mail for now (451)."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        return "451 4.3.0 Try again later"
+
+
 def test_failed_after_max_attempts_and_admin_retry(make_message, app, admin, citizen):
-    """Ten failed attempts make a mail `failed`; an admin's retry queues it again."""
-    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{_free_port()}?timeout=1"
+    """Ten refused attempts make a mail `failed`; an admin's retry queues it again."""
+    controller = Controller(Deferring(), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    app.config["MAIL_URL"] = f"smtp://{controller.hostname}:{controller.port}?timeout=5"
     make_message("approved")
     mail = _mails()[0]
     now = T0 + timedelta(hours=2)
@@ -302,7 +315,9 @@ def test_failed_after_max_attempts_and_admin_retry(make_message, app, admin, cit
         db.session.commit()
         notify.deliver(now=now)
         db.session.refresh(mail)
+    controller.stop()
     assert mail.state == MailState.FAILED and mail.attempts == notify.MAX_ATTEMPTS
+    assert "451" in mail.last_error
     with pytest.raises(Exception):  # noqa: B017,PT011 (PermissionDenied)
         notify.retry_mail(citizen, mail.id, now=now)
     notify.retry_mail(admin, mail.id, now=now)
@@ -530,3 +545,115 @@ def test_a_misconfigured_mail_url_defers_instead_of_failing(make_message, app):
     assert mail.state == MailState.QUEUED and "smtp:// or smtps://" in mail.last_error
     app.config["MAIL_URL"] = None
     assert notify.deliver(now=T0 + timedelta(hours=3)).sent == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# At most once where SMTP allows it: the journal of accepted mails
+
+
+class Crash(BaseException):
+    """The process dies here (not an Exception: nothing in the app catches it)."""
+
+
+def test_a_crash_after_the_server_accepted_a_mail_does_not_send_it_again(
+    make_message, app, smtp_server, monkeypatch
+):
+    """The sender dies between the server's 250 and recording the send: the row stays
+    queued under its claim, but the journal names it; the next run records it and does not
+    send it again, even once the claim has run out."""
+    controller, sink = smtp_server
+    app.config["MAIL_URL"] = f"smtp://{controller.hostname}:{controller.port}"
+    make_message("approved")
+    (mail,) = _mails()
+    now = T0 + timedelta(hours=2)
+
+    def die(*_args, **_kwargs):
+        raise Crash()
+
+    monkeypatch.setattr(notify, "_record_sent", die)
+    with pytest.raises(Crash):
+        notify.deliver(now=now)
+    monkeypatch.undo()
+    assert len(sink.envelopes) == 1
+    db.session.rollback()
+    db.session.refresh(mail)
+    assert mail.state == MailState.QUEUED  # the database never heard of the send
+    assert [e[0] for e in notify.journal().entries()] == [mail.id]
+    later = notify.deliver(now=now + notify.CLAIM_LEASE)
+    assert later.recovered == 1 and later.sent == 0
+    db.session.refresh(mail)
+    assert mail.state == MailState.SENT and mail.sent_at == now
+    assert len(sink.envelopes) == 1
+    assert notify.journal().entries() == []
+
+
+def test_a_database_gone_after_acceptance_does_not_send_the_mail_again(
+    make_message, app, smtp_server, monkeypatch
+):
+    """The database stays unreachable after the server accepted a mail: the run ends with the
+    error, the journal keeps the mail, and the run after records it without sending."""
+    controller, sink = smtp_server
+    app.config["MAIL_URL"] = f"smtp://{controller.hostname}:{controller.port}"
+    make_message("approved")
+    (mail,) = _mails()
+    now = T0 + timedelta(hours=2)
+    original = notify._record_sent
+
+    def unreachable(mail_id, at, tries=3):
+        raise OperationalError("UPDATE mail_outbox", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(notify, "_record_sent", unreachable)
+    with pytest.raises(OperationalError):
+        notify.deliver(now=now)
+    monkeypatch.setattr(notify, "_record_sent", original)
+    db.session.rollback()
+    assert notify.deliver(now=now + notify.CLAIM_LEASE).recovered == 1
+    assert len(sink.envelopes) == 1
+    db.session.refresh(mail)
+    assert mail.state == MailState.SENT
+
+
+@pytest.mark.postgres
+def test_connections_dropped_as_the_server_accepts_are_survived(make_message, app, database):
+    """The database terminates our connections at the moment the SMTP server accepts: the
+    send is recorded on a fresh connection, once."""
+    if not database.startswith("postgresql"):
+        pytest.skip("terminating connections is a PostgreSQL fault")
+    name = database.rsplit("/", 1)[1]
+    admin_url = database.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    class Dropping(Sink):
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                )
+            return await super().handle_DATA(server, session, envelope)
+
+    sink = Dropping()
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        app.config["MAIL_URL"] = f"smtp://{controller.hostname}:{controller.port}"
+        make_message("approved")
+        now = T0 + timedelta(hours=2)
+        assert notify.deliver(now=now).sent == 1
+        db.session.rollback()
+        assert [m.state for m in _mails()] == [MailState.SENT]
+        assert notify.deliver(now=now + notify.CLAIM_LEASE).sent == 0
+        assert len(sink.envelopes) == 1
+    finally:
+        controller.stop()
+
+
+def test_one_delivery_run_per_node_at_a_time(make_message, app):
+    """A second tick of the same node while one delivers does nothing (the journal has one
+    writer); rows of other nodes are kept apart by their claims."""
+    make_message("approved")
+    with notify.delivery_lock() as held:
+        assert held
+        busy = notify.deliver(now=T0 + timedelta(hours=2))
+        assert busy.busy and busy.sent == 0
+    assert notify.deliver(now=T0 + timedelta(hours=2)).sent == 1

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import re
+import uuid
 from datetime import datetime
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select
@@ -20,6 +21,7 @@ from ..extensions import db
 from ..messages import services as msg
 from ..models import Board, Event, Message, Region, Reply, Unit
 from ..privacy import truncate_ip
+from ..retry import mark_idempotent
 from ..security import limit_api_actions, limit_api_writes, limit_posting, limit_search
 from . import serializers as out
 from .actions import ACTIONS
@@ -259,6 +261,8 @@ def create_message():
     user = require_user()
     data = validate(json_object(), SUBMIT_FIELDS)
     found = _resolve(data, ("board", "region"))
+    key = _idempotency_key()
+    now = utcnow()
     message = msg.submit_message(
         user,
         board=found["board"],
@@ -273,14 +277,36 @@ def create_message():
         real_name=data["real_name"],
         phone=data["phone"],
         address=data["address"],
-        now=utcnow(),
+        now=now,
         ip=truncate_ip(request.remote_addr),
         source="api",
+        idempotency_key=key,
     )
     response = jsonify(out.message_json(message, user))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_message", code=message.code)
+    if message.created_at != now:  # filed by an earlier try with this key
+        response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def _idempotency_key() -> str:
+    """The request's Idempotency-Key (printable ASCII, at most 200 characters), or one of our
+    own for this request, so that running it again after a lost connection files it once."""
+    sent = request.headers.get("Idempotency-Key")
+    if sent is None:
+        key = g.setdefault("board_request_key", "server:" + uuid.uuid4().hex)
+    elif _KEY.fullmatch(sent.strip()):
+        key = "client:" + sent.strip()
+    else:
+        raise ValidationFailed(
+            fields={"Idempotency-Key": [_("Idempotency-Key 须为 1–200 个可见 ASCII 字符。")]}
+        )
+    mark_idempotent()
+    return key
 
 
 @bp.get("/messages/<code>")

@@ -16,6 +16,7 @@ from ..clock import to_local
 from ..errors import BoardError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, Role, Unit, User
+from ..retry import repeatable_commit
 from . import passwords
 
 PASSWORD_MIN = 8
@@ -25,6 +26,7 @@ LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 LOGIN_LOCKOUT = timedelta(minutes=15)
 # Sign-in attempts (e-mail, truncated IP) are personal data: kept only as long as useful.
 LOGIN_ATTEMPT_RETENTION = timedelta(days=30)
+TOKEN_USE_PRECISION = timedelta(minutes=1)  # how exactly a token's "last used" is kept
 
 
 class LoginFailed(BoardError):
@@ -231,9 +233,13 @@ def user_for_token(token: str, *, now: datetime) -> User | None:
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
-    row.last_used_at = now
-    db.session.commit()
-    return row.user
+    user = row.user
+    # "Last used" to the minute: one write a minute per token, not one per request.
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_PRECISION:
+        row.last_used_at = now
+        with repeatable_commit():
+            db.session.commit()
+    return user
 
 
 def tokens_query(owner: User):

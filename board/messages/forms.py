@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    HiddenField,
     MultipleFileField,
     SelectChoice,
     SelectField,
@@ -85,6 +86,9 @@ class ComposeForm(FlaskForm):
     # Checked by content in board.attachments.services (type, size, count), not here.
     attachments = MultipleFileField(_l("附件（图片或 PDF）"))
     attachments_public = BooleanField(_l("附件可以公开（图片的拍摄地点等信息会被去除）"))
+    # A random key per compose form (set when it is first shown): a second submission of the
+    # same form (a double click, a resend after a lost answer) finds the message filed first.
+    submission_key = HiddenField(validators=[Optional(), Length(max=64)])
     preview = SubmitField(_l("预览"))
     submit = SubmitField(_l("提交"))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..calendar import services as clocks
 from ..clock import local_date
@@ -196,6 +198,37 @@ def _reason(code: str | None, use: ReasonUse) -> ReasonCode:
 # Citizens
 
 
+class SubmissionKeyReused(ValidationFailed):
+    """An Idempotency-Key already used for a different message."""
+
+    code = "idempotency_key_reused"
+
+    def default_message(self) -> str:
+        """Text used when the raiser gave none."""
+        return _("这个 Idempotency-Key 已用于另一条内容不同的留言，请为新留言换一个。")
+
+
+def submission_key(author: User, key: str) -> str:
+    """What a message stores of its submission's key: bound to the author, fixed length."""
+    return hashlib.sha256(f"{author.id}:{key}".encode()).hexdigest()
+
+
+def find_submission(author: User, key: str | None, *, title: str, body: str) -> Message | None:
+    """The message `author` already filed with this key, if any; the same key with different
+    text is refused (a client bug that would otherwise lose the second message)."""
+    if not key or author is None or not author.is_authenticated:
+        return None
+    found = db.session.scalar(
+        select(Message).where(Message.submission_key == submission_key(author, key))
+    )
+    if found is not None and (found.title, found.body) != (
+        (title or "").strip(),
+        (body or "").strip(),
+    ):
+        raise SubmissionKeyReused()
+    return found
+
+
 def submit_message(
     author: User,
     *,
@@ -214,8 +247,15 @@ def submit_message(
     now: datetime,
     ip: str | None = None,
     source: str = "web",
+    idempotency_key: str | None = None,
 ) -> Message:
-    """File a new message for moderation and give it a tracking code."""
+    """File a new message for moderation and give it a tracking code.
+
+    With `idempotency_key`, filing again with the same key (a retry after a lost answer)
+    returns the message filed the first time instead of a second one."""
+    replayed = find_submission(author, idempotency_key, title=title, body=body)
+    if replayed is not None:
+        return replayed
     if author is None or not author.is_authenticated:
         raise PermissionDenied(_("请先登录再留言。"))
     errors: dict[str, list[str]] = {}
@@ -273,10 +313,21 @@ def submit_message(
         address=address if track == Track.PETITION else None,
         source=source,
         author_ip=ip,
+        submission_key=submission_key(author, idempotency_key) if idempotency_key else None,
         created_at=now,
         updated_at=now,
     )
     db.session.add(message)
+    if idempotency_key:
+        try:
+            db.session.flush()  # the unique key: a concurrent try with it waits or fails here
+        except IntegrityError:
+            # Two tries with one key at once: the other one filed it.
+            db.session.rollback()
+            replayed = find_submission(author, idempotency_key, title=title, body=body)
+            if replayed is None:
+                raise
+            return replayed
     event = record(message, "submit", author, now=now, to_state=State.SUBMITTED)
     clocks.advance(message, event, now=now, start="board_moderation")
     message.events[-1].from_state = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import (
     Blueprint,
     current_app,
@@ -46,6 +48,7 @@ from ..models import (
     Visibility,
 )
 from ..privacy import mask_pen_name, mask_text, public_text, truncate_ip
+from ..retry import mark_idempotent
 from ..security import limit_cosigning, limit_posting
 from . import services
 from .forms import ComposeForm, FollowUpForm, RateForm, ReviewRequestForm
@@ -243,6 +246,8 @@ def write() -> ResponseReturnValue:
     me = _me()
     form = ComposeForm()
     form.region.choices = _region_choices(board)
+    if not form.submission_key.data:
+        form.submission_key.data = uuid.uuid4().hex
     if request.method == "GET":
         form.region.data = request.args.get("region") or board.region_code
         form.real_name.data = me.real_name or ""
@@ -262,6 +267,8 @@ def write() -> ResponseReturnValue:
                 preview = _preview(form, region)
         else:
             is_petition = form.track.data == Track.PETITION
+            mark_idempotent()
+            now = utcnow()
             try:
                 uploads = attachments.prepare_all(attachments.read_uploads(form.attachments.data))
                 message = services.submit_message(
@@ -278,12 +285,24 @@ def write() -> ResponseReturnValue:
                     real_name=form.real_name.data if is_petition else None,
                     phone=form.phone.data if is_petition else None,
                     address=form.address.data if is_petition else None,
-                    now=utcnow(),
+                    now=now,
                     ip=truncate_ip(request.remote_addr),
+                    idempotency_key=form.submission_key.data,
+                )
+            except services.SubmissionKeyReused:
+                # Filed once already, with other text: a new key lets a second click file this.
+                form.submission_key.data = uuid.uuid4().hex
+                form.form_errors.append(
+                    _(
+                        "这张表单已经提交过一条内容不同的留言。如确要另提交这一条，请再点一次“提交”。"
+                    )
                 )
             except ValidationFailed as error:
                 apply_service_errors(form, error)
             else:
+                if message.created_at != now:  # this form was submitted before
+                    flash(_("这条留言已经提交过，查询编号：%(code)s。", code=message.code), "info")
+                    return redirect(url_for("messages.show", code=message.code))
                 if uploads:
                     attachments.attach(
                         message,

@@ -51,10 +51,14 @@ def tick(now: datetime, echo=click.echo) -> dict[str, int]:
     )
     sender = services.transport()
     delivery = services.deliver(now=now)
-    echo(
-        f"mail via {sender.describe()}: {delivery.sent} sent · {delivery.deferred} deferred · "
-        f"{delivery.failed} failed"
-    )
+    if delivery.busy:
+        echo("mail: another tick of this node is delivering; skipped")
+    else:
+        echo(
+            f"mail via {sender.describe()}: {delivery.sent} sent · {delivery.deferred} deferred"
+            f" · {delivery.failed} failed"
+            + (f" · {delivery.recovered} recorded from the journal" if delivery.recovered else "")
+        )
     return {
         "closed": closed or 0,
         "queued": counts.total,

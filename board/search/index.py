@@ -29,7 +29,7 @@ from flask import current_app
 from whoosh import columns, formats, writing
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.formats import tokens
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
@@ -398,7 +398,7 @@ def write_state(path: Path, state: ApplyState) -> None:
 
 @dataclass
 class _Held:
-    path: Path
+    path: Path | None  # None: the empty index in memory
     searcher: Searcher
 
 
@@ -408,18 +408,26 @@ _local = threading.local()
 def searcher() -> Searcher:
     """This thread's searcher over the live index, reopened if a commit or swap made it stale.
 
-    Never `Searcher.refresh()`: it keeps old segments after updates and merges.
+    Never `Searcher.refresh()`: it keeps old segments after updates and merges. Without a live
+    index (none built yet, or lost) it searches an empty one in memory: a web process never
+    creates an index; the indexer builds it from the database (`indexer.heal`).
     """
-    path = live_dir()
+    path = live_dir(create=False)
     held: _Held | None = getattr(_local, "held", None)
     if held is not None:
-        if held.path == path and held.searcher.up_to_date():
+        if held.path == path and (path is None or held.searcher.up_to_date()):
             return held.searcher
         held.searcher.close()
         _local.held = None
-    fresh = open_index(path).searcher()
+    ix = open_index(path) if path is not None else _empty_index()
+    fresh = ix.searcher()
     _local.held = _Held(path, fresh)
     return fresh
+
+
+def _empty_index() -> FileIndex:
+    """An empty index in memory with the current schema."""
+    return RamStorage().create_index(SCHEMA, indexname=INDEX_NAME)
 
 
 def run_search(fn: Callable[[Searcher], T]) -> T:

@@ -610,6 +610,75 @@ def check(repair: bool = False) -> Drift:
     return drift
 
 
+@dataclass
+class Completeness:
+    """Whether the live index holds what the database says is public, and if not, why."""
+
+    ok: bool
+    reason: str = ""
+    documents: int = 0
+    public: int = 0
+    pending: int = 0
+
+
+def completeness() -> Completeness:
+    """Compare the index's document count with the public messages, allowing one document of
+    difference for each outbox row not applied yet.
+
+    Read in this order — documents, then the applied sequence, then the public count and the
+    pending rows — a change committed at any moment in between is covered by its pending row,
+    so an index that followed the outbox always passes, and one that lost documents (its
+    directory deleted after the outbox was pruned, a half-restored backup) fails.
+    """
+    path = index.live_dir(create=False)
+    if path is None:
+        public = count_public()
+        if public == 0:
+            return Completeness(True, public=0)
+        return Completeness(False, "no index", public=public)
+    documents = index.open_index(path).doc_count()
+    state = index.read_state(path)
+    public = count_public()
+    beyond = SearchOutbox.id > state.seq
+    pending = db.session.scalar(select(func.count(SearchOutbox.id)).where(beyond)) or 0
+    gaps = sorted(state.gaps)
+    for start in range(0, len(gaps), 500):  # skipped ids that turned up since (rare)
+        pending += db.session.scalar(
+            select(func.count(SearchOutbox.id)).where(
+                SearchOutbox.id.in_(gaps[start : start + 500])
+            )
+        )
+    newest = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+    db.session.rollback()  # end the read transaction
+    found = Completeness(True, documents=documents, public=public, pending=pending)
+    if newest < state.seq:
+        found.ok = False
+        found.reason = "the outbox is behind the index (the database was replaced or restored)"
+    elif abs(documents - public) > pending:
+        found.ok = False
+        found.reason = (
+            f"the index holds {documents} documents, the database {public} public messages"
+        )
+    return found
+
+
+def heal() -> Completeness:
+    """Rebuild the index from the database when it is missing or incomplete; what was found.
+
+    A mismatch is confirmed once after applying what is pending before the (long) rebuild."""
+    found = completeness()
+    if found.ok:
+        return found
+    if found.reason != "no index":
+        sync(timeout=30.0)
+        found = completeness()
+        if found.ok:
+            return found
+    logger.warning("search: %s: building the index from the database", found.reason)
+    logger.warning("search: index built, %d documents", rebuild())
+    return found
+
+
 def index_status() -> dict:
     """For /healthz: documents, applied sequence, rows pending beyond it, and whether all is well.
 
@@ -637,6 +706,21 @@ def index_status() -> dict:
     return status
 
 
+_checked: dict[tuple[str, str], tuple[float, Completeness]] = {}
+
+
+def cached_completeness(max_age: float) -> Completeness:
+    """`completeness()`, computed at most once every `max_age` seconds per process and site
+    (a load balancer asks /healthz every few seconds; at a million messages a count costs)."""
+    key = (str(db.engine.url), str(index.index_root()))
+    now = time.monotonic()
+    held = _checked.get(key)
+    if held is None or now - held[0] >= max_age:
+        held = (now, completeness())
+        _checked[key] = held
+    return held[1]
+
+
 # ---------------------------------------------------------------------------------------------
 # The worker process
 
@@ -646,28 +730,25 @@ def run_worker(
     interval: float = 0.5,
     prune_days: int = 7,
     optimize_hours: float = 24.0,
+    check_seconds: float = 30.0,
 ) -> None:
     """Apply the outbox until `stop` is set: a poll every `interval` s, pruning once an hour,
-    and every `optimize_hours` purging deleted documents' words (`purge_deletions`).
+    every `optimize_hours` purging deleted documents' words (`purge_deletions`), and every
+    `check_seconds` making sure the index is whole (`heal`).
 
     Run it as its own process (`flask search worker`), never as a thread in a web worker.
     """
     ensure_dictionary(force=True)
-    path = index.live_dir(create=False)
-    # No index, or an empty one created by a search before any row was applied while the outbox
-    # may already have been pruned: build it from the database.
-    if path is None or (
-        index.read_state(path).seq == 0
-        and index.open_index(path).doc_count() == 0
-        and count_public() > 0
-    ):
-        logger.info("search: building the index from the database")
-        logger.info("search: index built, %d documents", rebuild())
-    next_prune, failures = 0.0, 0
+    next_prune, next_check, failures = 0.0, 0.0, 0
     next_optimize = time.monotonic() + optimize_hours * 3600
     while not stop.is_set():
         applied = 0
         try:
+            # The index heals itself: checked at start, every `check_seconds`, and at once when
+            # its directory is gone; missing or incomplete, it is rebuilt from the database.
+            if time.monotonic() >= next_check or index.live_dir(create=False) is None:
+                heal()
+                next_check = time.monotonic() + check_seconds
             applied = apply_pending(timeout=5.0)
             if time.monotonic() >= next_prune:
                 pruned = prune_outbox(prune_days, max_batches=PRUNE_BATCHES_PER_ROUND)
