@@ -6,16 +6,29 @@ FLASK  := $(VENV)/bin/flask
 PORT   ?= 8000
 export FLASK_APP := wsgi
 
-.PHONY: run test install lint format translations extract-messages browser bench clean
+.PHONY: run test install lock lint format translations extract-messages browser bench faults clean
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 ($(PYTHON))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt --upgrade pip
 
-$(VENV)/.installed: $(VENV)/bin/activate setup.cfg pyproject.toml
-	$(PY) -m pip install -q -e '.[test,dev]'
+# The versions the suite passed with (constraints.txt): `make run`, `make test` and CI install
+# exactly these; `make lock` refreshes them from the newest releases setup.cfg allows.
+$(VENV)/.installed: $(VENV)/bin/activate setup.cfg pyproject.toml constraints.txt
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,dev]'
 	@touch $@
+
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q --upgrade pip
+	.venv-lock/bin/python -m pip install -q -e '.[test,dev]'
+	{ echo "# Tested versions of every dependency: written by \`make lock\`, installed by make run/test."; \
+	  .venv-lock/bin/python -m pip freeze --all --exclude-editable | grep -v '^setuptools=='; \
+	} > constraints.txt
+	rm -rf .venv-lock
+	@echo "constraints.txt refreshed: run make test, then commit it"
 
 install: $(VENV)/.installed translations
 
@@ -69,6 +82,10 @@ BENCH_MESSAGES ?= 100000
 bench: install
 	$(PY) bench/speed.py --dir $(BENCH_DIR) --messages $(BENCH_MESSAGES) --procs 2 all
 	$(PY) bench/stats_bench.py --messages $(BENCH_MESSAGES)
+
+# The load-and-fault harness in full on both databases (a short form runs in make test).
+faults: install
+	$(PY) bench/faults.py --database both
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -195,8 +195,11 @@ class Site:
 
 
 @contextmanager
-def running_site(directory: Path, database: str, clients: int, workers: int = 4):
-    """Create the database, seed it, start the SMTP server, gunicorn, the indexer and the tick."""
+def running_site(
+    directory: Path, database: str, clients: int, workers: int = 4, extra_env: dict | None = None
+):
+    """Create the database, seed it, start the SMTP server, gunicorn, the indexer and the tick
+    (`extra_env`: BOARD_* settings of this run)."""
     site = Site(directory=directory, database=database, workers=workers)
     port, smtp_port = free_port(), free_port()
     if database == "sqlite":
@@ -230,6 +233,7 @@ def running_site(directory: Path, database: str, clients: int, workers: int = 4)
         # here 20 clients file 15 messages each, more than a citizen may in an hour.
         BOARD_RATELIMIT_ENABLED="false",
     )
+    site.env.update(extra_env or {})
     site.url = f"http://127.0.0.1:{port}"
     site.sink = MailSink(smtp_port)
     with ExitStack() as stack:
@@ -294,7 +298,7 @@ def _wait_healthy(site: Site, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         status, _body = request(site, "GET", "/healthz")
-        if status == 200:
+        if status == 200 and len(site.worker_pids()) >= site.workers:
             return
         if site.processes["web"].poll() is not None:
             raise RuntimeError(f"gunicorn exited; see {site.directory / 'site.log'}")
@@ -711,9 +715,11 @@ def _check_submissions(site: Site, subs: list[Submission], faults: list[Fault], 
             report.failures.append(f"{name}: {getattr(report, name)}")
     if report.answers_5xx:
         report.failures.append(f"5xx answers: {report.answers_5xx}")
-    errors = [a.error for s in subs for a in s.attempts if a.error]
-    if errors:
-        report.faults.append(f"first error: {errors[0][:200]}")
+    failed = Counter(str(a.status) for s in subs for a in s.attempts if a.status != 201)
+    report.faults.append("failed attempts by status: " + json.dumps(dict(failed)))
+    server_errors = [a.error for s in subs for a in s.attempts if a.status and a.status >= 500]
+    if server_errors:
+        report.faults.append(f"first 5xx: {server_errors[0][:300]}")
 
 
 def _check_mail(site: Site, outage: dict, approved: set, report: Report, timeout: float) -> None:

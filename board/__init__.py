@@ -78,7 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # stats_case is recomputed in the transaction of every change (board/stats/facts.py).
     facts.install(db.session.session_factory.class_)
-    retry.install(db.session.session_factory.class_)
+    retry.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

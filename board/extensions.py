@@ -71,14 +71,19 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 # admin_shutdown, crash_shutdown, cannot_connect_now. psycopg reports the server's "terminating
 # connection due to administrator command" before it marks the connection broken.
 _DISCONNECT_STATES = ("08", "57P01", "57P02", "57P03")
+# …and what the client library says when the socket went away without a SQLSTATE.
+_DISCONNECT_WORDS = ("server closed the connection", "consuming input failed", "connection is lost")
 
 
 @event.listens_for(Engine, "handle_error")
 def _server_ended_connection(context) -> None:
     """Treat a connection the server terminated as a disconnect: the pool drops it, and the
     request may run again (board/retry.py)."""
-    sqlstate = getattr(context.original_exception, "sqlstate", None) or ""
-    if sqlstate.startswith(_DISCONNECT_STATES):
+    original = context.original_exception
+    sqlstate = getattr(original, "sqlstate", None) or ""
+    if sqlstate.startswith(_DISCONNECT_STATES) or any(
+        words in str(original) for words in _DISCONNECT_WORDS
+    ):
         context.is_disconnect = True
 
 

@@ -50,10 +50,26 @@ def _before_commit(session: Session) -> None:
         g.board_commit_started = True
 
 
-def install(session_class: type[Session]) -> None:
-    """Note in `g` when a request starts committing (idempotent)."""
+def init_app(app: Flask) -> None:
+    """Note in `g` when a request starts committing, and end each request's session without
+    failing the request when its connection died after the answer was made."""
+    from .extensions import db
+
+    session_class = db.session.session_factory.class_
     if not event.contains(session_class, "before_commit", _before_commit):
         event.listen(session_class, "before_commit", _before_commit)
+
+    @app.teardown_appcontext
+    def _release_session(_error: BaseException | None) -> None:
+        # Runs before Flask-SQLAlchemy's own teardown. Closing a session rolls back on its
+        # connection; if the server ended that connection meanwhile, the rollback raises and
+        # gunicorn would answer 500 for a request that succeeded. Drop the connection instead.
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            app.logger.warning("database connection lost while ending a request: %s", error.orig)
+            db.session().invalidate()
+            db.session.remove()
 
 
 def _may_run_again(error: Exception) -> bool:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from conftest import T0, board, login
+from conftest import T0, board, login, make_test_app
 from flask import g
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -435,3 +435,28 @@ def test_a_token_is_marked_used_once_a_minute_not_on_every_request(app, client, 
         assert not g.get("board_commit_started")
     db.session.refresh(row)
     assert row.last_used_at > first - timedelta(minutes=2)  # it did write
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_after_the_answer_was_made_does_not_turn_it_into_a_500(
+    database, tmp_path
+):
+    """The server ends the connection after the view answered but before the session was
+    closed (its rollback fails): the answer stands."""
+    if not _postgres(database):
+        pytest.skip("terminating a connection is a PostgreSQL fault")
+    # Its own app: each request then pushes and tears down its own context, as in production.
+    app = make_test_app(database, tmp_path, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/_test/dies-after")
+    def dies_after():
+        db.session.execute(select(func.count(Region.code)))  # a transaction is open
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        with psycopg.connect(_admin_url(database), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        return {"ok": True}
+
+    client = app.test_client()
+    response = client.get("/_test/dies-after")
+    assert response.status_code == 200 and response.get_json() == {"ok": True}
+    assert client.get("/api/v1/regions").status_code == 200
