@@ -43,6 +43,10 @@ HANDLER_DUTIES = frozenset(
     {"board_reply_short", "board_reply_long", "petition_acceptance", "petition_handling"}
 )
 REVIEW_WINDOWS = frozenset({"petition_review_request", "petition_rereview_request"})
+# Clocks whose moved due date a unit's handlers hear of (their own duties), and clocks only the
+# handling side watches (the author is not told when these move).
+CLOCK_HANDLER_POLICIES = HANDLER_DUTIES | {"board_return"}
+STAFF_ONLY_CLOCKS = frozenset({"board_moderation", "board_assignment", "board_return"})
 
 # Event action → who hears of it. Audience names: author, cosigners, handlers, coordinators,
 # review (coordinators of the message's review unit).
@@ -216,6 +220,18 @@ def _latest_rating(message: Message) -> Rating | None:
     return rating
 
 
+def _provisional_years(event: Event) -> list[int]:
+    """The years without an official schedule that the due date an event set rests on."""
+    if event.due_on is None:
+        return []
+    from ..calendar import services as clocks
+
+    for clock in clocks.open_clocks(event.message):
+        if clock.due_on == event.due_on:
+            return clock.provisional_year_list
+    return []
+
+
 def _drafts_for(event: Event) -> list[Draft]:
     """The mails an event causes (DESIGN §8)."""
     message = event.message
@@ -229,6 +245,7 @@ def _drafts_for(event: Event) -> list[Draft]:
         "title": title_public,
         "due_on": event.due_on,
         "note": event.note or "",
+        "provisional_years": _provisional_years(event),
     }
 
     def add(addresses: Iterable[str], audience: str, template: str, **extra) -> None:
@@ -276,6 +293,65 @@ def _drafts_for(event: Event) -> list[Draft]:
             url=staff_link,
         )
     return drafts
+
+
+def queue_clock_moved_mail(event: Event, clock: Clock, *, previous_on: date) -> int:
+    """Tell the author and the unit's handlers that a calendar change moved a due date.
+
+    In the caller's transaction (the recompute that wrote `event`, already flushed). The author
+    hears of the clocks that bind the handling side to them and of their own windows; handlers
+    of their unit's duties. Returns how many mails were queued.
+    """
+    from ..calendar import services as clocks
+
+    message = clock.message
+    try:
+        label = clocks.get_policy(clock.policy).label or clock.policy
+    except KeyError:
+        label = clock.policy
+    context = {
+        "message": message,
+        "clock": clock,
+        "policy_label": label,
+        "previous_on": previous_on,
+        "provisional_years": clock.provisional_year_list,
+    }
+    drafts: list[Draft] = []
+    if clock.policy not in STAFF_ONLY_CLOCKS:
+        for address in _author_address(message):
+            drafts.append(
+                Draft(
+                    recipient=address,
+                    kind="clock_moved:author",
+                    dedupe_key=f"event:{event.id}:author:{address.lower()}",
+                    template="clock_moved",
+                    context={
+                        **context,
+                        "audience": "author",
+                        "title": message.title,
+                        "url": link(f"/m/{message.code}"),
+                    },
+                    message=message,
+                )
+            )
+    if clock.policy in CLOCK_HANDLER_POLICIES:
+        for address in unit_addresses(message.unit, Role.HANDLER):
+            drafts.append(
+                Draft(
+                    recipient=address,
+                    kind="clock_moved:handlers",
+                    dedupe_key=f"event:{event.id}:handlers:{address.lower()}",
+                    template="clock_moved",
+                    context={
+                        **context,
+                        "audience": "handlers",
+                        "title": public_text(message, message.title),
+                        "url": link(f"/desk/m/{message.code}"),
+                    },
+                    message=message,
+                )
+            )
+    return sum(1 for draft in drafts if enqueue(draft, now=event.created_at) is not None)
 
 
 def _is_handler(user: User | None) -> bool:
@@ -422,6 +498,7 @@ def _queue_unit_digests(now: datetime, today: date) -> int:
                 "due_on": c.due_on,
                 "overdue": c.due_on < today,
                 "due_soon": today <= c.due_on < soon_before,
+                "provisional": c.is_provisional,
             }
             for c in unit_clocks
         ]
@@ -464,6 +541,7 @@ def _queue_clock(clock: Clock, kind: str, now: datetime, today: date) -> int:
                 "policy_label": (policy.label if policy else "") or clock.policy,
                 "days_left": (clock.due_on - today).days,
                 "days_late": (today - clock.due_on).days,
+                "provisional_years": clock.provisional_year_list,
             },
             message=message,
         )
