@@ -85,6 +85,14 @@ def get_policy(name: str) -> deadlines.Policy:
     return deadlines.Policy(name, days, deadlines.DayUnit(unit), label)
 
 
+def label_for(name: str) -> str:
+    """A policy's label for people (its name when it has none or is no longer known)."""
+    try:
+        return get_policy(name).label or name
+    except KeyError:
+        return name
+
+
 def policy_choices() -> list[deadlines.Policy]:
     """Every known policy, stored ones first in DESIGN order, then any extra ones by name."""
     names = list(DEFAULT_POLICIES)
@@ -394,10 +402,6 @@ def recompute_open_clocks(*, now: datetime) -> int:
 
 def _change_note(clock: Clock, old_due: date, settled: list[int]) -> str:
     """What a recompute did to a clock, for its event (staff read it on the timeline)."""
-    try:
-        label = get_policy(clock.policy).label
-    except KeyError:  # a policy an admin removed since the clock started
-        label = ""
     cause = (
         f"{'、'.join(str(y) for y in settled)} 年放假安排已导入" if settled else "节假日安排变更"
     )
@@ -406,7 +410,7 @@ def _change_note(clock: Clock, old_due: date, settled: list[int]) -> str:
     else:
         change = f"期限由 {old_due.isoformat()} 改为 {clock.due_on.isoformat()}"
     status = "仍为暂定" if clock.is_provisional else ("不再是暂定" if settled else "")
-    return f"{label or clock.policy}：{cause}，{change}" + (f"，{status}" if status else "")
+    return f"{label_for(clock.policy)}：{cause}，{change}" + (f"，{status}" if status else "")
 
 
 def recompute_all(*, now: datetime) -> int:

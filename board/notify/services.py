@@ -305,52 +305,40 @@ def queue_clock_moved_mail(event: Event, clock: Clock, *, previous_on: date) -> 
     from ..calendar import services as clocks
 
     message = clock.message
-    try:
-        label = clocks.get_policy(clock.policy).label or clock.policy
-    except KeyError:
-        label = clock.policy
-    context = {
-        "message": message,
-        "clock": clock,
-        "policy_label": label,
-        "previous_on": previous_on,
-        "provisional_years": clock.provisional_year_list,
-    }
     drafts: list[Draft] = []
+
+    def add(addresses: Iterable[str], audience: str, title: str, path: str) -> None:
+        for address in addresses:
+            drafts.append(
+                Draft(
+                    recipient=address,
+                    kind=f"clock_moved:{audience}",
+                    dedupe_key=f"event:{event.id}:{audience}:{address.lower()}",
+                    template="clock_moved",
+                    context={
+                        "message": message,
+                        "clock": clock,
+                        "policy_label": clocks.label_for(clock.policy),
+                        "previous_on": previous_on,
+                        "provisional_years": clock.provisional_year_list,
+                        "audience": audience,
+                        "title": title,
+                        "url": link(path),
+                    },
+                    message=message,
+                )
+            )
+
     if clock.policy not in STAFF_ONLY_CLOCKS:
-        for address in _author_address(message):
-            drafts.append(
-                Draft(
-                    recipient=address,
-                    kind="clock_moved:author",
-                    dedupe_key=f"event:{event.id}:author:{address.lower()}",
-                    template="clock_moved",
-                    context={
-                        **context,
-                        "audience": "author",
-                        "title": message.title,
-                        "url": link(f"/m/{message.code}"),
-                    },
-                    message=message,
-                )
-            )
+        # The author reads their own words unmasked.
+        add(_author_address(message), "author", message.title, f"/m/{message.code}")
     if clock.policy in CLOCK_HANDLER_POLICIES:
-        for address in unit_addresses(message.unit, Role.HANDLER):
-            drafts.append(
-                Draft(
-                    recipient=address,
-                    kind="clock_moved:handlers",
-                    dedupe_key=f"event:{event.id}:handlers:{address.lower()}",
-                    template="clock_moved",
-                    context={
-                        **context,
-                        "audience": "handlers",
-                        "title": public_text(message, message.title),
-                        "url": link(f"/desk/m/{message.code}"),
-                    },
-                    message=message,
-                )
-            )
+        add(
+            unit_addresses(message.unit, Role.HANDLER),
+            "handlers",
+            public_text(message, message.title),
+            f"/desk/m/{message.code}",
+        )
     return sum(1 for draft in drafts if enqueue(draft, now=event.created_at) is not None)
 
 
