@@ -3,7 +3,9 @@
 Pure functions over a `Calendar`; no database access here. Counting follows DESIGN §4:
 the starting day is not counted (民法典 Art. 201); a calendar-day deadline that lands on a
 non-working day moves to the next working day (Art. 203); make-up Saturdays (调休) count as
-working days; a year nobody loaded falls back to Monday–Friday.
+working days. A year without an official schedule counts weekends and the statutory holidays the
+law fixes (board.holidays, with their make-up days off), and every deadline that counts through
+such a year is provisional until the State Council's schedule for it is loaded.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from . import holidays
 from .clock import LOCAL_TZ
 
 
@@ -33,27 +36,33 @@ class DayInfo:
 
 @dataclass
 class Calendar:
-    """Known days (from the calendar table or a package) with a Monday–Friday fallback."""
+    """Listed days (calendar table or package) over the law's holidays and the week.
+
+    `years` are the years with an official schedule: their listed days are the exceptions and
+    every other day follows the week. In any other year the statutory holidays and make-up days
+    off (board.holidays) rest too, and a deadline counted there is provisional.
+    """
 
     days: Mapping[date, DayInfo] = field(default_factory=dict)
     years: frozenset[int] = frozenset()
 
     def info(self, day: date) -> DayInfo:
-        """The calendar's entry for a day; weekdays work and weekends rest where nothing is known."""
+        """The calendar's entry for a day: a listed day, else the law's holiday, else the week."""
         known = self.days.get(day)
         if known is not None:
             return known
-        if day.year in self.years:
-            # A loaded year lists its exceptions only; the rest follows the week.
-            return DayInfo(day.weekday() < 5)
-        return DayInfo(day.weekday() < 5, "")
+        if day.year not in self.years:
+            note = holidays.days_off(day.year).get(day)
+            if note:
+                return DayInfo(False, note)
+        return DayInfo(day.weekday() < 5)
 
     def is_workday(self, day: date) -> bool:
         """True for working days (including make-up Saturdays)."""
         return self.info(day).is_workday
 
     def is_known(self, year: int) -> bool:
-        """True if the year's holidays were loaded; otherwise counting falls back to Mon–Fri."""
+        """True if the year's official schedule was loaded; otherwise counting is provisional."""
         return year in self.years
 
 
@@ -116,7 +125,12 @@ class Deadline:
     unit: DayUnit
     days: int
     explanation: list[str]
-    unknown_years: list[int]
+    unknown_years: list[int]  # counted through without an official schedule
+
+    @property
+    def provisional(self) -> bool:
+        """True while a year it counts through has no official schedule loaded."""
+        return bool(self.unknown_years)
 
     def due_at(self) -> datetime:
         """End of the due day in Asia/Shanghai, as an aware datetime."""
@@ -192,7 +206,7 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
             f"{day.isoformat()}（{'周六' if day.weekday() == 5 else '周日'}）为调休上班日，计为工作日"
         )
     for year in sorted(unknown):
-        lines.append(f"{year} 年的节假日安排尚未载入，按周一至周五为工作日计算")
+        lines.append(provisional_line(year))
     lines.append(f"→ {due.isoformat()} 24:00（北京时间）到期")
     return Deadline(
         policy=policy.name,
@@ -202,6 +216,14 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
         days=policy.days,
         explanation=lines,
         unknown_years=sorted(unknown),
+    )
+
+
+def provisional_line(year: int) -> str:
+    """The explanation's line for a year counted without its official schedule."""
+    return (
+        f"{year} 年的放假安排尚未导入：暂按法定节假日（含补休）和周末推算，此期限为暂定；"
+        f"导入国务院办公厅公布的 {year} 年安排后将重新计算"
     )
 
 

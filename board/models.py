@@ -767,6 +767,9 @@ class Clock(db.Model):
     extension_unit: Mapped[str | None] = mapped_column(String(16))
     hearing_days: Mapped[int] = mapped_column(Integer, default=0)
     explanation: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of lines
+    # Years it counts through that have no official holiday schedule yet ("2027", "2027,2028"):
+    # the due date is provisional until they are imported. Set with due_on, recomputed with it.
+    provisional_years: Mapped[str] = mapped_column(String(40), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -778,6 +781,16 @@ class Clock(db.Model):
         import json
 
         return list(json.loads(self.explanation or "[]"))
+
+    @property
+    def provisional_year_list(self) -> list[int]:
+        """The years without an official schedule that the due date depends on."""
+        return [int(year) for year in (self.provisional_years or "").split(",") if year]
+
+    @property
+    def is_provisional(self) -> bool:
+        """True while the due date rests on a year whose official schedule is not imported."""
+        return bool(self.provisional_years)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -107,18 +107,16 @@ def test_unknown_policy_is_404(client, admin):
     assert client.get("/admin/calendar/2026/13").status_code == 404
 
 
-def test_calendar_warns_about_missing_years(client, admin):
-    """This year and next without data get a banner; loading this year leaves next year's."""
+def test_calendar_warns_about_a_missing_current_year(client, admin):
+    """This year without an official schedule gets a banner; importing it removes the banner."""
     this_year = local_date(utcnow()).year
     login(client, admin)
     page = client.get("/admin/calendar").get_data(as_text=True)
-    assert f"{this_year} 年的节假日安排尚未载入" in page
-    assert f"{this_year + 1} 年的节假日安排尚未载入" in page
+    assert f"{this_year} 年的放假安排尚未导入" in page
     db.session.add(CalendarYear(year=this_year, source="file", loaded_at=T0))
     db.session.commit()
     page = client.get("/admin/calendar").get_data(as_text=True)
-    assert f"{this_year} 年的节假日安排尚未载入" not in page
-    assert f"{this_year + 1} 年的节假日安排尚未载入" in page
+    assert f"{this_year} 年的放假安排尚未导入" not in page
     assert "上传的文件" in page
 
 

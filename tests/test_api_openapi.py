@@ -114,6 +114,21 @@ def test_responses_match_their_documented_schemas(client, document, make_message
         _check(document, "Error", response.get_json())
 
 
+def test_deadline_calculation_fits_its_schema_provisional_or_not(client, document):
+    """The calculator's answer, for a span with and without an official schedule."""
+    from board.calendar.services import load_calendar_year
+
+    load_calendar_year(2026, now=T0)
+    final = client.get("/api/v1/deadlines/calc?start=2026-09-28&policy=board_reply_long")
+    provisional = client.get("/api/v1/deadlines/calc?start=2026-12-07&policy=board_reply_long")
+    assert (final.get_json()["provisional"], provisional.get_json()["provisional"]) == (False, True)
+    for response in (final, provisional):
+        _check(document, "DeadlineCalculation", response.get_json())
+    schema = document["components"]["schemas"]["DeadlineCalculation"]
+    assert "provisional" in schema["required"]
+    assert "provisional" in document["components"]["schemas"]["Deadline"]["required"]
+
+
 def test_schema_check_catches_a_wrong_shape(document):
     """The shape check above is not vacuous: a message without its code is refused."""
     errors = list(_validator(document, "Message").iter_errors({"title": "x"}))

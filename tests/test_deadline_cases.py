@@ -5,7 +5,8 @@ The schedules below are transcribed from the 国务院办公厅 notices 关于20
 package and the calendar table are checked against them. Counting rules (DESIGN §4): the
 starting day is not counted (民法典 Art. 201); working-day clocks count working days after it,
 make-up weekend days (调休) included; a calendar-day deadline that falls on a non-working day moves
-to the next working day (Art. 203); a year with no data falls back to Monday–Friday with a warning.
+to the next working day (Art. 203); a year with no official schedule counts the statutory holidays
+the law fixes (with their make-up days off) and is marked provisional.
 Every expected date in CASES was counted by hand against the notices; the count is in `why`.
 """
 
@@ -277,20 +278,20 @@ def test_calendar_day_move_is_explained():
     assert any("顺延至下一个工作日 2026-10-08" in line for line in deadline.explanation)
 
 
-def test_year_without_data_falls_back_to_monday_friday_with_a_warning():
-    """2031 is not loaded: 10 working days from Wed 2031-01-01 count Mon–Fri only (1/1 too)."""
+def test_year_without_data_counts_the_statutory_days_provisionally():
+    """2031 is not loaded: 10 working days from 元旦 (Wed 2031-01-01, the start) → 1/15, provisional."""
     deadline = deadlines.compute(date(2031, 1, 1), Policy("x", 10, WD), official_calendar())
     # 1/2(1) 1/3(2), 1/6–10(3–7), 1/13(8) 1/14(9) 1/15(10)
     assert deadline.due_on == date(2031, 1, 15)
     assert deadline.unknown_years == [2031]
-    assert any("2031 年的节假日安排尚未载入" in line for line in deadline.explanation)
+    assert deadlines.provisional_line(2031) in deadline.explanation
 
 
-def test_crossing_into_an_unloaded_year_warns_for_that_year():
-    """From Mon 2026-12-28 with only 2024–2026 known: Friday 2027-01-01 counts as working."""
+def test_crossing_into_an_unloaded_year_skips_its_new_years_day():
+    """From Mon 2026-12-28 with only 2024–2026 known: 元旦 2027 (a Friday) is not counted."""
     deadline = deadlines.compute(date(2026, 12, 28), Policy("x", 5, WD), official_calendar())
-    # 12/29(1) 12/30(2) 12/31(3), 2027-01-01 Friday (no data: a working day)(4), 1/4 Monday(5)
-    assert deadline.due_on == date(2027, 1, 4)
+    # 12/29(1) 12/30(2) 12/31(3), 2027-01-01 元旦 off, 1/4 Monday(4), 1/5(5)
+    assert deadline.due_on == date(2027, 1, 5)
     assert deadline.unknown_years == [2027]
 
 

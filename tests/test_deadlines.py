@@ -16,6 +16,7 @@ from board.deadlines import (
     compute,
     extend,
     package_calendar,
+    provisional_line,
     working_days_between,
 )
 
@@ -104,26 +105,42 @@ def test_extensions_count_from_the_original_due_date(start, days, unit, extra, o
     assert longer.explanation[-1].startswith(f"→ {extended}")
 
 
-def test_unknown_year_falls_back_to_monday_to_friday_with_a_warning():
-    """2027 is not in the package: Mon–Fri counting, and the explanation warns."""
+def test_a_year_without_a_schedule_counts_the_law_s_holidays_provisionally():
+    """2027 is not in the package: its statutory days rest, and the explanation says provisional."""
     deadline = compute(date(2027, 1, 4), Policy("p", 5, W), CALENDAR)
     assert deadline.due_on == date(2027, 1, 11)
-    assert deadline.unknown_years == [2027]
-    assert "2027 年的节假日安排尚未载入，按周一至周五为工作日计算" in deadline.explanation
+    assert deadline.unknown_years == [2027] and deadline.provisional
+    assert provisional_line(2027) in deadline.explanation
+    assert "暂定" in provisional_line(2027) and "导入" in provisional_line(2027)
 
 
-def test_a_clock_crossing_into_an_unknown_year_warns_about_that_year_only():
-    """From late December 2026 into 2027: 2027-01-01 counts as a weekday, with a warning."""
+def test_a_clock_crossing_into_2027_skips_new_years_day_and_is_provisional_for_2027_only():
+    """From late December 2026 into 2027: 元旦 2027-01-01 (a Friday) is not counted."""
     deadline = compute(date(2026, 12, 28), Policy("p", 10, W), CALENDAR)
-    assert deadline.due_on == date(2027, 1, 11)
+    assert deadline.due_on == date(2027, 1, 12)
     assert deadline.unknown_years == [2027]
+    assert "跳过节假日（元旦）：2027-01-01" in deadline.explanation
 
 
-def test_empty_calendar_counts_weekdays_only():
-    """No calendar at all: Saturdays and Sundays are skipped, nothing else."""
+def test_official_years_are_not_provisional():
+    """A clock inside 2026, whose official schedule the package has, is final."""
+    deadline = compute(date(2026, 9, 28), Policy("p", 20, W), CALENDAR)
+    assert deadline.unknown_years == [] and not deadline.provisional
+    assert not any("暂定" in line for line in deadline.explanation)
+
+
+def test_empty_calendar_counts_the_statutory_days_but_cannot_know_the_weekend_swaps():
+    """No schedule for 2026: 国庆 10-01…10-03 and the make-up Monday 10-05 rest → due 10-29.
+
+    The State Council's notice also swapped 10-06/10-07 with Sunday 09-20 and Saturday 10-10
+    (调休), which gives 10-30: that difference is why such a deadline is marked provisional.
+    """
     deadline = compute(date(2026, 9, 28), Policy("p", 20, W), Calendar())
-    assert deadline.due_on == date(2026, 10, 26)
+    assert deadline.due_on == date(2026, 10, 29)
     assert deadline.unknown_years == [2026]
+    assert "跳过节假日（国庆节、国庆节补休）：2026-10-01 … 2026-10-03、2026-10-05" in (
+        deadline.explanation
+    )
 
 
 def test_a_known_year_uses_its_listed_days_and_the_week_elsewhere():

@@ -83,14 +83,16 @@ def test_seed_calendar_loads_every_package_year_once(app):
     assert seed_calendar() == (0, [])
 
 
-def test_db_calendar_matches_the_package_and_falls_back_for_other_years(app):
-    """The table gives the official 2026 days; 2027 counts Mon–Fri and is flagged unknown."""
+def test_db_calendar_matches_the_package_and_falls_back_to_the_law_for_other_years(app):
+    """The table gives the official 2026 days; 2027 rests on the law's holidays, flagged unknown."""
     _load_2026()
     calendar = clocks.db_calendar()
     assert calendar.is_known(2026) and not calendar.is_known(2027)
     assert calendar.is_workday(date(2026, 10, 10))  # make-up Saturday
     assert not calendar.is_workday(date(2026, 10, 5))  # 国庆节, a Monday
-    assert calendar.is_workday(date(2027, 10, 1))  # unknown year: a Friday works
+    assert not calendar.is_workday(date(2027, 10, 1))  # unknown year: 国庆节 by law, a Friday
+    assert calendar.info(date(2027, 10, 4)).note == "国庆节补休"  # Art. 6 make-up Monday
+    assert calendar.is_workday(date(2027, 9, 30))
     assert clocks.deadline_for(date(2026, 9, 28), "board_reply_long").due_on == date(2026, 10, 30)
 
 
@@ -229,11 +231,12 @@ def test_overdue_turns_at_midnight_beijing_time(make_message):
 
 
 def test_seriously_overdue_is_past_twice_the_length(make_message):
-    """40 working days from 2026-03-02 (Mon–Fri) end on 2026-04-27."""
+    """40 working days from 2026-03-02, skipping 清明 Monday 2026-04-06, end on 2026-04-28."""
+    _load_2026()
     m = make_message("assigned")
-    assert _clocks(m)["board_reply_long"].double_due_on == date(2026, 4, 27)
-    assert m.id not in _ids(clocks.seriously_overdue(_beijing("2026-04-27T12:00")))
-    assert m.id in _ids(clocks.seriously_overdue(_beijing("2026-04-28T00:00")))
+    assert _clocks(m)["board_reply_long"].double_due_on == date(2026, 4, 28)
+    assert m.id not in _ids(clocks.seriously_overdue(_beijing("2026-04-28T12:00")))
+    assert m.id in _ids(clocks.seriously_overdue(_beijing("2026-04-29T00:00")))
 
 
 def test_due_soon_is_three_working_days_or_fewer(make_message):
@@ -315,7 +318,7 @@ def test_calc_api_explains_the_design_example(client, app):
         20,
     )
     assert "2026-10-10（周六）为调休上班日，计为工作日" in data["explanation"]
-    assert data["unknown_years"] == []
+    assert (data["unknown_years"], data["provisional"]) == ([], False)
 
 
 @pytest.mark.parametrize(
@@ -337,11 +340,15 @@ def test_calc_api_rejects_bad_dates_and_unknown_policies(client, app, query, fie
     assert field in error["fields"]
 
 
-def test_calc_api_warns_about_an_unloaded_year(client, app):
-    """2027 is counted Monday–Friday and listed as unknown."""
+def test_calc_api_marks_an_unloaded_year_provisional(client, app):
+    """2027 is counted by the law's holidays, listed as unknown and answered provisional."""
     response = client.get("/api/v1/deadlines/calc?start=2027-01-04&policy=board_moderation")
     data = response.get_json()
-    assert (data["due_on"], data["unknown_years"]) == ("2027-01-05", [2027])
+    assert (data["due_on"], data["unknown_years"], data["provisional"]) == (
+        "2027-01-05",
+        [2027],
+        True,
+    )
 
 
 def test_calculator_page_shows_due_date_and_explanation(client, app):
@@ -356,13 +363,13 @@ def test_calculator_page_shows_due_date_and_explanation(client, app):
     assert page.status_code == 200
     assert "到期日：2026-10-08" in text
     assert "顺延至下一个工作日 2026-10-08" in text
-    assert "尚未载入" not in text
+    assert "暂定" not in text
 
 
 def test_calculator_page_warns_for_an_unloaded_year_and_flags_bad_input(client, app):
-    """A 2027 start carries the warning; a bad date is a field error, not a crash."""
+    """A 2027 start is marked provisional; a bad date is a field error, not a crash."""
     text = client.get("/deadlines?start=2027-03-01&policy=board_reply_long").get_data(as_text=True)
-    assert "2027 年的节假日安排尚未载入" in text
+    assert "暂定期限" in text and "2027 年的放假安排尚未由国务院办公厅公布" in text
     bad = client.get("/deadlines?start=2026-13-01&policy=board_reply_long")
     assert bad.status_code == 200
     assert "请输入有效的日期" in bad.get_data(as_text=True)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import T0, board, unit
-from flask_migrate import downgrade, upgrade
+from flask_migrate import downgrade, stamp, upgrade
 from opendata_world import NOW, ClockRow, build, expected
 from sqlalchemy import delete, func, select, update
 
@@ -218,10 +218,7 @@ def test_migration_backfills_existing_messages(app, directory):
     build()
     db.session.commit()
     db.session.remove()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32))")
-        conn.exec_driver_sql("DELETE FROM alembic_version")
-        conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('b7583612071a')")
+    stamp(revision="head")  # the schema came from the models, so it is at the newest revision
     downgrade(revision="e58b11cc8be3")
     assert "stats_case" not in db.inspect(db.engine).get_table_names()
     upgrade()

@@ -130,8 +130,9 @@ def test_petition_from_acceptance_to_rereview(
     m = _reload(m)
     assert m.state == State.IN_PROGRESS
     handling = _clock(m, "petition_handling")
-    # 60 days from 2026-03-03 is Saturday 05-02 → the next working day (no holidays loaded).
-    assert handling.state == ClockState.OPEN and handling.due_on == date(2026, 5, 4)
+    # 60 days from 2026-03-03 is Saturday 05-02, 劳动节; no schedule loaded, so by law the
+    # make-up Monday 05-04 rests too → 05-05.
+    assert handling.state == ClockState.OPEN and handling.due_on == date(2026, 5, 5)
     assert notice in _text(client.get(f"/m/{m.code}"))
 
     # The reply goes to sign-off, not to the public.
@@ -314,9 +315,10 @@ def test_board_message_extension_reopen_and_second_reply(
 
 def test_handler_desk_orders_by_deadline_and_marks_it(at, as_user, handler, make_message):
     """Nearest open deadline first; due soon / overdue / seriously overdue marks and counters."""
-    # Accepted complaints (20 working days) assigned at different times; an inquiry (10).
-    make_message("in_progress", title="很早交办的投诉", now=T0 - timedelta(days=60))
-    make_message("in_progress", title="刚超期的投诉", now=T0 - timedelta(days=30))
+    # Accepted complaints (20 working days) assigned at different times; an inquiry (10). No
+    # schedule is loaded, so 元旦 and 春节 2026 (02-16…02-19) rest by law.
+    make_message("in_progress", title="很早交办的投诉", now=T0 - timedelta(days=70))
+    make_message("in_progress", title="刚超期的投诉", now=T0 - timedelta(days=35))
     make_message("in_progress", title="快到期的咨询", kind="inquiry", now=T0 - timedelta(days=12))
     make_message("in_progress", title="新交办的投诉", now=T0 - timedelta(hours=3))
     at(T0 + timedelta(hours=2))
@@ -347,8 +349,8 @@ def test_handler_desk_orders_by_deadline_and_marks_it(at, as_user, handler, make
 
 def test_coordinator_desk_counts_and_lists_overdue(at, as_user, coordinator, make_message):
     """The office sees its overdue and seriously overdue cases, with counters."""
-    make_message("in_progress", title="很早交办的投诉", now=T0 - timedelta(days=60))
-    make_message("in_progress", title="刚超期的投诉", now=T0 - timedelta(days=30))
+    make_message("in_progress", title="很早交办的投诉", now=T0 - timedelta(days=70))
+    make_message("in_progress", title="刚超期的投诉", now=T0 - timedelta(days=35))
     make_message("received", title="待交办的留言", now=T0 - timedelta(hours=5))
     at(T0 + timedelta(hours=2))
     html = _html(as_user(coordinator).get("/desk/coordinator"))

@@ -89,7 +89,9 @@ def test_petition_assign_and_accept_move_the_petition_clocks(make_message):
     clocks = clocks_of(m)
     assert clocks["petition_acceptance"].state == ClockState.MET
     assert clocks["board_return"].state == ClockState.STOPPED  # accepting ends the return right
-    assert clocks["petition_handling"].due_on == date(2026, 5, 1)
+    # 03-02 + 60 days = 05-01, 劳动节; no schedule loaded, so by law 05-01…05-02 and the
+    # make-up Monday 05-04 rest → 05-05.
+    assert clocks["petition_handling"].due_on == date(2026, 5, 5)
 
 
 def test_the_return_window_is_no_duty_and_never_overdue(make_message):
@@ -199,7 +201,7 @@ def test_reply_waits_for_sign_off_and_sign_off_publishes_it(make_message, handle
     assert reply.state == ReplyState.PUBLISHED and reply.published_at == m.replied_at
     event = last_event(m)
     assert (event.action, event.is_public) == ("sign_off", True)
-    assert event.due_on == date(2026, 4, 6)  # 30 days from 03-07 → Monday 04-06
+    assert event.due_on == date(2026, 4, 7)  # 30 days from 03-07 → 04-06, 清明's make-up day
     clocks = clocks_of(m)
     assert clocks["board_reply_long"].state == ClockState.MET
     assert clocks["board_return"].state == ClockState.STOPPED  # ended by acceptance
@@ -252,10 +254,11 @@ def test_extension_once_per_round_lengthens_the_answer_clock(make_message, handl
     msg.request_extension(m, handler, reason="仍需现场勘查", now=T0 + timedelta(days=7))
     msg.approve_request(msg.pending_request(m), coordinator, now=T0 + timedelta(days=8))
     clock = clocks_of(m)["board_reply_long"]
-    assert (clock.due_on, clock.extension_days, clock.state) == (date(2026, 4, 20), 15, "open")
+    # +15 working days from 03-30, skipping 清明's make-up Monday 04-06 (by law) → 04-21.
+    assert (clock.due_on, clock.extension_days, clock.state) == (date(2026, 4, 21), 15, "open")
     event = last_event(m)
     assert (event.action, event.is_public, event.note) == ("extend", True, "仍需现场勘查")
-    assert event.due_on == date(2026, 4, 20)
+    assert event.due_on == date(2026, 4, 21)
     assert any(line.startswith("延期") for line in clock.explanation_lines)
     with pytest.raises(InvalidTransition, match="延期过一次"):
         msg.request_extension(m, handler, reason="还要再延期", now=T0 + timedelta(days=9))
@@ -275,11 +278,11 @@ def test_a_calendar_change_keeps_the_extension(app, make_message, handler, coord
 
 
 def test_petition_extension_adds_thirty_calendar_days(make_message, handler, coordinator):
-    """petition_handling 05-01 + 30 days = 05-31 (a Sunday) → Monday 06-01."""
+    """petition_handling 05-05 + 30 days = Thursday 06-04."""
     m = make_message("in_progress", **PETITION)
     msg.request_extension(m, handler, reason="需要调查取证", now=T0 + timedelta(days=10))
     msg.approve_request(msg.pending_request(m), coordinator, now=T0 + timedelta(days=11))
-    assert clocks_of(m)["petition_handling"].due_on == date(2026, 6, 1)
+    assert clocks_of(m)["petition_handling"].due_on == date(2026, 6, 4)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -525,14 +528,15 @@ def test_refuse_repeat_names_the_earlier_rereviewed_petition(make_message, coord
 
 def test_close_lapsed_messages_closes_only_lapsed_windows(make_message, citizen):
     """Board: rating window; petition: review request window — past the end of the due day."""
-    board_message = make_message("replied")  # rating window due 2026-04-06
-    petition = make_message("replied", **PETITION)  # both windows due 2026-04-06
+    # 30 days from 03-05 is Saturday 04-04; 清明 04-05 and its make-up Monday 04-06 → 04-07.
+    board_message = make_message("replied")  # rating window due 2026-04-07
+    petition = make_message("replied", **PETITION)  # both windows due 2026-04-07
     msg.rate_message(
         petition, citizen, resolution=5, attitude=5, speed=5, now=T0 + timedelta(days=4)
     )
-    last_day = T0.replace(month=4, day=6, hour=15)  # 23:00 Beijing on the due day
+    last_day = T0.replace(month=4, day=7, hour=15)  # 23:00 Beijing on the due day
     assert msg.close_lapsed_messages(last_day) == 0
-    assert msg.close_lapsed_messages(T0.replace(month=4, day=6, hour=16, minute=1)) == 2
+    assert msg.close_lapsed_messages(T0.replace(month=4, day=7, hour=16, minute=1)) == 2
     for m in (board_message, petition):
         db.session.refresh(m)
         event = m.events[-1]

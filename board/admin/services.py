@@ -11,8 +11,8 @@ from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from .. import holidays
 from ..calendar import services as clocks
-from ..clock import local_date
 from ..deadlines import DayUnit
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -107,12 +107,24 @@ def calendar_years(actor: User) -> list[YearRow]:
     ]
 
 
-def missing_years(actor: User, *, now: datetime) -> list[int]:
-    """This year and next, where not loaded: deadlines there count Monday–Friday only."""
+@dataclass(frozen=True)
+class MissingYear:
+    """A year whose official schedule is due but not imported, and the clocks waiting on it."""
+
+    year: int
+    provisional_clocks: int
+
+
+def missing_years(actor: User, *, now: datetime) -> list[MissingYear]:
+    """This year, and from 1 October (Beijing) next year, where no official schedule is loaded.
+
+    Deadlines there count the statutory holidays by law and are provisional until it is.
+    """
     require_admin(actor)
-    this_year = local_date(now).year
-    known = set(db.session.scalars(select(CalendarYear.year)))
-    return [y for y in (this_year, this_year + 1) if y not in known]
+    return [
+        MissingYear(year, clocks.provisional_open_count(year))
+        for year in clocks.missing_schedule_years(now)
+    ]
 
 
 @dataclass
@@ -122,7 +134,7 @@ class MonthDay:
     day: date
     is_workday: bool
     note: str
-    source: str  # "" for the Monday–Friday rule
+    source: str  # "" for the week, "law" for a statutory holiday of a year not imported
     in_month: bool
 
 
@@ -140,22 +152,22 @@ def month_view(actor: User, year: int, month: int) -> tuple[list[list[MonthDay]]
             )
         )
     }
+    loaded = db.session.get(CalendarYear, year) is not None
+    law = {} if loaded else holidays.days_off(year)
     weeks = []
     for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         cells = []
         for day in week:
             row = rows.get(day)
-            cells.append(
-                MonthDay(
-                    day=day,
-                    is_workday=row.is_workday if row else day.weekday() < 5,
-                    note=(row.note or "") if row else "",
-                    source=row.source if row else "",
-                    in_month=day.month == month,
-                )
-            )
+            if row is not None:
+                cell = MonthDay(day, row.is_workday, row.note or "", row.source, day.month == month)
+            elif day in law:
+                cell = MonthDay(day, False, law[day], "law", day.month == month)
+            else:
+                cell = MonthDay(day, day.weekday() < 5, "", "", day.month == month)
+            cells.append(cell)
         weeks.append(cells)
-    return weeks, db.session.get(CalendarYear, year) is not None
+    return weeks, loaded
 
 
 def set_day(actor: User, day: date, *, is_workday: bool, note: str, now: datetime) -> int:

@@ -31,6 +31,12 @@ def _attach(form, error: ValidationFailed) -> None:
                 flash(message, "error")
 
 
+@bp.app_template_global()
+def missing_schedules() -> list[services.MissingYear]:
+    """The admin pages' banner: official holiday schedules that are due and not imported."""
+    return services.missing_years(current_user, now=utcnow())
+
+
 # ---------------------------------------------------------------------------------------------
 # Policies
 
@@ -87,7 +93,6 @@ def calendar() -> ResponseReturnValue:
     return render_template(
         "admin/calendar.html",
         years=years,
-        missing=services.missing_years(current_user, now=now),
         package_years=services.package_years_available(),
         form=form,
         today=local_date(now),
@@ -129,7 +134,6 @@ def import_year() -> ResponseReturnValue:
         render_template(
             "admin/calendar.html",
             years=services.calendar_years(current_user),
-            missing=services.missing_years(current_user, now=now),
             package_years=services.package_years_available(),
             form=form,
             today=local_date(now),

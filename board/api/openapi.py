@@ -28,6 +28,16 @@ DATETIME = {
     "description": "ISO 8601，北京时间（+08:00）",
 }
 NULLABLE_DATETIME = {**DATETIME, "type": ["string", "null"]}
+PROVISIONAL = {
+    "type": "boolean",
+    "description": "暂定：计算经过尚未导入国务院办公厅放假安排的年份，该年按法定节假日（含补休）"
+    "和周末推算；导入该年安排后重新计算",
+}
+PROVISIONAL_YEARS = {
+    "type": "array",
+    "items": {"type": "integer"},
+    "description": "使期限成为暂定的年份（尚未导入正式放假安排）；正式期限为空",
+}
 
 
 def _ref(name: str) -> dict:
@@ -180,8 +190,10 @@ SCHEMAS: dict[str, Any] = {
             "started_on": {"type": "string", "format": "date"},
             "unit": {"type": "string", "enum": ["working", "calendar"]},
             "days": {"type": "integer", "minimum": 0},
+            "provisional": PROVISIONAL,
+            "provisional_years": PROVISIONAL_YEARS,
         },
-        required=["policy", "due_on", "explanation"],
+        required=["policy", "due_on", "explanation", "provisional"],
     ),
     "DeadlineCalculation": _object(
         {
@@ -195,12 +207,10 @@ SCHEMAS: dict[str, Any] = {
             "unit": {"type": "string", "enum": ["working", "calendar"]},
             "days": {"type": "integer", "minimum": 0},
             "explanation": {"type": "array", "items": STRING},
-            "unknown_years": {
-                "type": "array",
-                "items": {"type": "integer"},
-                "description": "节假日安排尚未载入、按周一至周五计算的年份",
-            },
-        }
+            "provisional": PROVISIONAL,
+            "unknown_years": PROVISIONAL_YEARS,
+        },
+        required=["policy", "start", "due_on", "unit", "days", "explanation", "provisional"],
     ),
     "Rating": _object(
         {
@@ -586,7 +596,8 @@ def build_openapi() -> dict:
             "get": {
                 "summary": "期限计算",
                 "description": "按节假日与调休安排计算某类期限的到期日，并逐步说明。"
-                "日期无效或期限名称未知时返回 422。",
+                "经过尚未导入正式放假安排的年份时，按法定节假日推算并返回 "
+                '`"provisional": true`。日期无效或期限名称未知时返回 422。',
                 "tags": ["deadlines"],
                 "operationId": "deadline_calc",
                 "parameters": [{**p, "required": True} for p in _params(CALC_PARAMS)],

@@ -154,6 +154,8 @@ def _clock_json(clock: Clock) -> dict:
         "started_on": clock.started_on.isoformat(),
         "unit": clock.unit,
         "days": clock.days,
+        "provisional": clock.is_provisional,
+        "provisional_years": clock.provisional_year_list,
     }
 
 

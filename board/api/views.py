@@ -443,6 +443,7 @@ def deadline_calc():
             "unit": str(deadline.unit),
             "days": deadline.days,
             "explanation": deadline.explanation,
+            "provisional": deadline.provisional,
             "unknown_years": deadline.unknown_years,
         }
     )

@@ -1,4 +1,4 @@
-"""`flask calendar import YEAR [--file CSV]` (DESIGN §10)."""
+"""`flask calendar import YEAR [--file CSV]` (DESIGN §10) and `flask calendar recompute`."""
 
 from __future__ import annotations
 
@@ -25,12 +25,21 @@ def import_command(year: int, path: str | None) -> None:
         rows = services.read_calendar_csv(path, year) if path else services.package_rows(year)
     except (ValueError, OSError) as error:
         raise click.ClickException(str(error)) from error
+    provisional = services.provisional_open_count(year)
     stored, changed = services.load_calendar_year(
         year, rows, source="file" if path else "package", now=utcnow()
     )
     click.echo(
         f"calendar {year}: {stored} days stored · open clocks with a new due date: {changed}"
+        f" · no longer provisional: {provisional - services.provisional_open_count(year)}"
     )
+
+
+@calendar_cli.command("recompute")
+def recompute_command() -> None:
+    """Recompute every open clock against the calendar table (run after an upgrade)."""
+    changed = services.recompute_all(now=utcnow())
+    click.echo(f"open clocks with a new due date: {changed}")
 
 
 def seed_calendar() -> tuple[int, list[int]]:

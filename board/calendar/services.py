@@ -85,6 +85,14 @@ def get_policy(name: str) -> deadlines.Policy:
     return deadlines.Policy(name, days, deadlines.DayUnit(unit), label)
 
 
+def label_for(name: str) -> str:
+    """A policy's label for people (its name when it has none or is no longer known)."""
+    try:
+        return get_policy(name).label or name
+    except KeyError:
+        return name
+
+
 def policy_choices() -> list[deadlines.Policy]:
     """Every known policy, stored ones first in DESIGN order, then any extra ones by name."""
     names = list(DEFAULT_POLICIES)
@@ -253,6 +261,7 @@ def _fill(clock: Clock, calendar: deadlines.Calendar) -> deadlines.Deadline:
     clock.due_on = deadline.due_on
     clock.double_due_on = double.due_on
     clock.explanation = json.dumps(deadline.explanation, ensure_ascii=False)
+    clock.provisional_years = ",".join(str(year) for year in deadline.unknown_years)
     return deadline
 
 
@@ -355,30 +364,88 @@ def reply_policy(message: Message) -> str:
 
 
 def recompute_open_clocks(*, now: datetime) -> int:
-    """Recompute every open clock against the calendar table; log each changed due date."""
+    """Recompute every open clock against the calendar table, in the caller's transaction.
+
+    A clock whose due date moved gets a `clock_recomputed` event, and its author and handlers a
+    mail; one that only stopped being provisional (its year's schedule came) gets a
+    `clock_confirmed` event. Returns how many due dates moved.
+    """
+    from ..notify import services as notify
+
     calendar = db_calendar()
-    changed = 0
+    moved: list[tuple[Event, Clock, date]] = []
     for clock in db.session.scalars(select(Clock).where(Clock.state == ClockState.OPEN)):
-        old = clock.due_on
+        old_due, old_years = clock.due_on, clock.provisional_year_list
         _fill(clock, calendar)
-        if clock.due_on == old:
+        settled = [year for year in old_years if year not in clock.provisional_year_list]
+        if clock.due_on == old_due and not settled:
             continue
-        changed += 1
-        message = clock.message
-        db.session.add(
-            Event(
-                message=message,
-                action="clock_recomputed",
-                from_state=message.state,
-                to_state=message.state,
-                note=f"{get_policy(clock.policy).label or clock.policy}：节假日安排变更，"
-                f"期限由 {old.isoformat()} 改为 {clock.due_on.isoformat()}",
-                is_public=False,
-                due_on=clock.due_on,
-                created_at=now,
-            )
+        event = Event(
+            message=clock.message,
+            action="clock_recomputed" if clock.due_on != old_due else "clock_confirmed",
+            from_state=clock.message.state,
+            to_state=clock.message.state,
+            note=_change_note(clock, old_due, settled),
+            is_public=False,
+            due_on=clock.due_on,
+            created_at=now,
         )
+        db.session.add(event)
+        if clock.due_on != old_due:
+            moved.append((event, clock, old_due))
+    if moved:
+        db.session.flush()  # event ids for the mails' dedupe keys
+    for event, clock, old_due in moved:
+        notify.queue_clock_moved_mail(event, clock, previous_on=old_due)
+    return len(moved)
+
+
+def _change_note(clock: Clock, old_due: date, settled: list[int]) -> str:
+    """What a recompute did to a clock, for its event (staff read it on the timeline)."""
+    cause = (
+        f"{'、'.join(str(y) for y in settled)} 年放假安排已导入" if settled else "节假日安排变更"
+    )
+    if clock.due_on == old_due:
+        change = f"期限 {clock.due_on.isoformat()} 不变"
+    else:
+        change = f"期限由 {old_due.isoformat()} 改为 {clock.due_on.isoformat()}"
+    status = "仍为暂定" if clock.is_provisional else ("不再是暂定" if settled else "")
+    return f"{label_for(clock.policy)}：{cause}，{change}" + (f"，{status}" if status else "")
+
+
+def recompute_all(*, now: datetime) -> int:
+    """Recompute open clocks after the rules changed (an upgrade); commits; returns how many moved."""
+    changed = recompute_open_clocks(now=now)
+    db.session.commit()
     return changed
+
+
+def provisional_open_count(year: int) -> int:
+    """How many open clocks rest on a year whose official schedule is not imported."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Clock)
+            .where(Clock.state == ClockState.OPEN, Clock.provisional_years.contains(str(year)))
+        )
+        or 0
+    )
+
+
+def official_years() -> frozenset[int]:
+    """The years whose official holiday schedule is loaded."""
+    return frozenset(db.session.scalars(select(CalendarYear.year)))
+
+
+def missing_schedule_years(now: datetime) -> list[int]:
+    """Years lacking the official schedule they need by now: this year; next year from 1 October.
+
+    The State Council publishes next year's schedule in the autumn; `now` is read in Beijing time.
+    """
+    today = local_date(now)
+    wanted = [today.year] + ([today.year + 1] if today.month >= 10 else [])
+    known = official_years()
+    return [year for year in wanted if year not in known]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -48,7 +48,4 @@ def message_clocks(message) -> list:
 @bp.app_template_global()
 def policy_label(name: str) -> str:
     """A policy's Chinese label (its name if it has none)."""
-    try:
-        return services.get_policy(name).label or name
-    except KeyError:
-        return name
+    return services.label_for(name)

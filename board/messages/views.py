@@ -89,6 +89,8 @@ ACTION_LABELS = {
     "hide": _l("隐藏"),
     "redact": _l("遮蔽公开内容"),
     "close": _l("办结"),
+    "clock_recomputed": _l("期限重算"),
+    "clock_confirmed": _l("期限确定"),
 }
 
 

@@ -46,6 +46,10 @@ HANDLER_DUTIES = frozenset(
     {"board_reply_short", "board_reply_long", "petition_acceptance", "petition_handling"}
 )
 REVIEW_WINDOWS = frozenset({"petition_review_request", "petition_rereview_request"})
+# Clocks whose moved due date a unit's handlers hear of (their own duties), and clocks only the
+# handling side watches (the author is not told when these move).
+CLOCK_HANDLER_POLICIES = HANDLER_DUTIES | {"board_return"}
+STAFF_ONLY_CLOCKS = frozenset({"board_moderation", "board_assignment", "board_return"})
 
 # Event action → who hears of it. Audience names: author, cosigners, handlers, coordinators,
 # review (coordinators of the message's review unit).
@@ -219,6 +223,18 @@ def _latest_rating(message: Message) -> Rating | None:
     return rating
 
 
+def _provisional_years(event: Event) -> list[int]:
+    """The years without an official schedule that the due date an event set rests on."""
+    if event.due_on is None:
+        return []
+    from ..calendar import services as clocks
+
+    for clock in clocks.open_clocks(event.message):
+        if clock.due_on == event.due_on:
+            return clock.provisional_year_list
+    return []
+
+
 def _drafts_for(event: Event) -> list[Draft]:
     """The mails an event causes (DESIGN §8)."""
     message = event.message
@@ -232,6 +248,7 @@ def _drafts_for(event: Event) -> list[Draft]:
         "title": title_public,
         "due_on": event.due_on,
         "note": event.note or "",
+        "provisional_years": _provisional_years(event),
     }
 
     def add(addresses: Iterable[str], audience: str, template: str, **extra) -> None:
@@ -279,6 +296,53 @@ def _drafts_for(event: Event) -> list[Draft]:
             url=staff_link,
         )
     return drafts
+
+
+def queue_clock_moved_mail(event: Event, clock: Clock, *, previous_on: date) -> int:
+    """Tell the author and the unit's handlers that a calendar change moved a due date.
+
+    In the caller's transaction (the recompute that wrote `event`, already flushed). The author
+    hears of the clocks that bind the handling side to them and of their own windows; handlers
+    of their unit's duties. Returns how many mails were queued.
+    """
+    from ..calendar import services as clocks
+
+    message = clock.message
+    drafts: list[Draft] = []
+
+    def add(addresses: Iterable[str], audience: str, title: str, path: str) -> None:
+        for address in addresses:
+            drafts.append(
+                Draft(
+                    recipient=address,
+                    kind=f"clock_moved:{audience}",
+                    dedupe_key=f"event:{event.id}:{audience}:{address.lower()}",
+                    template="clock_moved",
+                    context={
+                        "message": message,
+                        "clock": clock,
+                        "policy_label": clocks.label_for(clock.policy),
+                        "previous_on": previous_on,
+                        "provisional_years": clock.provisional_year_list,
+                        "audience": audience,
+                        "title": title,
+                        "url": link(path),
+                    },
+                    message=message,
+                )
+            )
+
+    if clock.policy not in STAFF_ONLY_CLOCKS:
+        # The author reads their own words unmasked.
+        add(_author_address(message), "author", message.title, f"/m/{message.code}")
+    if clock.policy in CLOCK_HANDLER_POLICIES:
+        add(
+            unit_addresses(message.unit, Role.HANDLER),
+            "handlers",
+            public_text(message, message.title),
+            f"/desk/m/{message.code}",
+        )
+    return sum(1 for draft in drafts if enqueue(draft, now=event.created_at) is not None)
 
 
 def _is_handler(user: User | None) -> bool:
@@ -425,6 +489,7 @@ def _queue_unit_digests(now: datetime, today: date) -> int:
                 "due_on": c.due_on,
                 "overdue": c.due_on < today,
                 "due_soon": today <= c.due_on < soon_before,
+                "provisional": c.is_provisional,
             }
             for c in unit_clocks
         ]
@@ -467,6 +532,7 @@ def _queue_clock(clock: Clock, kind: str, now: datetime, today: date) -> int:
                 "policy_label": (policy.label if policy else "") or clock.policy,
                 "days_left": (clock.due_on - today).days,
                 "days_late": (today - clock.due_on).days,
+                "provisional_years": clock.provisional_year_list,
             },
             message=message,
         )
