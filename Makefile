@@ -11,12 +11,14 @@ export FLASK_APP := wsgi
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 ($(PYTHON))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -c constraints.txt --upgrade pip
+	$(PY) -m pip install -qq -c constraints.txt --upgrade pip
 
 # The versions the suite passed with (constraints.txt): `make run`, `make test` and CI install
 # exactly these; `make lock` refreshes them from the newest releases setup.cfg allows.
+# -qq: errors only (setuptools explains editable installs at length on every install).
 $(VENV)/.installed: $(VENV)/bin/activate setup.cfg pyproject.toml constraints.txt
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,dev]'
+	@echo "installing the project and its dependencies into $(VENV) (constraints.txt)…"
+	$(PY) -m pip install -qq -c constraints.txt -e '.[test,dev]'
 	@touch $@
 
 lock:
