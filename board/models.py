@@ -435,7 +435,7 @@ class Message(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(64))
     # sha256 of the author's id and the submission's Idempotency-Key: a retried submission
     # (a lost answer, a double click) finds this message instead of filing it twice.
-    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     author_ip: Mapped[str | None] = mapped_column(String(64))  # truncated, never a full address
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)

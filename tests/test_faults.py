@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from urllib.parse import quote
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def _limits_hold(site, count: int) -> list[int]:
     statuses = []
     for n in range(count):
         status, _body = faults.request(
-            site, "GET", f"/api/v1/search?q=路灯{n}", headers={"X-Forwarded-For": "10.9.9.9"}
+            site, "GET", "/api/v1/search?q=" + quote(f"路灯{n}"), headers={"X-Forwarded-For": "10.9.9.9"}
         )
         statuses.append(status)
     return statuses
