@@ -56,7 +56,11 @@ class DefaultConfig:
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name, not a password)
 
-    # Attachments live outside static/, under random names; None means <instance>/uploads.
+    # Attachment bytes: "database" (every app node reads them; nothing else to share) or
+    # "disk": UPLOAD_DIR, outside static/ under random names (None means <instance>/uploads),
+    # which must then be one directory every node mounts. Files uploaded before the bytes moved
+    # into the database stay in UPLOAD_DIR until `flask attachments migrate`.
+    ATTACHMENT_STORAGE = "database"
     UPLOAD_DIR = None
     ATTACHMENTS_MAX_COUNT = 9
     ATTACHMENT_IMAGE_MAX_BYTES = 5 * 1024 * 1024

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from board import PROJECT_ROOT
 from board.attachments import services as attachments
-from board.attachments.models import Attachment
+from board.attachments.models import Attachment, AttachmentBlob
 from board.auth.services import issue_token
 from board.extensions import db
 from board.models import Message
@@ -98,11 +98,10 @@ def test_jpeg_with_gps_is_stored_without_any_metadata(app, client, citizen):
     response = post_compose(client, [("IMG_0001.JPG", jpeg_with_gps())], public=True)
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     row = db.session.scalars(select(Attachment)).one()
-    path = attachments.path_of(row)
-    data = path.read_bytes()
+    data = attachments.read(row)
     for marker in (b"Exif", b"SpyCam", b"home address", b"GPS"):
         assert marker not in data, marker
-    with Image.open(path) as image:
+    with Image.open(io.BytesIO(data)) as image:
         assert image.format == "JPEG"
         assert not image.getexif()
         assert "exif" not in image.info and "comment" not in image.info
@@ -198,13 +197,16 @@ def test_at_most_nine_attachments(app, client, citizen):
     ],
 )
 def test_path_traversal_names_never_reach_the_disk(app, citizen, make_message, name, shown):
-    """The stored name is random; the shown name loses directories and control characters."""
+    """The stored name is random; the shown name loses directories and control characters
+    (with the bytes stored on a shared disk, where a name could matter)."""
+    app.config["ATTACHMENT_STORAGE"] = "disk"
     message = make_message("submitted")
     prepared = attachments.prepare_all([(name or "x", png())])
     [row] = attachments.attach(message, citizen, prepared, is_public=False, now=T0)
     assert re.fullmatch(r"[0-9a-f]{32}\.png", row.stored_name)
     if shown:
         assert row.original_name == shown
+    assert row.storage == "disk" and row.blob is None
     path = attachments.path_of(row).resolve()
     root = Path(app.config["UPLOAD_DIR"]).resolve()
     assert root in path.parents
@@ -308,7 +310,7 @@ def test_api_upload_by_author_before_moderation_only(app, citizen, troll, modera
     items = response.get_json()["attachments"]
     assert [i["kind"] for i in items] == ["image", "pdf"] and all(i["is_public"] for i in items)
     stored = db.session.scalars(select(Attachment).order_by(Attachment.id)).first()
-    assert b"SpyCam" not in attachments.path_of(stored).read_bytes()
+    assert b"SpyCam" not in attachments.read(stored)
     bad = upload(citizen, [("x.png", b"<html></html>")])
     assert bad.status_code == 422 and "attachments" in bad.get_json()["error"]["fields"]
     assert upload(troll, [("x.png", png())]).status_code == 404
@@ -320,4 +322,83 @@ def test_api_upload_by_author_before_moderation_only(app, citizen, troll, modera
     msg.approve_message(message, moderator, now=T0)
     assert upload(citizen, [("x.png", png())]).status_code == 403
     assert db.session.scalar(select(func.count(Attachment.id))) == 2
-    assert len(stored_files(app)) == 2
+    assert db.session.scalar(select(func.count(AttachmentBlob.attachment_id))) == 2
+    assert stored_files(app) == []  # in the database, where every node reads them
+
+
+def _legacy(app, citizen, message, files):
+    """Attachments as uploaded before the bytes moved into the database: files on disk."""
+    app.config["ATTACHMENT_STORAGE"] = "disk"
+    rows = attachments.attach(
+        message, citizen, attachments.prepare_all(files), is_public=False, now=T0
+    )
+    app.config["ATTACHMENT_STORAGE"] = "database"
+    assert all(row.storage == "disk" and attachments.path_of(row).is_file() for row in rows)
+    return rows
+
+
+def test_files_on_disk_are_still_served_and_the_command_moves_them(
+    app, client, runner, citizen, make_message
+):
+    """Rows from before keep working; `flask attachments migrate` copies their bytes into the
+    database (digest checked), deletes the files, reports the missing ones and can run again."""
+    message = make_message("submitted")
+    old_png, old_pdf, gone = _legacy(
+        app, citizen, message, [("a.png", png()), ("b.pdf", pdf()), ("c.png", png((9, 9)))]
+    )
+    [new] = attachments.attach(
+        message, citizen, attachments.prepare_all([("d.png", png((7, 7)))]), is_public=False, now=T0
+    )
+    assert new.storage == "database" and not attachments.path_of(new).exists()
+    expected = {row.stored_name: attachments.read(row) for row in (old_png, old_pdf, new)}
+    login(client, citizen)
+    for row in (old_png, old_pdf, new):
+        response = client.get(f"/m/{message.code}/files/{row.stored_name}")
+        assert response.status_code == 200 and response.data == expected[row.stored_name]
+    attachments.path_of(gone).unlink()
+    assert client.get(f"/m/{message.code}/files/{gone.stored_name}").status_code == 404
+    moved_paths = [attachments.path_of(old_png), attachments.path_of(old_pdf)]
+
+    result = runner.invoke(args=["attachments", "migrate", "--batch", "2"])
+    assert result.exit_code == 1, result.output  # one file was missing
+    assert "moved 2 attachments" in result.output
+    assert f"missing on disk: 1: {gone.stored_name}" in result.output
+    assert not any(path.exists() for path in moved_paths)
+    db.session.expire_all()
+    rows = {row.stored_name: row for row in db.session.scalars(select(Attachment))}
+    assert rows[gone.stored_name].storage == "disk"
+    for name, data in expected.items():
+        assert rows[name].storage == "database" and rows[name].blob.data == data
+        response = client.get(f"/m/{message.code}/files/{name}")
+        assert response.status_code == 200 and response.data == data
+    again = runner.invoke(args=["attachments", "migrate"])
+    assert "moved 0 attachments" in again.output
+
+
+def test_a_file_whose_digest_differs_is_not_moved(app, runner, citizen, make_message):
+    """Bytes that changed on disk since the upload stay there, reported, never copied."""
+    message = make_message("submitted")
+    [row] = _legacy(app, citizen, message, [("a.png", png())])
+    attachments.path_of(row).write_bytes(png((3, 3)))
+    result = runner.invoke(args=["attachments", "migrate"])
+    assert result.exit_code == 1 and "digest differs: 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(Attachment, row.id).storage == "disk"
+    assert attachments.path_of(row).is_file()
+
+
+def test_downloads_are_conditional_and_ranged(app, client, citizen, make_message):
+    """The digest is the ETag (304 on a match); a Range request gets exactly those bytes."""
+    message = make_message("submitted")
+    [row] = attachments.attach(
+        message, citizen, attachments.prepare_all([("证明.pdf", pdf())]), is_public=False, now=T0
+    )
+    login(client, citizen)
+    url = f"/m/{message.code}/files/{row.stored_name}"
+    full = client.get(url)
+    assert full.headers["ETag"] == f'"{row.sha256}"'
+    assert full.headers["Content-Length"] == str(len(pdf()))
+    assert client.get(url, headers={"If-None-Match": f'"{row.sha256}"'}).status_code == 304
+    part = client.get(url, headers={"Range": "bytes=5-12"})
+    assert part.status_code == 206 and part.data == pdf()[5:13]
+    assert part.headers["Content-Range"] == f"bytes 5-12/{len(pdf())}"

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from board.api.actions import ACTIONS
 from board.attachments import services as attachments
-from board.attachments.models import Attachment
+from board.attachments.models import Attachment, AttachmentBlob
 from board.auth import services as auth_services
 from board.extensions import db
 from board.messages import services as msg
@@ -91,13 +91,14 @@ class World:
         buffer = io.BytesIO()
         image.save(buffer, "PNG")
         prepared = attachments.prepare("a.png", buffer.getvalue())
-        stored = attachments._write(prepared)
+        stored = attachments._fresh_name(prepared.extension)
         db.session.add(
             Attachment(
                 message_id=message.id, uploader_id=message.author_id, kind=prepared.kind,
                 content_type=prepared.content_type, is_public=is_public, stored_name=stored,
                 original_name=prepared.original_name, size=len(prepared.data),
                 sha256=prepared.sha256, width=4, height=4, created_at=T0,
+                blob=AttachmentBlob(data=prepared.data),
             )
         )  # fmt: skip
         db.session.commit()

@@ -1,11 +1,12 @@
-"""The attachment row: the file itself lives under the upload directory with a random name."""
+"""The attachment row and its bytes: in the database (every node reads them) or, for files
+uploaded before that, under the upload directory with a random name."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -17,6 +18,13 @@ class AttachmentKind(StrEnum):
 
     IMAGE = "image"
     PDF = "pdf"
+
+
+class Storage(StrEnum):
+    """Where an attachment's bytes are: a row of `attachment_blob`, or a file on disk."""
+
+    DATABASE = "database"
+    DISK = "disk"
 
 
 class Attachment(db.Model):
@@ -40,6 +48,9 @@ class Attachment(db.Model):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Rows from before attachments moved into the database say "disk" until
+    # `flask attachments migrate` moves their files.
+    storage: Mapped[str] = mapped_column(String(8), default=Storage.DATABASE, server_default="disk")
 
     message: Mapped[Message] = relationship(
         backref=db.backref(
@@ -47,7 +58,24 @@ class Attachment(db.Model):
         )
     )
 
+    blob: Mapped[AttachmentBlob | None] = relationship(
+        back_populates="attachment", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     @property
     def is_image(self) -> bool:
         """Images are shown inline; PDFs are downloaded."""
         return self.kind == AttachmentKind.IMAGE
+
+
+class AttachmentBlob(db.Model):
+    """The bytes of one attachment, in the database so that every app node serves them."""
+
+    __tablename__ = "attachment_blob"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    attachment: Mapped[Attachment] = relationship(back_populates="blob")

@@ -1,4 +1,5 @@
-"""Uploads: decide the type by content, re-encode images without metadata, store under random names."""
+"""Uploads: decide the type by content, re-encode images without metadata, store the bytes in the
+database (or on a shared disk) under random names."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import secrets
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..messages.services import can_see_private_fields, can_view
 from ..models import Message, State, User
-from .models import Attachment, AttachmentKind
+from .models import Attachment, AttachmentBlob, AttachmentKind, Storage
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 PDF_MAX_BYTES = 10 * 1024 * 1024
@@ -56,6 +58,11 @@ class Prepared:
 
 def _limit(name: str, default: int) -> int:
     return int(current_app.config.get(name, default))
+
+
+def storage() -> Storage:
+    """Where new uploads go: `ATTACHMENT_STORAGE`, "database" (the default) or "disk"."""
+    return Storage(current_app.config.get("ATTACHMENT_STORAGE") or Storage.DATABASE)
 
 
 def upload_dir() -> Path:
@@ -227,11 +234,27 @@ def _write(prepared: Prepared) -> str:
     return name
 
 
+def _fresh_name(extension: str) -> str:
+    """A random stored name for bytes kept in the database (128 bits; the column is unique)."""
+    return secrets.token_hex(16) + extension
+
+
 def path_of(attachment: Attachment) -> Path:
-    """Where an attachment's bytes are on disk."""
+    """Where an attachment's bytes are (or were, before they moved into the database) on disk."""
     if not _STORED_NAME.fullmatch(attachment.stored_name):
         raise NotFound()
     return upload_dir() / attachment.stored_name[:2] / attachment.stored_name
+
+
+def read(attachment: Attachment) -> bytes | None:
+    """The attachment's bytes from wherever they are stored; None when they are missing."""
+    if attachment.storage == Storage.DATABASE:
+        data = db.session.scalar(
+            select(AttachmentBlob.data).where(AttachmentBlob.attachment_id == attachment.id)
+        )
+        return bytes(data) if data is not None else None
+    path = path_of(attachment)
+    return path.read_bytes() if path.is_file() else None
 
 
 def attach(
@@ -250,12 +273,16 @@ def attach(
         raise ValidationFailed(
             fields={"attachments": [_("每条留言最多 %(n)d 个附件。", n=MAX_PER_MESSAGE)]}
         )
+    where = storage()
     written: list[str] = []
     rows = []
     try:
         for item in prepared:
-            stored = _write(item)
-            written.append(stored)
+            if where == Storage.DISK:
+                stored = _write(item)
+                written.append(stored)
+            else:
+                stored = _fresh_name(item.extension)
             row = Attachment(
                 message_id=message.id,
                 uploader_id=actor.id,
@@ -269,7 +296,10 @@ def attach(
                 width=item.width,
                 height=item.height,
                 created_at=now,
+                storage=where,
             )
+            if where == Storage.DATABASE:
+                row.blob = AttachmentBlob(data=item.data)
             db.session.add(row)
             rows.append(row)
         if commit:
@@ -325,3 +355,61 @@ def as_json(attachment: Attachment) -> dict:
             "attachments.download", code=attachment.message.code, name=attachment.stored_name
         ),
     }
+
+
+@dataclass
+class MoveReport:
+    """What `move_to_database` did: files moved, and the rows it had to leave on disk."""
+
+    moved: int = 0
+    bytes: int = 0
+    missing: list[str] | None = None
+    damaged: list[str] | None = None
+
+
+def on_disk_count() -> int:
+    """How many attachments still have their bytes on disk."""
+    return db.session.scalar(
+        select(func.count(Attachment.id)).where(Attachment.storage == Storage.DISK)
+    )
+
+
+def move_to_database(
+    *, batch: int = 50, keep_files: bool = False, progress: Callable[[int], None] | None = None
+) -> MoveReport:
+    """Copy the bytes of every attachment still on disk into the database, a batch per
+    transaction; then delete the files (unless `keep_files`). A file that is missing or whose
+    digest differs from the row's is left where it is and reported."""
+    report = MoveReport(missing=[], damaged=[])
+    after = 0
+    while True:
+        rows = db.session.scalars(
+            select(Attachment)
+            .where(Attachment.storage == Storage.DISK, Attachment.id > after)
+            .order_by(Attachment.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return report
+        moved: list[Path] = []
+        for row in rows:
+            after = row.id
+            path = path_of(row)
+            if not path.is_file():
+                report.missing.append(row.stored_name)
+                continue
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != row.sha256:
+                report.damaged.append(row.stored_name)
+                continue
+            row.blob = AttachmentBlob(data=data)
+            row.storage = Storage.DATABASE
+            moved.append(path)
+            report.bytes += len(data)
+        db.session.commit()  # expires the batch: its bytes are not kept in memory
+        report.moved += len(moved)
+        if not keep_files:
+            for path in moved:
+                path.unlink(missing_ok=True)
+        if progress:
+            progress(len(rows))
