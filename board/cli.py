@@ -76,6 +76,7 @@ def prune_logins_command(days, now_text):
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .attachments.cli import attachments_cli
+    from .backup.cli import backup_cli
     from .calendar.cli import calendar_cli
     from .notify.cli import deadlines_cli
     from .search.cli import search_cli
@@ -84,6 +85,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(attachments_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(search_cli)

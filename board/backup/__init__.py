@@ -1,0 +1,1 @@
+"""Backup and restore: one checked archive of the database and the attachment files."""
