@@ -234,3 +234,84 @@ def test_verify_refuses_what_is_not_a_backup(app, tmp_path, runner):
         "not a Minsheng backup"
         in runner.invoke(args=["backup", "verify", str(tmp_path / "other.tar")]).output
     )
+
+
+def test_a_backup_taken_while_messages_are_filed_is_one_instant(
+    app, database, tmp_path, runner, site, citizen
+):
+    """A writer files messages (message, event, clock and outbox rows in one transaction each)
+    while the backup runs: the archive holds whole transactions only, between the counts seen
+    before and after."""
+    import threading
+    from datetime import timedelta
+
+    from board.models import Board, Region
+
+    def count() -> int:
+        return db.session.scalar(select(func.count(Message.id)))
+
+    stop = threading.Event()
+    author_id, board_id = citizen.id, db.session.scalar(select(Board.id).limit(1))
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        with app.app_context():
+            try:
+                n = 0
+                while not stop.is_set():
+                    n += 1
+                    msg.submit_message(
+                        db.session.get(User, author_id),
+                        board=db.session.get(Board, board_id),
+                        region=db.session.get(Region, "330106"),
+                        track="board", kind="complaint", domain="urban",
+                        title=f"写入中的留言{n}", body="备份进行时提交的留言，用来检查备份是否完整一致。" * 2,
+                        now=T0 + timedelta(hours=n),
+                    )  # fmt: skip
+            except BaseException as error:  # reported below
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    start = count()
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        _wait_for(lambda: count() >= start + 3)
+        archive = tmp_path / "busy.tar"
+        created = runner.invoke(args=["backup", "create", str(archive)])
+        assert created.exit_code == 0, created.output
+        db.session.expire_all()
+        during = count()
+        _wait_for(lambda: count() >= during + 3)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not failures, failures
+    end = count()
+    with fresh_database(database, tmp_path) as url:
+        restored = make_test_app(url, tmp_path / "restored")
+        with restored.app_context():
+            result = restored.test_cli_runner().invoke(args=["backup", "restore", str(archive)])
+            assert result.exit_code == 0, result.output
+            held = count()
+            assert start + 3 <= held < end
+            messages = set(db.session.scalars(select(Message.id)))
+            with_events = set(db.session.scalars(select(Event.message_id).distinct()))
+            assert messages == with_events  # no message without its event, nor the reverse
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _wait_for(condition, seconds: float = 60.0) -> None:
+    """Poll `condition` (a fresh read each time) until it holds or the deadline passes."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        db.session.rollback()
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the writer made no progress")
