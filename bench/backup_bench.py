@@ -98,7 +98,9 @@ def run_one(engine: str, messages: int, files: int, file_size: int, directory: P
             source_url, target_url = (_pg_database(name, "create") for name in names)
         env = bench_env(work / "site", source_url)
         subprocess.run([FLASK, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-        subprocess.run([FLASK, "seed", "regions"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [FLASK, "seed", "regions"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
         seeded = time.perf_counter()
         subprocess.run(
             [FLASK, "seed", "demo", "--messages", str(messages), "--now", "2026-11-01T09:00:00"],
