@@ -536,7 +536,11 @@ def restore(path: Path, *, force: bool = False, progress: Progress = _quiet) -> 
     changes nothing), put the attachment files back, rebuild the search index."""
     engine = engine_kind()
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="minsheng-restore-") as work:
+    # Beside a SQLite target (the same file system, where the space is needed anyway).
+    near = _sqlite_path().parent if engine == "sqlite" else None
+    if near:
+        near.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".minsheng-restore-", dir=near) as work:
         work = Path(work)
         manifest = _unpack(path, work, progress)
         if manifest["engine"] != engine:
