@@ -16,6 +16,7 @@ from e2e_server import ROOT, VENV_BIN, free_port, wait_for
 from sqlalchemy import select
 from test_attachments import pdf, png
 
+from board.attachments import services as attachments
 from board.attachments.models import Attachment
 from board.auth.services import issue_token
 from board.extensions import db
@@ -66,9 +67,23 @@ def test_a_file_uploaded_on_node_a_is_served_byte_for_byte_by_node_b(
     app, database, tmp_path, citizen, moderator, make_message
 ):
     """Upload through node A's API, download from node B (no shared disk): identical bytes,
-    the same ETag and ranges; node B's upload folder stays empty."""
+    the same ETag and ranges; a file from before, on node A's disk, reaches node B once
+    `flask attachments migrate` moved it; no node keeps a file on disk."""
     message = make_message("submitted")
     token = issue_token(citizen, name="nodes", now=T0)
+    # A file uploaded before the bytes moved into the database, on node A's disk only.
+    app.config.update(
+        ATTACHMENT_STORAGE="disk", UPLOAD_DIR=str(tmp_path / "node-a" / "instance" / "uploads")
+    )
+    [legacy] = attachments.attach(
+        message, citizen, attachments.prepare_all([("old.png", png((6, 6)))]), is_public=True,
+        now=T0,
+    )  # fmt: skip
+    app.config["ATTACHMENT_STORAGE"] = "database"
+    legacy_url, legacy_bytes = (
+        f"/m/{message.code}/files/{legacy.stored_name}",
+        attachments.read(legacy),
+    )
     code, moderator_id = message.code, moderator.id
     db.session.remove()  # the nodes start with this process holding no connection
     with ExitStack() as stack:
@@ -102,8 +117,14 @@ def test_a_file_uploaded_on_node_a_is_served_byte_for_byte_by_node_b(
             assert part.status_code == 206 and part.content == from_b.content[2:10]
         pdf_item = next(item for item in items if item["kind"] == "pdf")
         assert requests.get(b + pdf_item["url"], timeout=30).content == pdf()
+        # The old file: node A has it, node B does not, until it moves into the database.
+        assert requests.get(a + legacy_url, timeout=30).content == legacy_bytes
+        assert requests.get(b + legacy_url, timeout=30).status_code == 404
+        moved = attachments.move_to_database()
+        assert moved.moved == 1 and not moved.missing
+        from_b = requests.get(b + legacy_url, timeout=30)
+        assert from_b.status_code == 200 and from_b.content == legacy_bytes
     rows = db.session.scalars(select(Attachment)).all()
-    assert {row.storage for row in rows} == {"database"} and len(rows) == 2
-    for folder in ("node-a", "node-b"):
-        uploads = tmp_path / folder / "instance" / "uploads"
+    assert {row.storage for row in rows} == {"database"} and len(rows) == 3
+    for uploads in (tmp_path / node / "instance" / "uploads" for node in ("node-a", "node-b")):
         assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))
