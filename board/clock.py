@@ -16,6 +16,12 @@ def to_local(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ)
 
 
+def local_text(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored naive-UTC datetime as people read it: Beijing time (every page, mail and message
+    shown to a person goes through here, or through the `local_time` filter that calls it)."""
+    return to_local(moment).strftime(fmt) if moment else ""
+
+
 def local_date(moment: datetime) -> date:
     """The Asia/Shanghai calendar date of a stored naive-UTC datetime."""
     return to_local(moment).date()

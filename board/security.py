@@ -14,7 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 
-from .clock import to_local
+from .clock import local_text
 from .errors import BoardError
 from .extensions import db, limiter, login_manager
 from .models import User
@@ -143,7 +143,7 @@ def rate_limited(error: RateLimitExceeded):
     message = _(
         "操作过于频繁，请在 %(seconds)d 秒后（北京时间 %(time)s 之后）再试。",
         seconds=seconds,
-        time=to_local(retry_at).strftime("%H:%M:%S"),
+        time=local_text(retry_at, "%H:%M:%S"),
     )
     response = make_response(*error_response(429, "rate_limited", message))
     response.headers["Retry-After"] = str(seconds)

@@ -7,13 +7,13 @@ from datetime import datetime
 from flask import Flask
 
 from . import models
-from .clock import to_local
+from .clock import local_text
 from .privacy import mask_pen_name, public_text
 
 
 def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC datetime in Beijing time."""
-    return to_local(moment).strftime(fmt) if moment else ""
+    return local_text(moment, fmt)
 
 
 def init_app(app: Flask) -> None:

@@ -170,10 +170,16 @@ MATRIX: dict[tuple[str, str], Rule | list[Rule]] = {
     ("messages.show", "GET"): Rule(
         "/m/{code}", public=EVERYONE, private=readers_only(dict.fromkeys(PRIVATE_READERS, OK))
     ),
+    ("messages.withdraw", "GET"): Rule(
+        "/m/{code}/withdraw",
+        public=expect(403, anonymous=LOGIN, author=OK),
+        private=readers_only({"author": OK}, anonymous=LOGIN),
+    ),
     ("messages.withdraw", "POST"): Rule(
         "/m/{code}/withdraw",
         public=expect(403, anonymous=LOGIN, author=OK),
         private=readers_only({"author": OK}, anonymous=LOGIN),
+        data={"confirm": "y"},
     ),
     ("messages.rate", "POST"): Rule(
         "/m/{code}/rate",
@@ -273,7 +279,12 @@ MATRIX: dict[tuple[str, str], Rule | list[Rule]] = {
             ("sign_off", "sign-off", ("coordinator", "admin"), {}),
             ("decline_sign_off", "decline-sign-off", ("coordinator", "admin"), {"note": "请修改"}),
             ("approve_request", "approve-request", ("coordinator", "admin"), {"request": "1"}),
-            ("decline_request", "decline-request", ("coordinator", "admin"), {"request": "1"}),
+            (
+                "decline_request",
+                "decline-request",
+                ("coordinator", "admin"),
+                {"request": "1", "note": "属于本单位职责"},
+            ),
             ("transfer", "transfer", ("coordinator", "admin"), {"unit": "330100-jt"}),
             ("urge", "urge", ("coordinator", "admin"), {"note": "请尽快办理"}),
             ("reopen", "reopen", ("coordinator", "admin"), {"note": "请重新办理"}),
@@ -358,7 +369,7 @@ _ACTION_RULES = {
     "not_accept": ({"reason": "court_or_arbitration"}, ("handler",)),
     "return": ({"reason": "not_our_duty"}, ("handler",)),
     "approve_request": ({"request": 1}, ("coordinator", "admin")),
-    "decline_request": ({"request": 1}, ("coordinator", "admin")),
+    "decline_request": ({"request": 1, "note": "属于本单位职责"}, ("coordinator", "admin")),
     "transfer": ({"unit": "330100-jt"}, ("coordinator", "admin")),
     "extend": ({"reason": "需要多个部门协调核查"}, ("handler",)),
     "interim": ({"body": "已转交相关科室现场核查，请耐心等待。"}, ("handler",)),

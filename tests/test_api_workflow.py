@@ -31,7 +31,7 @@ VALID = {
     "not_accept": {"reason": "court_or_arbitration"},
     "return": {"reason": "not_our_duty"},
     "approve_request": {"request": 1},
-    "decline_request": {"request": 1},
+    "decline_request": {"request": 1, "note": "属于本单位职责"},
     "transfer": {"unit": "330106-zj"},
     "extend": {"reason": "需要多个部门协调核查"},
     "interim": {"body": BODY},

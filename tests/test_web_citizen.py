@@ -235,12 +235,14 @@ def test_my_messages_show_rejection_reason(client, make_message, citizen, troll)
 
 
 def test_author_withdraws_submitted_message(client, make_message, citizen):
-    """The author's withdraw button moves a submitted message to withdrawn."""
+    """The author's withdraw button leads to the confirmation; confirmed, the message is
+    withdrawn."""
     m = make_message("submitted")
     login(client, citizen)
-    assert "撤回留言" in client.get(f"/m/{m.code}").get_data(as_text=True)
+    assert f'href="/m/{m.code}/withdraw"' in client.get(f"/m/{m.code}").get_data(as_text=True)
+    assert "我确认撤回" in client.get(f"/m/{m.code}/withdraw").get_data(as_text=True)
 
-    response = client.post(f"/m/{m.code}/withdraw")
+    response = client.post(f"/m/{m.code}/withdraw", data={"confirm": "y"})
 
     assert _path(response) == f"/m/{m.code}"
     db.session.refresh(m)
@@ -254,7 +256,7 @@ def test_withdraw_after_assignment_is_refused(client, make_message, citizen):
     login(client, citizen)
     assert "撤回留言" not in client.get(f"/m/{m.code}").get_data(as_text=True)
 
-    response = client.post(f"/m/{m.code}/withdraw", follow_redirects=True)
+    response = client.post(f"/m/{m.code}/withdraw", data={"confirm": "y"}, follow_redirects=True)
 
     db.session.refresh(m)
     assert m.state == State.ASSIGNED
@@ -274,13 +276,17 @@ def test_other_citizen_cannot_withdraw(client, make_message, troll):
     assert (private.state, public.state) == (State.SUBMITTED, State.RECEIVED)
 
 
-def test_withdraw_needs_login_and_post(client, make_message):
-    """Visitors are sent to sign in; GET is not allowed."""
+def test_withdraw_needs_login(client, make_message):
+    """Visitors are sent to sign in, for the confirmation page and for the POST."""
     m = make_message("submitted")
 
-    assert client.get(f"/m/{m.code}/withdraw").status_code == 405
-    response = client.post(f"/m/{m.code}/withdraw")
-    assert response.status_code == 302 and _path(response).startswith("/login")
+    for response in (
+        client.get(f"/m/{m.code}/withdraw"),
+        client.post(f"/m/{m.code}/withdraw", data={"confirm": "y"}),
+    ):
+        assert response.status_code == 302 and _path(response).startswith("/login")
+    db.session.refresh(m)
+    assert m.state == State.SUBMITTED
 
 
 # ---------------------------------------------------------------------------------------------

@@ -187,7 +187,15 @@ def _cosign(m: Message, user: User, data: dict, now: datetime) -> Message:
 
 
 def _score(name: str, description: str) -> Field:
-    return Field(name, "integer", description, required=True, minimum=1, maximum=5)
+    return Field(
+        name,
+        "integer",
+        description,
+        required=True,
+        minimum=1,
+        maximum=5,
+        missing=msg.SCORE_MISSING[name],
+    )
 
 
 ACTIONS: dict[str, Action] = {
@@ -290,9 +298,9 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "decline_request",
-            "不同意退回或延期申请",
+            "不同意退回或延期申请（须说明理由）",
             "coordinator of the board's office, admin",
-            (REQUEST, NOTE),
+            (REQUEST, NOTE_REQUIRED),
             _decline_request,
         ),
         Action(

@@ -47,6 +47,7 @@ class Field:
     max_length: int | None = None
     minimum: int | None = None
     maximum: int | None = None
+    missing: Any = None  # what a required field left out is answered (a lazy text naming it)
 
     def schema(self) -> dict:
         """The field as a JSON Schema (for the OpenAPI document)."""
@@ -117,7 +118,7 @@ def validate(data: dict, fields: tuple[Field, ...]) -> dict:
         value = data.get(field.name)
         if value is None:
             if field.required:
-                errors[field.name] = [_("必须填写。")]
+                errors[field.name] = [str(field.missing or _("必须填写。"))]
             clean[field.name] = field.default
             continue
         problem = _check(field, value)
@@ -307,9 +308,18 @@ SUBMIT_FIELDS = (
     Field("title", "string", "标题", required=True, max_length=TITLE_MAX),
     Field("body", "string", "正文（至少 10 字）", required=True, max_length=BODY_MAX),
     Field("private_note", "string", "备注：只有办理方可见", max_length=NOTE_MAX, default=""),
-    Field("wants_public", "boolean", "是否愿意公开（检举控告从不公开）", default=True),
+    Field(
+        "wants_public",
+        "boolean",
+        "是否愿意公开：不给时留言渠道公开、信访渠道不公开（检举控告从不公开）",
+    ),
     Field("real_name", "string", "真实姓名（信访渠道必填，默认取账户资料）", max_length=64),
-    Field("phone", "string", "联系电话（信访渠道必填，默认取账户资料）", max_length=32),
+    Field(
+        "phone",
+        "string",
+        "联系电话（信访渠道必填，默认取账户资料）：手机号码或带区号的固定电话",
+        max_length=32,
+    ),
     Field("address", "string", "住址（信访渠道必填，默认取账户资料）", max_length=200),
 )
 

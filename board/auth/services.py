@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..clock import to_local
+from ..clock import local_text
 from ..errors import BoardError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, Role, Unit, User
@@ -51,7 +51,7 @@ class LoginLocked(BoardError):
         super().__init__(
             _(
                 "登录失败次数过多，该账户已暂时锁定。请在 %(time)s（北京时间）之后再试。",
-                time=to_local(retry_at).strftime("%Y-%m-%d %H:%M"),
+                time=local_text(retry_at),
             )
         )
 

@@ -204,6 +204,14 @@ class RequestDecisionForm(DeskForm):
     note = _note(_l("说明"))
 
 
+class DeclineRequestForm(RequestDecisionForm):
+    """Decline the request the page showed: the unit is told why, so the reason is required."""
+
+    note = _note(
+        _l("不同意的理由"), required=True, message=_l("不同意申请须说明理由，承办单位会看到。")
+    )
+
+
 class RequiredNoteForm(DeskForm):
     """A decision that must say why (send a draft back, urge, reopen)."""
 

@@ -36,6 +36,7 @@ from .forms import (
     AcceptForm,
     AssignForm,
     DecisionForm,
+    DeclineRequestForm,
     DeskForm,
     ExtensionForm,
     HearingForm,
@@ -212,7 +213,7 @@ def _available_forms(message: Message, clocks, bound: dict[str, DeskForm], now) 
         wanted["approve_request"] = lambda: RequestDecisionForm(
             formdata=None, id_prefix="approve-request", data={"request": pending.id}
         )
-        wanted["decline_request"] = lambda: RequestDecisionForm(
+        wanted["decline_request"] = lambda: DeclineRequestForm(
             formdata=None, id_prefix="decline-request", data={"request": pending.id}
         )
     if is_office and state in UNIT_QUEUE:
@@ -389,7 +390,8 @@ def _decide_request(code: str, name: str, approve: bool):
     """
     message = _staff_message(code)
     _require_coordinator(message)
-    form = RequestDecisionForm(id_prefix=name.replace("_", "-"))
+    form_class = RequestDecisionForm if approve else DeclineRequestForm
+    form = form_class(id_prefix=name.replace("_", "-"))
     pending = _pending_request(message)
     kind = pending.kind if pending is not None else None
     if approve:

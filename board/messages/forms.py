@@ -18,7 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Track
-from .services import BODY_MAX, NOTE_MAX, TITLE_MAX
+from ..phones import normalize_cn_phone
+from .services import BODY_MAX, NOTE_MAX, SCORE_MISSING, TITLE_MAX, invalid_phone_message
 
 
 def kind_choices() -> list[SelectChoice]:
@@ -78,7 +79,12 @@ class ComposeForm(FlaskForm):
             Length(max=NOTE_MAX, message=_l("备注不能超过 %(n)d 个字。", n=NOTE_MAX)),
         ],
     )
+    # Board messages are published unless the author unticks this; petitions have their own box,
+    # unticked, in the petitioner's section: a petition stays private unless its author says so.
     wants_public = BooleanField(_l("同意公开这条留言（个人信息会被遮蔽）"), default=True)
+    petition_public = BooleanField(
+        _l("同意公开这件信访事项（默认不公开；姓名、电话、住址始终不公开）"), default=False
+    )
     # No Optional(): it would stop the chain before the petition checks below run.
     real_name = StringField(_l("真实姓名"), validators=[Length(max=64, message=_l("姓名太长。"))])
     phone = StringField(_l("联系电话"), validators=[Length(max=32, message=_l("电话号码太长。"))])
@@ -120,9 +126,19 @@ class ComposeForm(FlaskForm):
             raise ValidationError(_l("信访事项须填写真实姓名。"))
 
     def validate_phone(self, field) -> None:
-        """Petitions need a phone number."""
-        if self.track.data == Track.PETITION and not (field.data or "").strip():
+        """Petitions need a phone number the unit can call: a mobile or a landline with area code."""
+        if self.track.data != Track.PETITION:
+            return
+        if not (field.data or "").strip():
             raise ValidationError(_l("信访事项须填写联系电话。"))
+        if normalize_cn_phone(field.data) is None:
+            raise ValidationError(invalid_phone_message())
+
+    def chosen_public(self) -> bool:
+        """The author's wish to publish, read from the box of the chosen track."""
+        if self.track.data == Track.PETITION:
+            return bool(self.petition_public.data)
+        return bool(self.wants_public.data)
 
     def validate_address(self, field) -> None:
         """Petitions need an address."""
@@ -130,26 +146,50 @@ class ComposeForm(FlaskForm):
             raise ValidationError(_l("信访事项须填写住址。"))
 
 
-STAR_CHOICES = [SelectChoice(n, f"{n} ★") for n in range(5, 0, -1)]
+# No score is chosen for the author: the first entry asks them to choose (DESIGN §4, rating).
+STAR_CHOICES = [SelectChoice("", _l("请选择星级"))] + [
+    SelectChoice(n, f"{n} ★") for n in range(5, 0, -1)
+]
+
+
+def _stars(value: str | int | None) -> int | None:
+    """A submitted score as an int; the unchosen entry as None."""
+    return None if value in ("", None) else int(value)
+
+
+def _score(name: str, label) -> SelectField:
+    """One 1–5 score, unselected until the author chooses; the error names the score."""
+    return SelectField(
+        label,
+        choices=STAR_CHOICES,
+        coerce=_stars,
+        default=None,
+        validators=[InputRequired(SCORE_MISSING[name])],
+    )
 
 
 class RateForm(FlaskForm):
     """The author's three 1–5 scores and a comment."""
 
-    resolution = SelectField(
-        _l("解决程度"), choices=STAR_CHOICES, coerce=int, validators=[InputRequired()]
-    )
-    attitude = SelectField(
-        _l("办理态度"), choices=STAR_CHOICES, coerce=int, validators=[InputRequired()]
-    )
-    speed = SelectField(
-        _l("办理速度"), choices=STAR_CHOICES, coerce=int, validators=[InputRequired()]
-    )
+    resolution = _score("resolution", _l("解决程度"))
+    attitude = _score("attitude", _l("办理态度"))
+    speed = _score("speed", _l("办理速度"))
     comment = TextAreaField(
         _l("评价内容（选填）"),
         validators=[Optional(), Length(max=500, message=_l("评价内容不能超过 500 字。"))],
     )
     submit = SubmitField(_l("提交评价"))
+
+
+class WithdrawForm(FlaskForm):
+    """撤回: the author confirms on a page of its own (no JavaScript), so one stray click or a
+    bare POST withdraws nothing."""
+
+    confirm = BooleanField(
+        _l("我确认撤回这条留言：撤回后不再审核和办理，也不能恢复"),
+        validators=[DataRequired(_l("请勾选确认后再撤回。"))],
+    )
+    submit = SubmitField(_l("确认撤回"))
 
 
 class FollowUpForm(FlaskForm):

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +48,7 @@ from ..models import (
 )
 from ..moderation import locks
 from ..notify import services as notify
+from ..phones import normalize_cn_phone
 from ..search import outbox
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read aloud
@@ -229,6 +231,18 @@ def find_submission(author: User, key: str | None, *, title: str, body: str) -> 
     return found
 
 
+def invalid_phone_message() -> str:
+    """The complaint about a petition phone that is not a Chinese phone number."""
+    return _("联系电话须为有效的手机号码或带区号的固定电话（如 13912345678、0571-87654321）。")
+
+
+def default_public(track: str, wants_public: bool | None) -> bool:
+    """The author's choice, or the track's default: board messages public, petitions not."""
+    if wants_public is None:
+        return track != Track.PETITION
+    return bool(wants_public)
+
+
 def submit_message(
     author: User,
     *,
@@ -240,7 +254,7 @@ def submit_message(
     title: str,
     body: str,
     private_note: str = "",
-    wants_public: bool = True,
+    wants_public: bool | None = None,
     real_name: str | None = None,
     phone: str | None = None,
     address: str | None = None,
@@ -251,8 +265,10 @@ def submit_message(
 ) -> Message:
     """File a new message for moderation and give it a tracking code.
 
-    With `idempotency_key`, filing again with the same key (a retry after a lost answer)
-    returns the message filed the first time instead of a second one."""
+    Unless the author says (`wants_public`), a board message is published and a petition is
+    not: a petition carries the petitioner's own affairs (DESIGN §7). With `idempotency_key`,
+    filing again with the same key (a retry after a lost answer) returns the message filed the
+    first time instead of a second one."""
     replayed = find_submission(author, idempotency_key, title=title, body=body)
     if replayed is not None:
         return replayed
@@ -287,6 +303,10 @@ def submit_message(
             errors["real_name"] = [_("信访事项须填写真实姓名。")]
         if not phone:
             errors["phone"] = [_("信访事项须填写联系电话。")]
+        elif (canonical := normalize_cn_phone(phone)) is None:
+            errors["phone"] = [invalid_phone_message()]
+        else:
+            phone = canonical
         if not address:
             errors["address"] = [_("信访事项须填写住址。")]
     if errors:
@@ -303,7 +323,7 @@ def submit_message(
         title=title,
         body=body,
         private_note=private_note,
-        wants_public=bool(wants_public) and kind != Kind.REPORT,
+        wants_public=default_public(track, wants_public) and kind != Kind.REPORT,
         visibility=Visibility.PRIVATE,
         state=State.SUBMITTED,
         author=author,
@@ -334,10 +354,17 @@ def submit_message(
     return _commit(message)
 
 
-def withdraw_message(message: Message, actor: User, *, now: datetime) -> Message:
-    """The author takes back a message that nobody has been assigned yet."""
+def require_withdrawable(message: Message, actor: User | None) -> None:
+    """Refuse unless `actor` wrote the message and it is not yet assigned (checked before the
+    confirmation page is shown, and again when withdrawing)."""
     if actor is None or message.author_id != actor.id:
         raise PermissionDenied(_("只有留言人本人可以撤回。"))
+    _require_state(message, "withdraw")
+
+
+def withdraw_message(message: Message, actor: User, *, now: datetime) -> Message:
+    """The author takes back a message that nobody has been assigned yet."""
+    require_withdrawable(message, actor)
     event = transition(message, "withdraw", actor, now=now)
     clocks.advance(message, event, now=now, close=None, closed_state="stopped")
     message.visibility = Visibility.PRIVATE
@@ -345,13 +372,21 @@ def withdraw_message(message: Message, actor: User, *, now: datetime) -> Message
     return _commit(message)
 
 
+# What the author is told for a score left out or out of range, naming the score (form and API).
+SCORE_MISSING = {
+    "resolution": _l("请为“解决程度”选择 1 到 5 星。"),
+    "attitude": _l("请为“办理态度”选择 1 到 5 星。"),
+    "speed": _l("请为“办理速度”选择 1 到 5 星。"),
+}
+
+
 def rate_message(
     message: Message,
     actor: User,
     *,
-    resolution: int,
-    attitude: int,
-    speed: int,
+    resolution: int | None,
+    attitude: int | None,
+    speed: int | None,
     comment: str = "",
     now: datetime,
 ) -> Message:
@@ -360,8 +395,8 @@ def rate_message(
         raise PermissionDenied(_("只有留言人本人可以评价。"))
     errors = {}
     for name, value in (("resolution", resolution), ("attitude", attitude), ("speed", speed)):
-        if not isinstance(value, int) or not 1 <= value <= 5:
-            errors[name] = [_("请给出 1 到 5 星。")]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+            errors[name] = [str(SCORE_MISSING[name])]
     if len(comment or "") > 500:
         errors["comment"] = [_("评价内容不能超过 500 字。")]
     if errors:
@@ -608,9 +643,14 @@ def _check_length(
         errors[name] = [_("%(label)s不能超过 %(n)d 个字。", label=label, n=high)]
 
 
-def _required_note(note: str | None, *, field: str = "note", high: int = 2000) -> str:
+def _required_note(
+    note: str | None, *, field: str = "note", high: int = 2000, missing: str | None = None
+) -> str:
+    """The stripped note of a decision that must say why; `missing` is the answer to none."""
     note = (note or "").strip()
     errors: dict[str, list[str]] = {}
+    if not note and missing:
+        raise ValidationFailed(fields={field: [missing]})
     _check_length(errors, field, note, 1, high, _("说明"))
     if errors:
         raise ValidationFailed(fields=errors)
@@ -886,13 +926,13 @@ def approve_request(
 def decline_request(
     handling_request: HandlingRequest, actor: User, *, note: str = "", now: datetime
 ) -> Message:
-    """Decline a return or extension request; the message keeps its state."""
+    """Decline a return or extension request, saying why; the message keeps its state."""
     message = _decide(handling_request, actor)
     action = (
         "return_declined" if handling_request.kind == RequestKind.RETURN else "extension_declined"
     )
     _require_state(message, action)
-    note = (note or "").strip()
+    note = _required_note(note, missing=_("不同意申请须说明理由，承办单位会看到。"))
     record(message, action, actor, now=now, note=note, is_public=False)
     handling_request.state = RequestState.DECLINED
     handling_request.decided_by = actor
@@ -961,7 +1001,7 @@ def decline_sign_off(message: Message, actor: User, *, note: str, now: datetime)
     reply = _awaiting_reply(message)
     if reply is None:
         raise InvalidTransition(_("没有等待签发的答复。"))
-    note = _required_note(note)
+    note = _required_note(note, missing=_("退回答复须写明需要修改的地方。"))
     reply.state = ReplyState.DRAFT
     record(message, "decline_sign_off", actor, now=now, note=note, is_public=False)
     return _commit(message)

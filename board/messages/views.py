@@ -51,7 +51,7 @@ from ..privacy import mask_pen_name, mask_text, public_text, truncate_ip
 from ..retry import mark_idempotent
 from ..security import limit_cosigning, limit_posting
 from . import services
-from .forms import ComposeForm, FollowUpForm, RateForm, ReviewRequestForm
+from .forms import ComposeForm, FollowUpForm, RateForm, ReviewRequestForm, WithdrawForm
 
 bp = Blueprint("messages", __name__)
 
@@ -232,7 +232,7 @@ def _preview(form: ComposeForm, region: Region) -> dict:
         "kind_label": KIND_LABELS[Kind(form.kind.data)],
         "domain_label": DOMAIN_LABELS[form.domain.data],
         "region": region.full_name,
-        "is_public": bool(form.wants_public.data) and form.kind.data != Kind.REPORT,
+        "is_public": form.chosen_public() and form.kind.data != Kind.REPORT,
     }
 
 
@@ -283,7 +283,7 @@ def write() -> ResponseReturnValue:
                     title=form.title.data,
                     body=form.body.data,
                     private_note=form.private_note.data or "",
-                    wants_public=bool(form.wants_public.data),
+                    wants_public=form.chosen_public(),
                     real_name=form.real_name.data if is_petition else None,
                     phone=form.phone.data if is_petition else None,
                     address=form.address.data if is_petition else None,
@@ -487,12 +487,18 @@ def show(code: str) -> ResponseReturnValue:
 # Actions
 
 
-@bp.route("/m/<code>/withdraw", methods=["POST"])
+@bp.route("/m/<code>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(code: str) -> ResponseReturnValue:
-    """The author takes the message back before it is assigned."""
+    """The author takes the message back before it is assigned, after ticking the confirmation
+    on this page; a POST without it shows the page again and withdraws nothing."""
     message = _viewable(code)
+    form = WithdrawForm()
     try:
+        services.require_withdrawable(message, _me())
+        if not form.validate_on_submit():
+            page = render_template("messages/withdraw.html", m=message, form=form)
+            return page, 422 if form.errors else 200
         services.withdraw_message(message, _me(), now=utcnow())
     except InvalidTransition as error:
         flash(error.message, "error")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import local_text
 from ..errors import InvalidTransition
 from ..extensions import db
 from ..models import Message, User
@@ -64,9 +65,9 @@ def take_lock(message: Message, moderator: User, *, now: datetime) -> Moderation
 def lock_message(lock: ModerationLock) -> str:
     """What another moderator is told when the message is locked."""
     return _(
-        "%(name)s 正在审核这条留言（锁定至 %(time)s UTC），请稍后再试或处理其他留言。",
+        "%(name)s 正在审核这条留言（锁定至北京时间 %(time)s），请稍后再试或处理其他留言。",
         name=lock.moderator.pen_name,
-        time=lock.expires_at.strftime("%H:%M"),
+        time=local_text(lock.expires_at, "%H:%M"),
     )
 
 

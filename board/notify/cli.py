@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
-from ..clock import from_local, utcnow
+from ..clock import from_local, local_text, utcnow
 from . import services
 
 deadlines_cli = AppGroup("deadlines", help="Close lapsed messages, send reminders and mail.")
@@ -73,6 +73,8 @@ def tick(now: datetime, echo=click.echo) -> dict[str, int]:
 def tick_command(now_text: str | None) -> None:
     """Close lapsed messages, queue due-soon/overdue/rating reminders and digests, send mail."""
     now = parse_now(now_text)
-    click.echo(f"tick at {now.isoformat(timespec='seconds')} UTC")
+    click.echo(
+        f"tick at {now.isoformat(timespec='seconds')} UTC (北京时间 {local_text(now, '%Y-%m-%d %H:%M:%S')})"
+    )
     summary = tick(now)
     click.echo("done: " + " · ".join(f"{k} {v}" for k, v in summary.items()))
