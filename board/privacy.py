@@ -86,13 +86,13 @@ _EMAIL = re.compile(
     r"([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
 _QQ = re.compile(
-    rf"(?<![A-Za-z])(?:QQ|扣扣|企鹅号?|Q号|Q)(?:号码|号|群号?|账号)?[ ]*[:：是为]?[ ]*"
+    rf"(?<![A-Za-z])(?:QQ|扣扣|企鹅号?|Q号|Q)(?:号码|号|群号?|账号)?[ ]*[:：是为]{{0,2}}[ ]*"
     rf"([1-9]{_run('4,11')})(?![0-9])",
     re.I,
 )
 _WECHAT = re.compile(
-    r"(?<![A-Za-z])(?:微信|威信|薇信|V信|VX|WX|weixin|wechat)(?:号码|号|ID)?[ ]*[:：是为]?[ ]*"
-    r"([A-Za-z0-9][-_A-Za-z0-9]{4,19})(?![-_A-Za-z0-9])",
+    r"(?<![A-Za-z])(?:微信|威信|薇信|V信|VX|WX|weixin|wechat)(?:号码|号|ID)?[ ]*[:：是为]{0,2}[ ]*"
+    r"([A-Za-z0-9][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])",
     re.I,
 )
 _PLATE = re.compile(
@@ -107,11 +107,21 @@ _PASSPORT_AFTER_KEYWORD = re.compile(
     r"(?:护照|通行证|回乡证|台胞证)(?:号码|号)?[ ]*[:：是为]?[ ]*([A-Z0-9]{7,10})(?![A-Za-z0-9])",
     re.I,
 )
-# Landlines right after these words are published office numbers (`举报电话：0746-8211562`).
+# Landlines right after these words are published office numbers (`举报电话：0746-8211562`,
+# `请致电0745-8825137`, `市城管局电话0738-8211119`, `基础教育科（电话7717071）`).
 _OFFICIAL_BEFORE = re.compile(
-    r"(?:热线|咨询电话|举报电话|投诉电话|服务电话|监督电话|办公电话|办公室电话|客服电话|"
-    r"值班电话|服务中心电话|查号台)[^0-9\n]{0,4}$"
+    r"(?:(?:热线|查号台)[^0-9\n]{0,4}|(?:咨询|举报|投诉|服务|监督|办公室?|客服|值班|申诉|查询)[^0-9\n]{0,3}电话"
+    r"|(?:致电|拨打|请拨|可拨|拔打)(?:联系|咨询|服务)?(?:电话)?"
+    r"|(?:局|中心|办|站|队|科|委|厅|馆|公司|银行|支行|网点|社区|街道|政府|学校|医院|法院"
+    r"|检察院|派出所|车管所|管理所|管理处|办事处|营业厅)[(（]?(?:联系|咨询|办公)?(?:电话|座机)?)"
+    r"[:： (（]{0,3}$"
 )
+# …and landlines followed by these words (`电话0746-2213525咨询`).
+_OFFICIAL_AFTER = re.compile(r"[)）]?[ ,，]{0,2}(?:进行|来电|电话)?(?:咨询|反映|举报|投诉|查询)")
+# An account right after these words is an organisation's public account.
+_OFFICIAL_ACCOUNT_BEFORE = re.compile(r"(?:公众号|官方|官微|服务号)[^\n]{0,8}$")
+# A card number does not begin with a date (`2019-11-11 13812345678` is a date and a phone).
+_DATE_START = re.compile(r"(?:19|20)[0-9]{2}[-.][0-9]{1,2}[-.][0-9]{1,2}(?![0-9])")
 # Long numbers right after these words are order, case or parcel numbers, not cards.
 _NOT_CARD_BEFORE = re.compile(r"(?:订单|单号|编号|流水|运单|快递|发票|票号|合同号)[^0-9\n]{0,6}$")
 
@@ -226,7 +236,9 @@ def _mask_cards(m: _Masker) -> None:
         digits = "".join(groups)
         if (
             m.free(start, end)
-            and all(len(g) >= 3 for g in groups)
+            and len(groups[0]) >= 4
+            and len(set(digits)) > 1  # `0000-00000000 0000-00000000`: placeholders
+            and not _DATE_START.match(match.group(0))
             and luhn.is_valid(digits)
             and not _NOT_CARD_BEFORE.search(m.before(start))
         ):
@@ -251,7 +263,11 @@ def _mask_phones(m: _Masker) -> None:
             local = m.digits(*match.span(1))
             number = "".join(m.norm[i] for i in m.digits(match.start(0), match.end(1)))
             m.claim(*whole)
-            if m.published.has_phone(number) or _OFFICIAL_BEFORE.search(m.before(whole[0])):
+            if (
+                m.published.has_phone(number)
+                or _OFFICIAL_BEFORE.search(m.before(whole[0]))
+                or _OFFICIAL_AFTER.match(m.norm, whole[1])
+            ):
                 continue
             m.star(local[:-4])
 
@@ -280,9 +296,12 @@ def _mask_accounts(m: _Masker) -> None:
             start, end = match.span(1)
             if pattern is _PASSPORT_AFTER_KEYWORD and sum(c.isdigit() for c in match.group(1)) < 5:
                 continue
-            if m.free(start, end):
-                m.claim(start, end)
-                _star_middle(m, start, end)
+            if not m.free(start, end):
+                continue
+            m.claim(start, end)
+            if pattern is _WECHAT and _OFFICIAL_ACCOUNT_BEFORE.search(m.before(match.start())):
+                continue
+            _star_middle(m, start, end)
     for match in _PASSPORT.finditer(m.norm):
         start, end = match.span()
         if m.free(start, end):
@@ -422,7 +441,9 @@ def published_contacts() -> Published:
     generation = _generation
     rows = db.session.execute(select(Unit.contact_phone, Unit.email)).all()
     published = Published(
-        phones=frozenset(d for d in (re.sub(r"\D", "", _normalise(p or "")[0]) for p, _ in rows) if d),
+        phones=frozenset(
+            d for d in (re.sub(r"\D", "", _normalise(p or "")[0]) for p, _ in rows) if d
+        ),
         emails=frozenset(e.strip().lower() for _, e in rows if e),
     )
     current_app.extensions["minsheng.published"] = (generation, now, published)
