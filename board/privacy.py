@@ -132,6 +132,7 @@ _PROVINCES = frozenset(
 )
 MIN_SECRET_LENGTH = 2  # a value made only of Chinese characters (a name): 陈明
 MIN_MIXED_SECRET_LENGTH = 5  # any value with digits or letters: never `128` or `1号`
+MIN_CLAUSE_LENGTH = 3  # an unlabelled clause of a longer note: `张三丰`, never `谢谢`
 
 
 @dataclass(frozen=True)
@@ -368,16 +369,19 @@ def mask_text(
 
 
 def note_values(note: str | None) -> list[str]:
-    """The values a private note gives: each line or clause, or the part after its label.
+    """The values a private note gives, each to be masked whole.
 
-    `姓名：陈明亮` gives `陈明亮` (a labelled value, masked from two characters); an unlabelled
-    clause is masked only from five characters, so a note saying `谢谢` masks nothing.
+    The whole note is a value (`张三丰`); so is each labelled value (`姓名：陈明亮` gives
+    `陈明亮`), and each line or clause of three characters or more (`张三丰，谢谢` gives `张三丰`
+    but not `谢谢`). A note is never cut at spaces: `文三路 128 号` is one value, not `128`.
     """
-    values = []
-    for clause in re.split(r"[\n\r，。；;,!！?？]+", note or ""):
+    note = (note or "").strip()
+    values = [note] if note else []
+    clauses = re.split(r"[\n\r，。；;,!！?？]+", note)
+    for clause in clauses if len(clauses) > 1 or re.search(r"[:：]", note) else ():
         labelled = re.split(r"[:：]", clause)
         value = labelled[-1].strip()
-        if len(labelled) > 1 or len(_compact(value)[0]) >= MIN_MIXED_SECRET_LENGTH:
+        if len(labelled) > 1 or len(_compact(value)[0]) >= MIN_CLAUSE_LENGTH:
             values.append(value)
     return [v for v in values if v]
 
