@@ -427,6 +427,12 @@ def units_changed() -> None:
     _generation += 1
 
 
+def _phone_digits(phone: str | None) -> str:
+    """A published number's digits, without its extension (`0571-87654321 转 802`)."""
+    main = re.split(r"转|分机|ext|x", _normalise(phone or "")[0], maxsplit=1, flags=re.I)[0]
+    return re.sub(r"\D", "", main)
+
+
 def published_contacts() -> Published:
     """Every unit's published phone and e-mail, cached per app for a minute."""
     from flask import current_app, has_app_context
@@ -445,10 +451,8 @@ def published_contacts() -> Published:
     generation = _generation
     rows = db.session.execute(select(Unit.contact_phone, Unit.email)).all()
     published = Published(
-        phones=frozenset(
-            d for d in (re.sub(r"\D", "", _normalise(p or "")[0]) for p, _ in rows) if d
-        ),
-        emails=frozenset(e.strip().lower() for _, e in rows if e),
+        phones=frozenset(filter(None, (_phone_digits(phone) for phone, _ in rows))),
+        emails=frozenset(email.strip().lower() for _, email in rows if email),
     )
     current_app.extensions["minsheng.published"] = (generation, now, published)
     return published
