@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -294,6 +295,8 @@ class Unit(db.Model):
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     email: Mapped[str | None] = mapped_column(String(200))
+    # The number the unit publishes for citizens to call back: readable in every public text.
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
     is_office: Mapped[bool] = mapped_column(Boolean, default=False)
 
     region: Mapped[Region] = relationship()
@@ -824,3 +827,13 @@ class AccessLog(db.Model):
 
     user: Mapped[User] = relationship()
     message: Mapped[Message] = relationship()
+
+
+@event.listens_for(Unit, "after_insert")
+@event.listens_for(Unit, "after_update")
+@event.listens_for(Unit, "after_delete")
+def _unit_contacts_changed(mapper, connection, target) -> None:
+    """A unit's published phone or e-mail may have changed: masking must see the new ones."""
+    from .privacy import units_changed
+
+    units_changed()

@@ -16,6 +16,8 @@ from board.privacy import mask_pen_name, mask_text, truncate_ip
         ("卡号 6222021234567890128", "卡号 6222***********0128"),
         ("邮箱 zhang.san@example.com", "邮箱 z***@example.com"),
         ("车牌 浙A12345", "车牌 浙A***5"),
+        # A typo'd check digit is still someone's ID number (issue 14).
+        ("身份证 110105194912310021 号", "身份证 110105********0021 号"),
     ],
 )
 def test_personal_numbers_are_masked_in_display_form(text, masked):
@@ -26,7 +28,7 @@ def test_personal_numbers_are_masked_in_display_form(text, masked):
 @pytest.mark.parametrize(
     "text",
     [
-        "身份证 110105194912310021 号",  # wrong check digit: not an ID number
+        "编号 110105194913310021 号",  # 13th month: no birth date, not an ID number
         "卡 6222021234567890123",  # fails Luhn: not a card number
         "订单号 2026030212345678901234",
         "金额 123456789012 元",

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from .services import MAX_POLICY_DAYS, NOTE_MAX
+from .services import CONTACT_PHONE_MAX, MAX_POLICY_DAYS, NOTE_MAX
 
 UNIT_CHOICES = [SelectChoice("working", _l("工作日")), SelectChoice("calendar", _l("自然日"))]
 
@@ -72,3 +72,11 @@ class ActionForm(FlaskForm):
     """A button that only needs the CSRF token."""
 
     next = HiddenField()
+
+
+class UnitContactForm(FlaskForm):
+    """The phone a unit publishes for citizens to call back."""
+
+    contact_phone = StringField(
+        _l("对外联系电话"), validators=[Optional(), Length(max=CONTACT_PHONE_MAX)]
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import calendar as pycalendar
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import g
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -16,7 +18,7 @@ from ..calendar import services as clocks
 from ..deadlines import DayUnit
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import CalendarDay, CalendarYear, DeadlinePolicy, Role, User
+from ..models import CalendarDay, CalendarYear, DeadlinePolicy, Role, Unit, User
 
 MAX_POLICY_DAYS = 730
 NOTE_MAX = 80
@@ -232,3 +234,60 @@ def package_years_available() -> list[int]:
 def exceptional_day_count() -> int:
     """How many rows the calendar table has."""
     return db.session.scalar(select(func.count()).select_from(CalendarDay)) or 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Units' published contacts
+
+CONTACT_PHONE_MAX = 40
+# A number citizens can call: 3–6 digit hotlines (12345, 95598), landlines with or without area
+# code and extension, mobiles, 400/800 numbers; digits with spaces, dashes and brackets only.
+_CONTACT_PHONE = re.compile(r"^[+(]?[0-9][0-9 ()\-]*(?:(?:转|-|ext\.?|x) ?[0-9]{1,6})?$", re.I)
+
+
+def units(actor: User) -> list[Unit]:
+    """Every unit, by region then code."""
+    require_admin(actor)
+    return list(db.session.scalars(select(Unit).order_by(Unit.region_code, Unit.code)))
+
+
+def get_unit(actor: User, code: str) -> Unit:
+    """One unit by code, or NotFound."""
+    require_admin(actor)
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound(_("没有代码为 %(code)s 的单位。", code=code))
+    return unit
+
+
+def _valid_contact_phone(value: str) -> bool:
+    digits = re.sub(r"\D", "", value)
+    return bool(_CONTACT_PHONE.match(value)) and 3 <= len(digits) <= 20
+
+
+def update_unit_contact(actor: User, code: str, *, contact_phone: str) -> Unit:
+    """Set (or clear) the phone a unit publishes; it shows on the unit's page and is never masked.
+
+    The change is written to the audit log (logger `board.audit`): who, which unit, old and new.
+    """
+    unit = get_unit(actor, code)
+    phone = unicodedata.normalize("NFKC", contact_phone or "").strip()
+    if len(phone) > CONTACT_PHONE_MAX or (phone and not _valid_contact_phone(phone)):
+        raise ValidationFailed(
+            fields={
+                "contact_phone": [
+                    _("请填写有效的电话号码，如 0571-87654321、12345 或 0571-87654321 转 802。")
+                ]
+            }
+        )
+    before = unit.contact_phone
+    unit.contact_phone = phone or None
+    db.session.commit()
+    current_app.logger.getChild("audit").info(
+        "admin %s set the contact phone of unit %s: %r -> %r",
+        actor.id,
+        unit.code,
+        before,
+        unit.contact_phone,
+    )
+    return unit

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..notify import services as notify
 from ..notify.models import MailState
 from . import services
-from .forms import ActionForm, DayForm, ImportForm, PolicyForm
+from .forms import ActionForm, DayForm, ImportForm, PolicyForm, UnitContactForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -198,6 +198,37 @@ def set_day() -> ResponseReturnValue:
             "success",
         )
     return redirect(url_for("admin.month", year=day.year, month=day.month))
+
+
+# ---------------------------------------------------------------------------------------------
+# Units
+
+
+@bp.get("/units")
+@login_required
+def units() -> ResponseReturnValue:
+    """Every unit with its published contact phone."""
+    return render_template("admin/units.html", units=services.units(current_user))
+
+
+@bp.route("/units/<code>", methods=["GET", "POST"])
+@login_required
+def edit_unit(code: str) -> ResponseReturnValue:
+    """Change a unit's published contact phone (shown on its page, never masked)."""
+    unit = services.get_unit(current_user, code)
+    form = UnitContactForm(
+        data={"contact_phone": unit.contact_phone or ""} if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        try:
+            services.update_unit_contact(current_user, code, contact_phone=form.contact_phone.data)
+        except ValidationFailed as error:
+            _attach(form, error)
+        else:
+            flash(_("“%(name)s”的对外联系电话已保存。", name=unit.name), "success")
+            return redirect(url_for("admin.units"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/unit_edit.html", unit=unit, form=form), status
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,7 +47,14 @@ from ..models import (
     User,
     Visibility,
 )
-from ..privacy import mask_pen_name, mask_text, public_text, truncate_ip
+from ..privacy import (
+    mask_pen_name,
+    mask_text,
+    public_text,
+    published_contacts,
+    secrets_of,
+    truncate_ip,
+)
 from ..retry import mark_idempotent
 from ..security import limit_cosigning, limit_posting
 from . import services
@@ -214,7 +221,7 @@ def _similar_public(title: str, body: str) -> list[dict]:
 def _preview(form: ComposeForm, region: Region) -> dict:
     """What the public would see of the filled form: private values and numbers masked."""
     me = _me()
-    secrets = [
+    secrets = secrets_of(
         form.private_note.data,
         form.real_name.data,
         form.phone.data,
@@ -222,8 +229,10 @@ def _preview(form: ComposeForm, region: Region) -> dict:
         me.real_name,
         me.phone,
         me.address,
-    ]
-    title, body = mask_text(form.title.data, secrets), mask_text(form.body.data, secrets)
+    )
+    published = published_contacts()
+    title = mask_text(form.title.data, secrets, published)
+    body = mask_text(form.body.data, secrets, published)
     return {
         "title": title,
         "body": body,

@@ -97,8 +97,30 @@ def _rows(filters: listing.Filters) -> Iterator[dict]:
             yield row(message)
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet will not evaluate: text starting like a formula gets a `'`.
+
+    Numbers (`days_to_reply`, `cosign_count`) are written as numbers, a negative one included:
+    a spreadsheet reads `-1.5` as a number, never as a formula, and analysts need to sum them.
+    Every other value is text (codes, labels, masked titles and bodies, times) and is prefixed.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        text = str(value)
+        return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return value
+
+
 def csv_lines(filters: listing.Filters) -> Iterator[str]:
-    """A header line then one CSV record per case (UTF-8 with a BOM so spreadsheets read it)."""
+    """A header line then one CSV record per case (UTF-8 with a BOM so spreadsheets read it).
+
+    Cells that a spreadsheet would run as formulas are neutralised (`spreadsheet_safe`).
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -106,7 +128,7 @@ def csv_lines(filters: listing.Filters) -> Iterator[str]:
     for record in _rows(filters):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+        writer.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
         yield buffer.getvalue()
 
 
