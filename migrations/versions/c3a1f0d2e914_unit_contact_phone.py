@@ -5,7 +5,7 @@ on the unit's page and stays readable when a public text quotes it (the masking 
 Existing units start without one: admins fill it in at /admin/units.
 
 Revision ID: c3a1f0d2e914
-Revises: 98009bff3302
+Revises: 18e782144bda
 Create Date: 2026-12-06 07:50:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3a1f0d2e914'
-down_revision = '98009bff3302'
+down_revision = '18e782144bda'
 branch_labels = None
 depends_on = None
 
