@@ -358,6 +358,7 @@ def main() -> None:
         ],
         ref_env,
         directory / "reference.log",
+        cwd=ROOT / "bench",  # not the checkout: gunicorn would read its gunicorn.conf.py
     )
     use_wrk = shutil.which("wrk") and not args.python_load
     loader = run_wrk if use_wrk else run_python

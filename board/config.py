@@ -68,3 +68,11 @@ class DefaultConfig:
 
     PAGE_SIZE = 20
     API_PAGE_SIZE = 50
+
+    # Public pages as visitors see them (board/cache, docs/performance.md): "memory" keeps them
+    # in each worker (no extra service), a redis:// URL shares them between workers and nodes,
+    # "off" renders every request. A stored page is dropped as soon as the data changes; the
+    # seconds bound what depends on the clock alone (a deadline passing) and the search index.
+    PAGE_CACHE = "memory"
+    PAGE_CACHE_SECONDS = 60
+    PAGE_CACHE_MEMORY_MB = 32

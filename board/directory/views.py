@@ -12,7 +12,7 @@ from ..auth.views import safe_next_url
 from ..clock import utcnow
 from ..extensions import db
 from ..messages.services import public_messages_query
-from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message
+from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message, Reply
 from ..search.forms import state_groups
 from ..stats import listing
 from ..stats import services as stats
@@ -22,6 +22,13 @@ from . import services
 bp = Blueprint("directory", __name__)
 
 HOME_LIST_SIZE = 8
+# What a message list shows besides the message: its board, its author (whose private details
+# are masked out of the text) and its replies with their units, each in one query per list.
+LIST_LOADS = (
+    selectinload(Message.board),
+    selectinload(Message.author),
+    selectinload(Message.replies).selectinload(Reply.unit),
+)
 LANGUAGE_COOKIE_AGE = timedelta(days=365)
 
 
@@ -40,14 +47,11 @@ def _paginate(query):
 @bp.route("/")
 def home() -> ResponseReturnValue:
     """Counters, the latest replies and messages, search, and the way into the directory."""
-    with_board = selectinload(Message.board)
     latest_replied = db.session.scalars(
-        services.latest_replied_query()
-        .options(with_board, selectinload(Message.replies))
-        .limit(HOME_LIST_SIZE)
+        services.latest_replied_query().options(*LIST_LOADS).limit(HOME_LIST_SIZE)
     ).all()
     latest = db.session.scalars(
-        public_messages_query().options(with_board).limit(HOME_LIST_SIZE)
+        public_messages_query().options(*LIST_LOADS).limit(HOME_LIST_SIZE)
     ).all()
     now = utcnow()
     return render_template(
@@ -89,9 +93,7 @@ def _listing_page(template: str, *, fixed: dict, scope_kwargs: dict, **context):
         date_to=filters.date_to,
     )
     figures = stats.figures(scope, now=utcnow())
-    query = listing.query(filters).options(
-        selectinload(Message.board), selectinload(Message.replies)
-    )
+    query = listing.query(filters).options(*LIST_LOADS)
     args = {k: v for k, v in filters.args().items()}
     return render_template(
         template,
