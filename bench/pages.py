@@ -144,8 +144,9 @@ def wait_ready(url: str, server: subprocess.Popen, seconds: float = 120) -> None
     raise SystemExit(f"{url} did not answer in {seconds:.0f} s")
 
 
-def alone(url: str, rounds: int = 5) -> tuple[int, float]:
-    """Status and median wall milliseconds of one request at a time (after one warm-up)."""
+def alone(url: str, rounds: int = 20) -> tuple[int, float, float]:
+    """One request at a time: status, the first request's milliseconds (rendered: nothing is
+    stored yet) and the median of `rounds` more (stored pages, once each worker has one)."""
     times, status = [], 0
     for _ in range(rounds + 1):
         started = time.perf_counter()
@@ -156,7 +157,7 @@ def alone(url: str, rounds: int = 5) -> tuple[int, float]:
         except urllib.error.HTTPError as error:
             status = error.code
         times.append((time.perf_counter() - started) * 1000)
-    return status, statistics.median(times[1:])
+    return status, times[0], statistics.median(times[1:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,14 +400,20 @@ def main() -> None:
 
         reference_run()
         for number, (name, path) in enumerate(pages):
-            status, single = alone(site_url + path)
+            status, first, single = alone(site_url + path)
             run = loader(site_url + path, args.threads, args.connections, args.duration)
-            run.update(path=path, status=status, alone_ms=round(single, 1), load=load())
+            run.update(
+                path=path,
+                status=status,
+                first_ms=round(first, 1),
+                alone_ms=round(single, 1),
+                load=load(),
+            )
             results["pages"][name] = run
             print(
                 f"  {name:17} {run['rps']:7.0f} req/s  p50 {run['p50']:7.1f} ms  "
                 f"p99 {run['p99']:7.1f} ms  err {run['errors']} to {run['timeouts']}  "
-                f"alone {single:.1f} ms  [{status}]  load {run['load']}",
+                f"first {first:.0f} ms  alone {single:.1f} ms  [{status}]  load {run['load']}",
                 flush=True,
             )
             if number % 4 == 3 and number != len(pages) - 1:
@@ -422,14 +429,16 @@ def main() -> None:
         f"\nreference {ref_rps:.0f} req/s (mean of {len(results['reference'])} runs); "
         f"load {results['load_before']} → {results['load_after']}"
     )
-    print("| page | path | req/s | share | p50 ms | p99 ms | errors/timeouts | alone ms |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| page | path | req/s | share | p50 ms | p99 ms | errors/timeouts | first ms | alone ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, run in results["pages"].items():
         run["share"] = run["rps"] / ref_rps
         print(
             f"| {name} | `{run['path']}` | {run['rps']:.0f} | {run['share']:.0%} | "
             f"{run['p50']:.1f} | {run['p99']:.1f} | {run['errors']}/{run['timeouts']} | "
-            f"{run['alone_ms']:.1f} |"
+            f"{run['first_ms']:.0f} | {run['alone_ms']:.1f} |"
         )
     (directory / f"pages-{args.label}.json").write_text(json.dumps(results, indent=1))
 

@@ -76,3 +76,6 @@ class DefaultConfig:
     PAGE_CACHE = "memory"
     PAGE_CACHE_SECONDS = 60
     PAGE_CACHE_MEMORY_MB = 32
+    # The figures, charts, home counters and listing totals of public pages (aggregates whose
+    # cost grows with the data) are reused for this many seconds per worker; 0: always exact.
+    STATS_REUSE_SECONDS = 60

@@ -102,6 +102,9 @@ def make_test_app(database: str, tmp_path, **overrides):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        # Figures exact on every request (tests change data and look at once); the reuse bound
+        # has its own test (test_page_cache.py).
+        "STATS_REUSE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

@@ -28,7 +28,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from . import versions
-from .store import MemoryStore, Page, RedisStore
+from .store import MemoryStore, Page, Recent, RedisStore
 
 PUBLIC_ENDPOINTS = frozenset(
     {
@@ -50,6 +50,15 @@ STATIC_MAX_AGE = 365 * 24 * 3600
 
 def _store():
     return current_app.extensions.get("page_cache")
+
+
+def recent(key: tuple, compute):
+    """`compute()`, or its value from at most STATS_REUSE_SECONDS ago in this worker, for the
+    aggregates of a page (figures, counters, a listing's total) whose cost grows with the data:
+    they may lag by that bound, while the messages and replies listed are always current."""
+    return current_app.extensions["recent"].get(
+        (*key, str(get_locale())), current_app.config["STATS_REUSE_SECONDS"], compute
+    )
 
 
 def _eligible() -> bool:
@@ -152,6 +161,7 @@ def init_app(app: Flask) -> None:
     else:
         raise ValueError(f"PAGE_CACHE must be memory, off or a redis:// URL, not {setting!r}")
     app.extensions["page_cache"] = store
+    app.extensions["recent"] = Recent()
     versions.install(db.session.session_factory.class_)
     app.before_request(serve_cached)
     app.after_request(store_page)

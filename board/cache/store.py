@@ -96,3 +96,32 @@ class RedisStore:
         """Forget this site's pages."""
         for name in self.client.scan_iter(self.prefix + "*", count=500):
             self.client.delete(name)
+
+
+class Recent:
+    """Values one worker reuses for a bounded time (figures and counts of large scopes): a
+    least-recently-used map of at most `entries` results, each dropped `seconds` after it was
+    computed."""
+
+    def __init__(self, entries: int = 2048):
+        self.entries = entries
+        self._values: OrderedDict[tuple, tuple[object, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, seconds: float, compute):
+        """The value under `key` if computed less than `seconds` ago, else `compute()` now."""
+        if seconds <= 0:
+            return compute()
+        now = time.monotonic()
+        with self._lock:
+            entry = self._values.get(key)
+            if entry is not None and now - entry[1] < seconds:
+                self._values.move_to_end(key)
+                return entry[0]
+        value = compute()  # outside the lock: two threads may both compute; both are right
+        with self._lock:
+            self._values[key] = (value, now)
+            self._values.move_to_end(key)
+            while len(self._values) > self.entries:
+                self._values.popitem(last=False)
+        return value

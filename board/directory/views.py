@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import cache
 from ..auth.views import safe_next_url
-from ..clock import utcnow
+from ..clock import local_date, utcnow
 from ..extensions import db
 from ..messages.services import public_messages_query
 from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message, Reply
@@ -38,10 +40,24 @@ def _page() -> int:
 
 
 def _paginate(query):
-    """One page of a query with the site's page size."""
-    return db.paginate(
-        query, page=_page(), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    """One page of a query with the site's page size; the total (a count over every matching
+    message) is reused for a bounded time (`cache.recent`), the page's rows are current."""
+    pagination = db.paginate(
+        query,
+        page=_page(),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+        count=False,
     )
+    compiled = query.compile()
+    key = ("total", str(compiled), repr(sorted(compiled.params.items())))
+    pagination.total = cache.recent(
+        key,
+        lambda: db.session.scalar(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        ),
+    )
+    return pagination
 
 
 @bp.route("/")
@@ -56,7 +72,7 @@ def home() -> ResponseReturnValue:
     now = utcnow()
     return render_template(
         "directory/home.html",
-        counters=stats.counters(now=now),
+        counters=cache.recent(("counters", local_date(now)), lambda: stats.counters(now=now)),
         cosigned=stats.most_cosigned(now=now, limit=HOME_LIST_SIZE),
         latest_replied=latest_replied,
         latest=latest,
@@ -92,7 +108,20 @@ def _listing_page(template: str, *, fixed: dict, scope_kwargs: dict, **context):
         date_from=filters.date_from,
         date_to=filters.date_to,
     )
-    figures = stats.figures(scope, now=utcnow())
+    now = utcnow()
+    figures = cache.recent(
+        (
+            "figures",
+            template,
+            request.view_args["code"],
+            filters.kind,
+            filters.domain,
+            filters.date_from,
+            filters.date_to,
+            local_date(now),
+        ),
+        lambda: stats.figures(scope, now=now),
+    )
     query = listing.query(filters).options(*LIST_LOADS)
     args = {k: v for k, v in filters.args().items()}
     return render_template(
