@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask
 PORT   ?= 8000
 export FLASK_APP := wsgi
 
-.PHONY: run test install lock lint format translations extract-messages browser bench faults clean
+.PHONY: run test install lock lint format translations extract-messages browser bench bench-pages faults clean
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 ($(PYTHON))"; exit 1; }
@@ -84,6 +84,11 @@ BENCH_MESSAGES ?= 100000
 bench: install
 	$(PY) bench/speed.py --dir $(BENCH_DIR) --messages $(BENCH_MESSAGES) --procs 2 all
 	$(PY) bench/stats_bench.py --messages $(BENCH_MESSAGES)
+	$(PY) bench/pages.py --messages $(BENCH_MESSAGES)
+
+# Public page throughput against a minimal Flask list page, side by side (docs/performance.md).
+bench-pages: install
+	$(PY) bench/pages.py --messages $(BENCH_MESSAGES)
 
 # The load-and-fault harness in full on both databases (a short form runs in make test).
 faults: install

@@ -59,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # scheme come from X-Forwarded-For and X-Forwarded-Proto.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from . import cli, errors, retry, security
+    from . import cache, cli, errors, retry, security
     from .extensions import (
         babel,
         csrf,
@@ -86,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    cache.init_app(app)
     cli.init_app(app)
 
     from .admin.views import bp as admin_bp

@@ -72,3 +72,14 @@ class DefaultConfig:
 
     PAGE_SIZE = 20
     API_PAGE_SIZE = 50
+
+    # Public pages as visitors see them (board/cache, docs/performance.md): "memory" keeps them
+    # in each worker (no extra service), a redis:// URL shares them between workers and nodes,
+    # "off" renders every request. A stored page is dropped as soon as the data changes; the
+    # seconds bound what depends on the clock alone (a deadline passing) and the search index.
+    PAGE_CACHE = "memory"
+    PAGE_CACHE_SECONDS = 60
+    PAGE_CACHE_MEMORY_MB = 32
+    # The figures, charts, home counters and listing totals of public pages (aggregates whose
+    # cost grows with the data) are reused for this many seconds per worker; 0: always exact.
+    STATS_REUSE_SECONDS = 60

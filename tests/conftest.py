@@ -102,15 +102,22 @@ def make_test_app(database: str, tmp_path, **overrides):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": "localhost",
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        # Figures exact on every request (tests change data and look at once); the reuse bound
+        # has its own test (test_page_cache.py).
+        "STATS_REUSE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)
 
     # The test's app context outlives each request, and `g` with it: forget the signed-in user
     # before every request, as a fresh context does in production, so each client is itself.
-    @app.before_request
+    # Also forget the CSRF token and the language chosen for the previous request. First of
+    # all before_request functions: the page cache asks who is signed in before a view.
     def _forget_user() -> None:
-        g.pop("_login_user", None)
+        for name in ("_login_user", "csrf_token", "_flask_babel"):
+            g.pop(name, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_user)
 
     return app
 

@@ -6,13 +6,15 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import cache
 from ..auth.views import safe_next_url
-from ..clock import utcnow
+from ..clock import local_date, utcnow
 from ..extensions import db
 from ..messages.services import public_messages_query
-from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message
+from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message, Reply
 from ..search.forms import state_groups
 from ..stats import listing
 from ..stats import services as stats
@@ -22,6 +24,13 @@ from . import services
 bp = Blueprint("directory", __name__)
 
 HOME_LIST_SIZE = 8
+# What a message list shows besides the message: its board, its author (whose private details
+# are masked out of the text) and its replies with their units, each in one query per list.
+LIST_LOADS = (
+    selectinload(Message.board),
+    selectinload(Message.author),
+    selectinload(Message.replies).selectinload(Reply.unit),
+)
 LANGUAGE_COOKIE_AGE = timedelta(days=365)
 
 
@@ -31,28 +40,39 @@ def _page() -> int:
 
 
 def _paginate(query):
-    """One page of a query with the site's page size."""
-    return db.paginate(
-        query, page=_page(), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    """One page of a query with the site's page size; the total (a count over every matching
+    message) is reused for a bounded time (`cache.recent`), the page's rows are current."""
+    pagination = db.paginate(
+        query,
+        page=_page(),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+        count=False,
     )
+    compiled = query.compile()
+    key = ("total", str(compiled), repr(sorted(compiled.params.items())))
+    pagination.total = cache.recent(
+        key,
+        lambda: db.session.scalar(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        ),
+    )
+    return pagination
 
 
 @bp.route("/")
 def home() -> ResponseReturnValue:
     """Counters, the latest replies and messages, search, and the way into the directory."""
-    with_board = selectinload(Message.board)
     latest_replied = db.session.scalars(
-        services.latest_replied_query()
-        .options(with_board, selectinload(Message.replies))
-        .limit(HOME_LIST_SIZE)
+        services.latest_replied_query().options(*LIST_LOADS).limit(HOME_LIST_SIZE)
     ).all()
     latest = db.session.scalars(
-        public_messages_query().options(with_board).limit(HOME_LIST_SIZE)
+        public_messages_query().options(*LIST_LOADS).limit(HOME_LIST_SIZE)
     ).all()
     now = utcnow()
     return render_template(
         "directory/home.html",
-        counters=stats.counters(now=now),
+        counters=cache.recent(("counters", local_date(now)), lambda: stats.counters(now=now)),
         cosigned=stats.most_cosigned(now=now, limit=HOME_LIST_SIZE),
         latest_replied=latest_replied,
         latest=latest,
@@ -88,10 +108,21 @@ def _listing_page(template: str, *, fixed: dict, scope_kwargs: dict, **context):
         date_from=filters.date_from,
         date_to=filters.date_to,
     )
-    figures = stats.figures(scope, now=utcnow())
-    query = listing.query(filters).options(
-        selectinload(Message.board), selectinload(Message.replies)
+    now = utcnow()
+    figures = cache.recent(
+        (
+            "figures",
+            template,
+            request.view_args["code"],
+            filters.kind,
+            filters.domain,
+            filters.date_from,
+            filters.date_to,
+            local_date(now),
+        ),
+        lambda: stats.figures(scope, now=now),
     )
+    query = listing.query(filters).options(*LIST_LOADS)
     args = {k: v for k, v in filters.args().items()}
     return render_template(
         template,

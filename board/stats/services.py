@@ -43,6 +43,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.orm import selectinload
 
 from ..clock import from_local, local_date
 from ..extensions import db
@@ -828,9 +829,9 @@ def most_cosigned(*, now: datetime, limit: int = 8) -> list[tuple[Message, int]]
         public = {
             m.id: m
             for m in db.session.scalars(
-                select(Message).where(
-                    Message.id.in_([mid for mid, _n in candidates]), public_condition()
-                )
+                select(Message)
+                .options(selectinload(Message.author))
+                .where(Message.id.in_([mid for mid, _n in candidates]), public_condition())
             )
         }
         found += [(public[mid], n) for mid, n in candidates if mid in public]
