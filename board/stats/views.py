@@ -49,7 +49,13 @@ POST_LABELS = {Post.SECRETARY: _l("书记"), Post.GOVERNOR: _l("省长、市长�
 
 def chart_for(points) -> str:
     """The month chart of a series, labelled in the current language."""
-    return month_chart(points, messages_label=_("留言"), replies_label=_("答复"))
+    return month_chart(
+        points,
+        messages_label=_("留言"),
+        replies_label=_("答复"),
+        count_label=_("条数"),
+        month_label=_("月份（年-月）"),
+    )
 
 
 def _provinces() -> list[Region]:
