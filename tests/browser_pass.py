@@ -132,21 +132,22 @@ CHECKS_JS = r"""
     const han = /[\u3400-\u9fff\uff01-\uff5e\u3000-\u303f]/;
     const userContent = el => { const l = el.closest('[lang]'); return l && l.lang.toLowerCase().startsWith('zh'); };
     const seen = new Set();
+    // Chinese quoted in English (“物业费”, an example search) is a mention, not interface text.
+    const unquoted = text => text.replace(/[“"][^”"]*[”"]/g, '');
     const report = (el, text) => {
       const t = text.trim().slice(0, 40);
       if (!seen.has(t)) { seen.add(t); problems.push(`Chinese interface text in <${el.tagName.toLowerCase()}>: ${t}`); }
     };
-    if (han.test(document.title)) report(document.head, document.title);
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) {
       const node = walker.currentNode, el = node.parentElement;
-      if (!han.test(node.nodeValue) || el.closest('script,style,noscript,template')) continue;
+      if (!han.test(unquoted(node.nodeValue)) || el.closest('script,style,noscript,template')) continue;
       if (!userContent(el)) report(el, node.nodeValue);
     }
     for (const el of document.body.querySelectorAll('[title],[aria-label],[placeholder],[alt],input[type=submit][value]')) {
       for (const name of ['title', 'aria-label', 'placeholder', 'alt', 'value']) {
         const value = el.getAttribute(name);
-        if (value && han.test(value) && !userContent(el) && (name !== 'value' || el.type === 'submit')) report(el, `${name}="${value}"`);
+        if (value && han.test(unquoted(value)) && !userContent(el) && (name !== 'value' || el.type === 'submit')) report(el, `${name}="${value}"`);
       }
     }
   }

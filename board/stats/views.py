@@ -181,11 +181,11 @@ def _period_choices(years: list[int]) -> list[tuple[str, str]]:
 def _feed_title(filters: listing.Filters, what: str) -> str:
     parts = []
     if filters.board is not None:
-        parts.append(filters.board.title)
+        parts.append(filters.board.label)
     if filters.unit is not None:
-        parts.append(filters.unit.name)
+        parts.append(filters.unit.label)
     if filters.region is not None:
-        parts.append(filters.region.full_name)
+        parts.append(filters.region.full_label)
     if filters.q:
         parts.append(_("“%(q)s”", q=filters.q))
     return " · ".join([*parts, what, _("民声")])
