@@ -28,6 +28,57 @@ DEMO_LOGINS = {
     "admin": ("admin@demo.minsheng.example", "demo-admin-2026"),
 }
 
+# Seeds a site for the passes: Zhejiang's regions, boards and demo units, `messages` demo messages
+# in every state, then writes the logins to use (the demo handler and coordinator with the most
+# open work) as JSON to `logins`.
+DEMO_SEED = """
+import json
+from sqlalchemy import func, select
+from board import create_app
+from board.clock import utcnow
+from board.extensions import db
+from board.models import Board, Message, User
+from board.seed.directory import ensure_boards, load_regions
+from board.seed.regions import region_rows, subset
+from board.seed import demo
+
+app = create_app()
+with app.app_context():
+    load_regions(subset(region_rows(), {"330000"}))
+    ensure_boards()
+    demo.seed_demo(%(messages)d, now=utcnow())
+    def busiest(role, unit_of_message, states):
+        return db.session.scalar(
+            select(User.email).join(Message, unit_of_message == User.unit_id)
+            .where(User.role == role, Message.state.in_(states))
+            .group_by(User.email).order_by(func.count().desc(), User.email).limit(1))
+    office = select(Board.office_unit_id).where(Board.id == Message.board_id).scalar_subquery()
+    chosen = {
+        "handler": busiest("handler", Message.unit_id, ["assigned", "in_progress", "reopened"]),
+        "coordinator": busiest("coordinator", office, ["received", "assigned", "in_progress"]),
+    }
+    with open(%(logins)r, "w") as f:
+        json.dump(chosen, f)
+"""
+
+
+def demo_seed(messages: int, logins: str) -> str:
+    """The seed script for `running_site`: demo data, the accounts to use written to `logins`."""
+    return DEMO_SEED % {"messages": messages, "logins": logins}
+
+
+def demo_logins(path: str) -> dict:
+    """DEMO_LOGINS with the handler and coordinator the seed script chose."""
+    import json
+
+    with open(path) as f:
+        chosen = json.load(f)
+    logins = dict(DEMO_LOGINS)
+    logins["handler"] = (chosen["handler"], DEMO_LOGINS["handler"][1])
+    logins["coordinator"] = (chosen["coordinator"], DEMO_LOGINS["coordinator"][1])
+    return logins
+
+
 # (path, or a list page and the link on it to follow) per role; `short` marks the pages the
 # suite's short form visits, the full form visits them all.
 MESSAGE_LINK = "a[href^='/m/MS-']"
@@ -179,7 +230,7 @@ def check_page(page, *, english: bool, axe: bool = True) -> list[str]:
     return problems
 
 
-def sign_in(browser, site: str, role: str, *, viewport: dict, english: bool):
+def sign_in(browser, site: str, role: str, *, viewport: dict, english: bool, logins=None):
     """A browser context for `role` (signed in through the form unless a visitor)."""
     locale = "en-GB" if english else "zh-CN"
     context = browser.new_context(viewport=viewport, locale=locale)
@@ -188,7 +239,7 @@ def sign_in(browser, site: str, role: str, *, viewport: dict, english: bool):
         context.add_cookies([{"name": "lang", "value": "en", "domain": host, "path": "/"}])
     page = context.new_page()
     page.set_default_timeout(20_000)
-    login = DEMO_LOGINS[role]
+    login = (logins or DEMO_LOGINS)[role]
     if login:
         page.goto(f"{site}/login")
         page.fill("input[name=email]", login[0])
@@ -222,13 +273,16 @@ def run_pass(
     short: bool,
     axe: bool = True,
     roles: Iterable[str] = PAGES,
+    logins: dict | None = None,
     progress: Callable[[PageReport], None] | None = None,
 ) -> list[PageReport]:
     """Every page (or the short list) of every role at `viewport`; a report per page."""
     reports = []
     for role in roles:
         visits = [v for v in PAGES[role] if v.short or not short]
-        context, page = sign_in(browser, site, role, viewport=viewport, english=english)
+        context, page = sign_in(
+            browser, site, role, viewport=viewport, english=english, logins=logins
+        )
         try:
             for url in visit_urls(page, site, visits):
                 report = PageReport(role, url.removeprefix(site))
