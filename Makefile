@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask
 PORT   ?= 8000
 export FLASK_APP := wsgi
 
-.PHONY: run test install lock lint format translations extract-messages browser bench bench-pages faults clean
+.PHONY: run test install lock lint format translations extract-messages browser bench bench-pages faults passes clean
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 ($(PYTHON))"; exit 1; }
@@ -47,16 +47,18 @@ instance/config.py:
 	@$(PY) -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 	@echo "wrote $@ with a fresh SECRET_KEY"
 
-# The demo site: SQLite in instance/, the region directory, demo data, a fresh search index,
-# gunicorn on 127.0.0.1:$(PORT) with the search indexer beside it. Ctrl-C stops both.
+# The demo site: SQLite in instance/, the region directory, demo data and a search index (each
+# made only when missing: a second start skips straight to serving), then gunicorn on
+# 127.0.0.1:$(PORT) with the search indexer and the deadline tick (reminders; demo mail is saved
+# as files in instance/mail) beside it. Setup details go to instance/setup.log, the two helpers
+# log to instance/worker.log and instance/tick.log. Ctrl-C stops all three.
+TICK_SECONDS ?= 120
 run: install instance/config.py
-	$(FLASK) db upgrade
-	$(FLASK) seed regions
-	$(FLASK) seed demo
-	$(FLASK) search check >/dev/null 2>&1 || $(FLASK) search rebuild
+	@$(FLASK) seed site --log instance/setup.log
 	@echo "民声 → http://127.0.0.1:$(PORT)  (Ctrl-C 停止)"
-	@BOARD_SEARCH_APPLY_INLINE=false $(FLASK) search worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@BOARD_SEARCH_APPLY_INLINE=false $(FLASK) search worker >>instance/worker.log 2>&1 & worker=$$!; \
+	  $(FLASK) deadlines tick --every $(TICK_SECONDS) >>instance/tick.log 2>&1 & tick=$$!; \
+	  trap 'kill $$worker $$tick 2>/dev/null; wait $$worker $$tick 2>/dev/null' EXIT INT TERM; \
 	  BOARD_SEARCH_APPLY_INLINE=false PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 # Debian's Chromium drives the browser tests (Playwright uses it; it downloads no browser).
@@ -93,6 +95,11 @@ bench-pages: install
 # The load-and-fault harness in full on both databases (a short form runs in make test).
 faults: install
 	$(PY) bench/faults.py --database both
+
+# The full phone and English passes over every page of every role (a short form runs in make
+# test): starts a demo site on a throwaway database, or checks PASSES_URL when set.
+passes: install browser
+	$(PY) bench/browser_pass.py $(if $(PASSES_URL),--url $(PASSES_URL))
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -34,6 +34,90 @@ class DayInfo:
     note: str = ""  # 国庆节, 调休上班 …
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext_noop: marks a message for extraction)
+    """Mark `message` for translation; it is translated where it is shown."""
+    return message
+
+
+def translate(message: str) -> str:
+    """`message` in the request's language (Chinese outside a request)."""
+    from flask import has_request_context
+    from flask_babel import gettext
+
+    return gettext(message) if has_request_context() else message
+
+
+class Step(str):
+    """One line of an explanation. As a `str` it is the Chinese sentence (what tests, logs and
+    older rows compare with); `text` renders the same pieces in the request's language; `data`
+    is what the clock stores (the message id and its arguments, not a sentence)."""
+
+    msg: str | None
+    args: dict
+
+    def __new__(cls, msg: str | None, **args) -> Step:
+        self = super().__new__(cls, _render(msg, args, localise=False))
+        self.msg, self.args = msg, args
+        return self
+
+    @classmethod
+    def plain(cls, sentence: str) -> Step:
+        """A line stored as a sentence by an older version: shown as it is."""
+        return cls(None, sentence=sentence)
+
+    @property
+    def text(self) -> str:
+        """The line in the request's language."""
+        return _render(self.msg, self.args, localise=True)
+
+    @property
+    def data(self) -> dict | str:
+        """The stored form: {"msg", "args"} (a nested step stored as its own data)."""
+        if self.msg is None:
+            return self.args["sentence"]
+        args = {k: v.data if isinstance(v, Step) else v for k, v in self.args.items()}
+        return {"msg": self.msg, "args": args}
+
+    @classmethod
+    def load(cls, item: dict | str) -> Step:
+        """A stored line back as a step (a plain string from an older row stays as it is)."""
+        if isinstance(item, str):
+            return cls.plain(item)
+        args = {
+            k: cls.load(v) if isinstance(v, dict) and "msg" in v else v
+            for k, v in item["args"].items()
+        }
+        return cls(item["msg"], **args)
+
+
+def _render(msg: str | None, args: dict, *, localise: bool) -> str:
+    """The sentence of `msg` with its arguments; names (holidays, weekdays) translated too."""
+    if msg is None:
+        return args["sentence"]
+    say = translate if localise else (lambda m: m)
+    values = {}
+    for key, value in args.items():
+        if isinstance(value, Step):
+            values[key] = value.text if localise else str(value)
+        elif isinstance(value, list):  # names, joined with the language's list comma
+            values[key] = say(N_("、")).join(say(v) for v in value)
+        elif key.endswith("_name"):
+            values[key] = say(value)
+        else:
+            values[key] = value
+    return say(msg) % values
+
+
+def dump_explanation(lines: Iterable[Step]) -> list:
+    """An explanation as stored in a clock's JSON column."""
+    return [line.data if isinstance(line, Step) else line for line in lines]
+
+
+def load_explanation(items: Iterable[dict | str]) -> list[Step]:
+    """A clock's stored explanation as steps."""
+    return [Step.load(item) for item in items]
+
+
 @dataclass
 class Calendar:
     """Listed days (calendar table or package) over the law's holidays and the week.
@@ -94,14 +178,14 @@ def package_calendar(years: Iterable[int]) -> Calendar:
 
 
 HOLIDAY_NAMES = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "National Day": "国庆节",
-    "Mid-autumn Festival": "中秋节",
-    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+    "New Year's Day": N_("元旦"),
+    "Spring Festival": N_("春节"),
+    "Tomb-sweeping Day": N_("清明节"),
+    "Labour Day": N_("劳动节"),
+    "Dragon Boat Festival": N_("端午节"),
+    "National Day": N_("国庆节"),
+    "Mid-autumn Festival": N_("中秋节"),
+    "Anti-Fascist 70th Day": N_("抗战胜利70周年纪念日"),
 }
 
 
@@ -124,7 +208,7 @@ class Deadline:
     due_on: date
     unit: DayUnit
     days: int
-    explanation: list[str]
+    explanation: list[Step]
     unknown_years: list[int]  # counted through without an official schedule
 
     @property
@@ -148,10 +232,8 @@ def _ranges(days: list[date]) -> list[tuple[date, date]]:
     return runs
 
 
-def _fmt_runs(runs: list[tuple[date, date]]) -> str:
-    return "、".join(
-        a.isoformat() if a == b else f"{a.isoformat()} … {b.isoformat()}" for a, b in runs
-    )
+def _fmt_runs(runs: list[tuple[date, date]]) -> list[str]:
+    return [a.isoformat() if a == b else f"{a.isoformat()} … {b.isoformat()}" for a, b in runs]
 
 
 def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
@@ -175,7 +257,13 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
             elif day.weekday() < 5 or calendar.info(day).note:
                 holidays.append(day)
         due = day
-        lines = [f"{policy.days} 个工作日，自 {start.isoformat()} 起算（当日不计入）"]
+        lines = [
+            Step(
+                N_("%(days)d 个工作日，自 %(start)s 起算（当日不计入）"),
+                days=policy.days,
+                start=start.isoformat(),
+            )
+        ]
     else:
         nominal = start + timedelta(days=policy.days)
         due = nominal
@@ -187,27 +275,45 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
             if not calendar.is_known(due.year):
                 unknown.add(due.year)
         lines = [
-            f"{policy.days} 日（自然日），自 {start.isoformat()} 起算（当日不计入）"
-            f" → 期满日 {nominal.isoformat()}"
+            Step(
+                N_("%(days)d 日（自然日），自 %(start)s 起算（当日不计入） → 期满日 %(nominal)s"),
+                days=policy.days,
+                start=start.isoformat(),
+                nominal=nominal.isoformat(),
+            )
         ]
         if due != nominal:
             info = calendar.info(nominal)
-            why = info.note or ("周末" if nominal.weekday() >= 5 else "非工作日")
+            why = info.note or (N_("周末") if nominal.weekday() >= 5 else N_("非工作日"))
             lines.append(
-                f"期满日 {nominal.isoformat()} 为{why}，顺延至下一个工作日 {due.isoformat()}"
-                "（民法典第二百零三条）"
+                Step(
+                    N_(
+                        "期满日 %(nominal)s 为%(why_name)s，顺延至下一个工作日 %(due)s（民法典第二百零三条）"
+                    ),
+                    nominal=nominal.isoformat(),
+                    why_name=why,
+                    due=due.isoformat(),
+                )
             )
     if holidays:
         notes = sorted({calendar.info(d).note for d in holidays if calendar.info(d).note})
-        label = f"（{'、'.join(notes)}）" if notes else ""
-        lines.append(f"跳过节假日{label}：{_fmt_runs(_ranges(holidays))}")
+        runs = _fmt_runs(_ranges(holidays))
+        if notes:
+            lines.append(Step(N_("跳过节假日（%(names)s）：%(days)s"), names=notes, days=runs))
+        else:
+            lines.append(Step(N_("跳过节假日：%(days)s"), days=runs))
     for day in makeup:
+        weekday = N_("周六") if day.weekday() == 5 else N_("周日")
         lines.append(
-            f"{day.isoformat()}（{'周六' if day.weekday() == 5 else '周日'}）为调休上班日，计为工作日"
+            Step(
+                N_("%(day)s（%(weekday_name)s）为调休上班日，计为工作日"),
+                day=day.isoformat(),
+                weekday_name=weekday,
+            )
         )
     for year in sorted(unknown):
         lines.append(provisional_line(year))
-    lines.append(f"→ {due.isoformat()} 24:00（北京时间）到期")
+    lines.append(Step(N_("→ %(due)s 24:00（北京时间）到期"), due=due.isoformat()))
     return Deadline(
         policy=policy.name,
         start=start,
@@ -219,11 +325,14 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
     )
 
 
-def provisional_line(year: int) -> str:
+def provisional_line(year: int) -> Step:
     """The explanation's line for a year counted without its official schedule."""
-    return (
-        f"{year} 年的放假安排尚未导入：暂按法定节假日（含补休）和周末推算，此期限为暂定；"
-        f"导入国务院办公厅公布的 {year} 年安排后将重新计算"
+    return Step(
+        N_(
+            "%(year)d 年的放假安排尚未导入：暂按法定节假日（含补休）和周末推算，此期限为暂定；"
+            "导入国务院办公厅公布的 %(year)d 年安排后将重新计算"
+        ),
+        year=year,
     )
 
 
@@ -244,7 +353,7 @@ def extend(deadline: Deadline, extension: Policy, calendar: Calendar) -> Deadlin
     """A deadline lengthened by an extension policy counted from its original due date."""
     extra = compute(deadline.due_on, extension, calendar)
     lines = [line for line in deadline.explanation if not line.startswith("→")]
-    lines.append(f"延期：{extra.explanation[0]}")
+    lines.append(Step(N_("延期：%(step)s"), step=extra.explanation[0]))
     lines.extend(extra.explanation[1:])
     return Deadline(
         policy=deadline.policy,

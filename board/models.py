@@ -279,6 +279,22 @@ class Region(db.Model):
         """The level's human label."""
         return str(LEVEL_LABELS[RegionLevel(self.level)])
 
+    @property
+    def label(self) -> str:
+        """The name in the page's language (romanised in English: 杭州市 → Hangzhou)."""
+        from .directory.names import in_english, region_name_en
+
+        return region_name_en(self.code, self.name) if in_english() else self.name
+
+    @property
+    def full_label(self) -> str:
+        """浙江省杭州市西湖区, or in English "Xihu District, Hangzhou, Zhejiang"."""
+        from .directory.names import in_english
+
+        if not in_english():
+            return self.full_name
+        return self.label + (f", {self.parent.full_label}" if self.parent else "")
+
     def contains(self, other: Region) -> bool:
         """True if `other` is this region or lies inside it."""
         return other.path == self.path or other.path.startswith(self.path + "/")
@@ -302,6 +318,25 @@ class Unit(db.Model):
     region: Mapped[Region] = relationship()
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
 
+    @property
+    def label(self) -> str:
+        """The name in the page's language: offices and departments have an English name built
+        from their region's (杭州市交通运输局 → Hangzhou Transport Bureau); others keep theirs."""
+        from .directory.names import in_english, unit_name_en
+
+        if not in_english():
+            return self.name
+        region = self.region
+        parent = (region.parent.code, region.parent.name) if region.parent else None
+        return unit_name_en(self.name, region.code, region.name, region.level, parent) or self.name
+
+    @property
+    def label_is_chinese(self) -> bool:
+        """Whether `label` is still the Chinese name in an English page (lang="zh-CN" on it)."""
+        from .directory.names import in_english
+
+        return in_english() and self.label == self.name
+
 
 class Board(db.Model):
     """A leader post in a region (e.g. 杭州市委书记); messages belong to the post, not the holder."""
@@ -318,6 +353,16 @@ class Board(db.Model):
 
     region: Mapped[Region] = relationship(back_populates="boards")
     office_unit: Mapped[Unit] = relationship()
+
+    @property
+    def label(self) -> str:
+        """The title in the page's language (杭州市委书记 → Party Secretary of Hangzhou)."""
+        from .directory.names import board_title_en, in_english
+
+        if not in_english() or self.post == Post.DEPARTMENT:
+            return self.title
+        region = self.region
+        return board_title_en(self.post, region.code, region.name, region.level)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -779,11 +824,13 @@ class Clock(db.Model):
     message: Mapped[Message] = relationship()
 
     @property
-    def explanation_lines(self) -> list[str]:
-        """The stored explanation as a list of lines."""
+    def explanation_lines(self) -> list:
+        """The stored explanation as steps (`str`: Chinese; `.text`: the request's language)."""
         import json
 
-        return list(json.loads(self.explanation or "[]"))
+        from .deadlines import load_explanation
+
+        return load_explanation(json.loads(self.explanation or "[]"))
 
     @property
     def provisional_year_list(self) -> list[int]:

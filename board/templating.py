@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
+from markupsafe import Markup
 
 from . import models
 from .clock import local_text
@@ -16,9 +17,20 @@ def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local_text(moment, fmt)
 
 
+def user_text(value) -> Markup | str:
+    """User content (titles, bodies, pen names, replies) marked as Chinese inside an English
+    page (WCAG 3.1.2, language of parts); unchanged in a Chinese page."""
+    from .directory.names import in_english
+
+    if value is None or value == "" or not in_english():
+        return value
+    return Markup('<span lang="zh-CN">%s</span>') % value
+
+
 def init_app(app: Flask) -> None:
     """Register filters and the label tables."""
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["zh"] = user_text
     app.jinja_env.filters["local_date"] = lambda m: local_time(m, "%Y-%m-%d")
     app.jinja_env.filters["pen_name"] = mask_pen_name
     app.jinja_env.filters["public"] = lambda message, field: public_text(

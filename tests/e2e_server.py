@@ -99,8 +99,9 @@ def wait_for(url: str, server: subprocess.Popen, deadline_s: float = 30.0) -> No
 
 
 @contextmanager
-def running_site(tmp: Path):
-    """Start gunicorn (2 workers) and `flask search worker` on a fresh database; yield the URL."""
+def running_site(tmp: Path, seed: str = SEED_SCRIPT):
+    """Start gunicorn (2 workers) and `flask search worker` on a fresh database seeded by the
+    Python script `seed`; yield the URL."""
     port = free_port()
     env = dict(
         os.environ,
@@ -123,7 +124,7 @@ def running_site(tmp: Path):
         subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
     else:
         subprocess.run([flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-c", SEED_SCRIPT], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-c", seed], cwd=ROOT, env=env, check=True)
     subprocess.run([flask, "search", "rebuild"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(tmp / "server.log", "w")  # noqa: SIM115 (closed below)
     worker = subprocess.Popen(

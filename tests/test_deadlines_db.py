@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -398,3 +399,35 @@ def test_message_page_shows_open_clocks_with_an_explanation(client, make_message
     closed = make_message("closed")
     login(client, citizen)
     assert "办理期限" not in client.get(f"/m/{closed.code}").get_data(as_text=True)
+
+
+def test_calc_api_explains_itself_in_the_requests_language(client, app):
+    """Accept-Language: en gets the same explanation built in English from its pieces: the
+    skipped National Day holidays, the make-up Saturday, Beijing time; no Chinese left."""
+    _load_2026()
+    response = client.get(
+        "/api/v1/deadlines/calc?start=2026-09-28&policy=board_reply_long",
+        headers={"Accept-Language": "en"},
+    )
+    lines = response.get_json()["explanation"]
+    assert lines[0] == "20 working days, counted from 2026-09-28 (that day not included)"
+    assert any(line.startswith("Holidays skipped (National Day") for line in lines), lines
+    assert "2026-10-10 (Sat) is a make-up working day and counts as a working day" in lines
+    assert lines[-1] == "→ due 2026-10-30 at 24:00 (Beijing time)"
+    assert not any(re.search(r"[\u4e00-\u9fff]", line) for line in lines), lines
+
+
+def test_a_clock_stores_its_explanation_as_pieces_and_shows_older_sentences_as_they_are(
+    make_message, client
+):
+    """New clocks keep message ids and arguments (not sentences); a row written by an older
+    version (plain Chinese lines) still reads back unchanged."""
+    import json
+
+    message = make_message("received")
+    clock = db.session.scalars(select(Clock).where(Clock.message_id == message.id)).first()
+    stored = json.loads(clock.explanation)
+    assert all(isinstance(item, dict) and "msg" in item for item in stored)
+    assert str(clock.explanation_lines[-1]).endswith("24:00（北京时间）到期")
+    clock.explanation = json.dumps(["旧的说明"], ensure_ascii=False)
+    assert [line.text for line in clock.explanation_lines] == ["旧的说明"]

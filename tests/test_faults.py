@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from urllib.parse import quote
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis

@@ -409,3 +409,27 @@ def test_real_board_snapshot_imports_every_message_once(runner, zhejiang):
     hangzhou = db.session.get(Region, "330100")
     assert all(hangzhou.contains(m.region) for m in messages)
     assert db.session.scalar(select(func.count()).select_from(Board)) > 0
+
+
+def test_import_reports_each_file_and_fails_when_nothing_could_be_placed(
+    runner, directory, tmp_path
+):
+    """Rows naming no known board, without --board: each file says why, the exit is non-zero;
+    an unreadable file among good ones is reported and the others still import."""
+    path = write_csv(tmp_path / "m.csv", CSV_ROWS[:2])
+    rows = [dict(row, id=f"lost-{n}", board="不存在的留言板") for n, row in enumerate(CSV_ROWS[:2])]
+    lost = write_csv(tmp_path / "lost.csv", rows)
+    result = runner.invoke(args=["import", "messages", str(lost)])
+    assert result.exit_code != 0, result.output
+    assert "lost.csv" in result.output and "no board matched" in result.output
+    assert "nothing imported from 1 file(s)" in result.output and "--board" in result.output
+    assert count(Message) == 0
+
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    result = runner.invoke(args=["import", "messages", str(text), str(path)])
+    assert result.exit_code == 0, result.output
+    assert "notes.txt — not imported: unsupported file type" in result.output
+    assert "imported 2 message(s) from 2 file(s)" in result.output
+    again = runner.invoke(args=["import", "messages", str(path)])  # all there already: no error
+    assert again.exit_code == 0 and "already imported" in again.output

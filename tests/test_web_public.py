@@ -322,3 +322,36 @@ def test_rejected_message_shows_reason_to_author(client, make_message, citizen):
 
     assert "未通过审核" in page
     assert "内容不清楚、无法办理" in page
+
+
+def test_every_page_has_a_favicon_and_a_meta_description(client, directory):
+    """The icon link resolves (and /favicon.ico leads to it); a description names the site."""
+    page = client.get("/").get_data(as_text=True)
+    assert '<meta name="description" content="' in page
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon.headers["Location"].endswith("/static/favicon.svg")
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+
+
+def test_the_error_summary_names_each_wrong_field_and_links_to_it(client, directory):
+    """A failed registration lists the fields at fault, each a link to its input."""
+    page = client.post("/register", data={"email": "not-an-address"}).get_data(as_text=True)
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    assert '<a href="#password">' in summary and '<a href="#pen_name">' in summary
+
+
+def test_reports_without_a_region_select_no_region(client, directory):
+    """/reports asks for a region and no province looks chosen before one is."""
+    page = client.get("/reports").get_data(as_text=True)
+    select = page.split('id="rp-region"')[1].split("</select>")[0]
+    assert '<option value="" selected>' in select and select.count(" selected") == 1
+
+
+def test_citizens_see_no_api_token_link_but_staff_do(client, citizen, handler):
+    """The header's API token link is for staff who script against the API."""
+    login(client, citizen)
+    assert "/account/tokens" not in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    login(client, handler)
+    assert "/account/tokens" in client.get("/").get_data(as_text=True)

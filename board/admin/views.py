@@ -254,7 +254,7 @@ def outbox() -> ResponseReturnValue:
         state=state,
         states=[s.value for s in MailState],
         form=ActionForm(),
-        transport=notify.transport().describe(),
+        mail_to_files=not current_app.config.get("MAIL_URL"),
     )
 
 

@@ -149,7 +149,7 @@ def _clock_json(clock: Clock) -> dict:
     return {
         "policy": clock.policy,
         "due_on": clock.due_on.isoformat(),
-        "explanation": clock.explanation_lines,
+        "explanation": [line.text for line in clock.explanation_lines],
         "state": clock.state,
         "started_on": clock.started_on.isoformat(),
         "unit": clock.unit,

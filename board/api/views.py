@@ -442,7 +442,7 @@ def deadline_calc():
             "due_on": deadline.due_on.isoformat(),
             "unit": str(deadline.unit),
             "days": deadline.days,
-            "explanation": deadline.explanation,
+            "explanation": [line.text for line in deadline.explanation],
             "provisional": deadline.provisional,
             "unknown_years": deadline.unknown_years,
         }

@@ -28,20 +28,20 @@ from ..models import (
 
 # DESIGN §4 defaults: name → (days, unit, label).
 DEFAULT_POLICIES: dict[str, tuple[int, str, str]] = {
-    "board_moderation": (1, "working", "审核"),
-    "board_assignment": (2, "working", "交办"),
-    "board_return": (5, "working", "退回"),
-    "board_reply_short": (10, "working", "答复（咨询、建言、感谢）"),
-    "board_reply_long": (20, "working", "答复（投诉、求助）"),
-    "board_extension": (15, "working", "延期答复"),
-    "petition_acceptance": (15, "calendar", "受理告知"),
-    "petition_handling": (60, "calendar", "信访事项办理"),
-    "petition_extension": (30, "calendar", "延长办理期限"),
-    "petition_review_request": (30, "calendar", "申请复查期限"),
-    "petition_review": (30, "calendar", "复查意见"),
-    "petition_rereview_request": (30, "calendar", "申请复核期限"),
-    "petition_rereview": (30, "calendar", "复核意见"),
-    "rating_window": (30, "calendar", "评价期"),
+    "board_moderation": (1, "working", deadlines.N_("审核")),
+    "board_assignment": (2, "working", deadlines.N_("交办")),
+    "board_return": (5, "working", deadlines.N_("退回")),
+    "board_reply_short": (10, "working", deadlines.N_("答复（咨询、建言、感谢）")),
+    "board_reply_long": (20, "working", deadlines.N_("答复（投诉、求助）")),
+    "board_extension": (15, "working", deadlines.N_("延期答复")),
+    "petition_acceptance": (15, "calendar", deadlines.N_("受理告知")),
+    "petition_handling": (60, "calendar", deadlines.N_("信访事项办理")),
+    "petition_extension": (30, "calendar", deadlines.N_("延长办理期限")),
+    "petition_review_request": (30, "calendar", deadlines.N_("申请复查期限")),
+    "petition_review": (30, "calendar", deadlines.N_("复查意见")),
+    "petition_rereview_request": (30, "calendar", deadlines.N_("申请复核期限")),
+    "petition_rereview": (30, "calendar", deadlines.N_("复核意见")),
+    "rating_window": (30, "calendar", deadlines.N_("评价期")),
 }
 # Windows the citizen may use; they are not the handling side's duty, so never "overdue".
 CITIZEN_WINDOWS = frozenset(
@@ -88,9 +88,11 @@ def get_policy(name: str) -> deadlines.Policy:
 def label_for(name: str) -> str:
     """A policy's label for people (its name when it has none or is no longer known)."""
     try:
-        return get_policy(name).label or name
+        label = get_policy(name).label
     except KeyError:
         return name
+    # The default labels are in the catalog; one an admin typed is shown as typed.
+    return deadlines.translate(label) if label else name
 
 
 def policy_choices() -> list[deadlines.Policy]:
@@ -239,7 +241,9 @@ def _lengthen(
         deadline = deadlines.extend(deadline, hearing, calendar)
         line = deadline.explanation[before]
         if line.startswith("延期："):
-            deadline.explanation[before] = "听证：" + line.removeprefix("延期：")
+            deadline.explanation[before] = deadlines.Step(
+                deadlines.N_("听证：%(step)s"), step=line.args["step"]
+            )
     return deadline
 
 
@@ -260,7 +264,9 @@ def _fill(clock: Clock, calendar: deadlines.Calendar) -> deadlines.Deadline:
     )
     clock.due_on = deadline.due_on
     clock.double_due_on = double.due_on
-    clock.explanation = json.dumps(deadline.explanation, ensure_ascii=False)
+    clock.explanation = json.dumps(
+        deadlines.dump_explanation(deadline.explanation), ensure_ascii=False
+    )
     clock.provisional_years = ",".join(str(year) for year in deadline.unknown_years)
     return deadline
 

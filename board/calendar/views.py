@@ -19,7 +19,7 @@ def _policy_label(policy) -> str:
         if policy.unit == "working"
         else _("%(n)d 日（自然日）", n=policy.days)
     )
-    return f"{policy.label or policy.name} · {length}"
+    return f"{services.label_for(policy.name)} · {length}"
 
 
 @bp.get("/deadlines")
@@ -47,5 +47,5 @@ def message_clocks(message) -> list:
 
 @bp.app_template_global()
 def policy_label(name: str) -> str:
-    """A policy's Chinese label (its name if it has none)."""
+    """A policy's label in the page's language (its name if it has none)."""
     return services.label_for(name)

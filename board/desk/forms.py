@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
@@ -91,7 +92,10 @@ class _UnitMenu:
     def offer(self, units: list[Unit]):
         """Fill the unit menu."""
         self.unit.choices = [SelectChoice("", _l("请选择办理单位"))] + [
-            SelectChoice(u.code, f"{u.name}（{u.region.full_name}）") for u in units
+            SelectChoice(
+                u.code, _("%(unit)s（%(region)s）", unit=u.label, region=u.region.full_label)
+            )
+            for u in units
         ]
         return self
 
@@ -285,6 +289,6 @@ class QueueFilterForm(Form):
     def offer(self, boards) -> QueueFilterForm:
         """Fill the board menu with the boards the unit's messages come from."""
         self.board.choices = [SelectChoice("", _l("全部留言板"))] + [
-            SelectChoice(b.code, b.title) for b in boards
+            SelectChoice(b.code, b.label) for b in boards
         ]
         return self

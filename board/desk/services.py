@@ -108,8 +108,12 @@ def reason_label(code: str | None) -> str | None:
     """The published label of a reason code (the code itself if it is no longer listed)."""
     if not code:
         return None
+    from ..directory.names import in_english
+
     reason = db.session.get(ReasonCode, code)
-    return reason.label if reason else code
+    if reason is None:
+        return code
+    return reason.label_en if in_english() and reason.label_en else reason.label
 
 
 # ---------------------------------------------------------------------------------------------

@@ -330,7 +330,7 @@ def assign(code: str):
         "assign",
         AssignForm(),
         run,
-        lambda: _("已交办给%(unit)s。", unit=message.unit.name),
+        lambda: _("已交办给%(unit)s。", unit=message.unit.label),
         to=url_for("desk.coordinator"),
     )
 

@@ -80,6 +80,12 @@ def home() -> ResponseReturnValue:
     )
 
 
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers ask for /favicon.ico before reading the page's icon link: send them to it."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.route("/leaders")
 def leaders() -> ResponseReturnValue:
     """Browse the leader boards: provinces, then a region's boards and the regions below it."""

@@ -284,7 +284,7 @@ def submit_message(
     if domain not in Domain.__members__.values():
         errors["domain"] = [_("请选择领域。")]
     if not board.region.contains(region):
-        errors["region"] = [_("问题发生地必须在“%(board)s”的辖区内。", board=board.title)]
+        errors["region"] = [_("问题发生地必须在“%(board)s”的辖区内。", board=board.label)]
     if not title:
         errors["title"] = [_("请填写标题。")]
     elif len(title) > TITLE_MAX:

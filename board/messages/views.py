@@ -200,7 +200,7 @@ def _region_choices(board: Board) -> list[SelectChoice]:
         .where(or_(Region.path == path, Region.path.like(path + "/%")))
         .order_by(Region.path)
     )
-    return [SelectChoice(r.code, r.full_name) for r in regions]
+    return [SelectChoice(r.code, r.full_label) for r in regions]
 
 
 def _similar_public(title: str, body: str) -> list[dict]:
@@ -240,7 +240,7 @@ def _preview(form: ComposeForm, region: Region) -> dict:
         "pen_name": mask_pen_name(me.pen_name),
         "kind_label": KIND_LABELS[Kind(form.kind.data)],
         "domain_label": DOMAIN_LABELS[form.domain.data],
-        "region": region.full_name,
+        "region": region.full_label,
         "is_public": form.chosen_public() and form.kind.data != Kind.REPORT,
     }
 
@@ -272,7 +272,7 @@ def write() -> ResponseReturnValue:
         elif form.preview.data:
             if not board.region.contains(region):
                 form.region.errors.append(
-                    _("问题发生地必须在“%(board)s”的辖区内。", board=board.title)
+                    _("问题发生地必须在“%(board)s”的辖区内。", board=board.label)
                 )
             else:
                 preview = _preview(form, region)

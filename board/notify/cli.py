@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import click
 from flask.cli import AppGroup
 
 from ..clock import from_local, local_text, utcnow
+from ..extensions import db
 from . import services
 
 deadlines_cli = AppGroup("deadlines", help="Close lapsed messages, send reminders and mail.")
@@ -70,11 +72,24 @@ def tick(now: datetime, echo=click.echo) -> dict[str, int]:
 
 @deadlines_cli.command("tick")
 @click.option("--now", "now_text", help="pretend it is this time (ISO 8601; default: now)")
-def tick_command(now_text: str | None) -> None:
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    help="keep running: one tick every N seconds (what `make run` does instead of cron)",
+)
+def tick_command(now_text: str | None, every: int | None) -> None:
     """Close lapsed messages, queue due-soon/overdue/rating reminders and digests, send mail."""
-    now = parse_now(now_text)
-    click.echo(
-        f"tick at {now.isoformat(timespec='seconds')} UTC (北京时间 {local_text(now, '%Y-%m-%d %H:%M:%S')})"
-    )
-    summary = tick(now)
-    click.echo("done: " + " · ".join(f"{k} {v}" for k, v in summary.items()))
+    if every and now_text:
+        raise click.UsageError("--every runs on the real clock: leave out --now")
+    while True:
+        now = parse_now(now_text)
+        click.echo(
+            f"tick at {now.isoformat(timespec='seconds')} UTC"
+            f" (北京时间 {local_text(now, '%Y-%m-%d %H:%M:%S')})"
+        )
+        summary = tick(now)
+        click.echo("done: " + " · ".join(f"{k} {v}" for k, v in summary.items()), nl=True)
+        if not every:
+            return
+        db.session.remove()  # the next tick reads fresh rows
+        time.sleep(every)

@@ -43,11 +43,11 @@ def _region_choices(current: str | None) -> list[tuple[str, str]]:
     provinces = db.session.scalars(
         select(Region).where(Region.level == RegionLevel.PROVINCE).order_by(Region.code)
     )
-    choices = [(r.code, r.name) for r in provinces]
+    choices = [(r.code, r.label) for r in provinces]
     if current and current not in {code for code, _name in choices}:
         region = db.session.get(Region, current)
         if region is not None:
-            choices.append((region.code, region.full_name))
+            choices.append((region.code, region.full_label))
     return choices
 
 
@@ -66,7 +66,7 @@ def _facet_links(facets: dict[str, list[tuple[str, int]]], form: SearchForm) -> 
     """Facet counts as refinement links, labelled, the chosen value marked."""
     links: dict[str, list[Link]] = {}
     regions = {
-        r.code: r.name
+        r.code: r.label
         for r in db.session.scalars(
             select(Region).where(Region.code.in_([v for v, _n in facets.get("region", [])]))
         )
@@ -97,10 +97,10 @@ def _active_filters(form: SearchForm, filters: dict) -> list[Link]:
     found: list[Link] = []
     if "region" in filters:
         region = db.session.get(Region, filters["region"])
-        found.append(Link(region.full_name if region else filters["region"], _url(region=None)))
+        found.append(Link(region.full_label if region else filters["region"], _url(region=None)))
     if "board" in filters:
         board = db.session.scalar(select(Board).where(Board.code == filters["board"]))
-        found.append(Link(board.title if board else filters["board"], _url(board=None)))
+        found.append(Link(board.label if board else filters["board"], _url(board=None)))
     if "unit" in filters:
         unit = db.session.scalar(select(Unit).where(Unit.code == filters["unit"]))
         found.append(Link(unit.name if unit else filters["unit"], _url(unit=None)))

@@ -84,7 +84,7 @@ class _Clocks:
             self.cache[key] = (
                 deadline.due_on,
                 double.due_on,
-                json.dumps(deadline.explanation, ensure_ascii=False),
+                json.dumps(deadlines.dump_explanation(deadline.explanation), ensure_ascii=False),
             )
         return (policy, *self.cache[key])
 

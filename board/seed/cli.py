@@ -97,6 +97,110 @@ def seed_demo_command(wanted, force, seed, now_text):
         click.echo(f"  {line}")
 
 
+class SetupLog:
+    """Short progress lines on the terminal, the same lines (and every detail) in a log file."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = path.open("a", encoding="utf-8")
+        self.path = path
+        self.file.write(f"\n=== setup at {datetime.now().isoformat(timespec='seconds')}\n")
+
+    def say(self, line: str) -> None:
+        """A line for the terminal and the log."""
+        click.echo(line)
+        self.detail(line)
+
+    def detail(self, line: str) -> None:
+        """A line for the log only."""
+        self.file.write(line + "\n")
+        self.file.flush()
+
+    def progress(self, label: str, total: int):
+        """A progress callback printing `label` at every quarter of `total` (any terminal)."""
+        state = {"done": 0, "shown": 0}
+
+        def advance(n: int = 1) -> None:
+            state["done"] += n
+            quarter = 4 * state["done"] // max(total, 1)
+            if quarter > state["shown"]:
+                state["shown"] = quarter
+                self.say(f"    {label}: {min(state['done'], total)}/{total}")
+
+        return advance
+
+    def close(self) -> None:
+        """Close the log file."""
+        self.file.close()
+
+
+@seed_cli.command("site")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="setup log (default: <instance>/setup.log)",
+)
+@click.option("--messages", "wanted", default=300, show_default=True, help="demo messages")
+def seed_site_command(log_path: Path | None, wanted: int) -> None:
+    """`make run`'s setup: schema, directory, demo data and search index, each only if missing."""
+    import contextlib
+    import io
+    import time
+
+    from flask import current_app
+    from flask_migrate import upgrade
+
+    from ..search import indexer
+
+    log = SetupLog(log_path or Path(current_app.instance_path) / "setup.log")
+    started = time.monotonic()
+    try:
+        log.say("setting up the demo site (details in " + str(log.path) + ")")
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            upgrade()
+        log.detail(captured.getvalue())
+        log.say("  database schema: up to date")
+        if _count(Region) == 0:
+            log.say("  region directory: loading the GB/T 2260 divisions (first start only)")
+            rows = region_rows()
+            load_regions(rows, progress=log.progress("regions", len(rows)))
+            ensure_boards(progress=log.progress("boards", _count(Region)))
+            seed_reason_codes()
+            seed_sensitive_words()
+            seed_calendar()
+        log.say(f"  region directory: {_count(Region)} regions, {_count(Board)} boards")
+        seed_reason_codes()
+        if demo_data.demo_message_count() == 0:
+            log.say(f"  demo data: writing {wanted} messages (first start only)")
+            now = utcnow()
+            demo_data.ensure_demo_units(progress=log.progress("units", _count(Region)))
+            accounts = demo_data.ensure_demo_accounts(now=now)
+            demo_data.add_demo_messages(
+                wanted, accounts, now=now, seed=2026, progress=log.progress("messages", wanted)
+            )
+            lines = demo_data.account_lines(accounts)
+            log.say("  demo accounts (all of them in the log):")
+            for line in lines[:3]:
+                log.say(f"    {line}")
+            for line in lines:
+                log.detail(f"    {line}")
+        else:
+            log.say(f"  demo data: {demo_data.demo_message_count()} messages already there")
+        drift = indexer.check()
+        if drift.ok:
+            log.say(f"  search index: {drift.documents} documents, up to date")
+        else:
+            total = indexer.count_public()
+            log.say(f"  search index: building ({total} public messages)")
+            count = indexer.rebuild(progress=log.progress("indexed", total))
+            log.say(f"  search index: {count} documents")
+        log.say(f"ready in {time.monotonic() - started:.1f} s")
+    finally:
+        log.close()
+
+
 @import_cli.command("messages")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--board", "board_code", help="board code for rows that name no known board")
@@ -106,6 +210,7 @@ def import_messages_command(files, board_code, source, limit):
     """Import published messages and replies from CSV, JSON Lines, XLSX or a board snapshot."""
     if board_code and db.session.scalar(select(Board.id).where(Board.code == board_code)) is None:
         raise click.ClickException(f"no board with code {board_code}")
+    imported = unplaced = 0
     for path in files:
         try:
             rows = open_rows(path, limit=limit)
@@ -114,7 +219,16 @@ def import_messages_command(files, board_code, source, limit):
                     rows, board_code=board_code, source=source, progress=bar.update
                 )
         except (ValueError, OSError) as error:
-            raise click.ClickException(f"{path}: {error}") from error
+            # One unreadable file does not stop the others; it is reported like a skipped one.
+            click.echo(f"{Path(path).name} — not imported: {error}")
+            unplaced += 1
+            continue
+        imported += report.imported
+        unplaced += report.unplaced
         for line in report.lines():
             click.echo(line)
+    if not imported and unplaced:
+        hint = "" if board_code else " (rows that name no known board need --board CODE)"
+        raise click.ClickException(f"nothing imported from {len(files)} file(s){hint}")
+    click.echo(f"imported {imported} message(s) from {len(files)} file(s)")
     click.echo("search index: new messages are in the outbox; `flask search sync` applies them")

@@ -329,6 +329,9 @@ def _title_key(title: str) -> str:
 # Importing
 
 
+ALREADY_IMPORTED = "already imported"
+
+
 @dataclass
 class ImportReport:
     """What one file's import did."""
@@ -340,6 +343,11 @@ class ImportReport:
     replied: int = 0
     units_created: int = 0
     skipped: Counter = field(default_factory=Counter)
+
+    @property
+    def unplaced(self) -> int:
+        """Rows skipped for a reason other than being there already."""
+        return sum(n for reason, n in self.skipped.items() if reason != ALREADY_IMPORTED)
 
     def lines(self) -> list[str]:
         """A summary for the command line."""
@@ -490,7 +498,7 @@ class _Importer:
             )
         external_id = external_id[:64]
         if external_id in self.existing:
-            return "already imported"
+            return ALREADY_IMPORTED
         if external_id in self.seen:
             return "duplicate row in the file"
         if not title:

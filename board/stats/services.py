@@ -690,16 +690,16 @@ def _entities(group_by: str, keys: list) -> dict:
         return {}
     if group_by == "board":
         return {
-            b.id: Entity("board", b.code, b.title)
+            b.id: Entity("board", b.code, b.label)
             for b in db.session.scalars(select(Board).where(Board.id.in_(keys)))
         }
     if group_by == "unit":
         return {
-            u.id: Entity("unit", u.code, u.name)
+            u.id: Entity("unit", u.code, u.label)
             for u in db.session.scalars(select(Unit).where(Unit.id.in_(keys)))
         }
     return {
-        r.code: Entity("region", r.code, r.full_name)
+        r.code: Entity("region", r.code, r.full_label)
         for r in db.session.scalars(select(Region).where(Region.code.in_(keys)))
     }
 

@@ -49,7 +49,13 @@ POST_LABELS = {Post.SECRETARY: _l("书记"), Post.GOVERNOR: _l("省长、市长�
 
 def chart_for(points) -> str:
     """The month chart of a series, labelled in the current language."""
-    return month_chart(points, messages_label=_("留言"), replies_label=_("答复"))
+    return month_chart(
+        points,
+        messages_label=_("留言"),
+        replies_label=_("答复"),
+        count_label=_("条数"),
+        month_label=_("月份（年-月）"),
+    )
 
 
 def _provinces() -> list[Region]:
@@ -175,11 +181,11 @@ def _period_choices(years: list[int]) -> list[tuple[str, str]]:
 def _feed_title(filters: listing.Filters, what: str) -> str:
     parts = []
     if filters.board is not None:
-        parts.append(filters.board.title)
+        parts.append(filters.board.label)
     if filters.unit is not None:
-        parts.append(filters.unit.name)
+        parts.append(filters.unit.label)
     if filters.region is not None:
-        parts.append(filters.region.full_name)
+        parts.append(filters.region.full_label)
     if filters.q:
         parts.append(_("“%(q)s”", q=filters.q))
     return " · ".join([*parts, what, _("民声")])
