@@ -1,7 +1,7 @@
 """content version: one row per transaction that changed public data (page cache keys)
 
 Revision ID: c4f1a2d9e8b7
-Revises: 98009bff3302
+Revises: c3a1f0d2e914
 Create Date: 2026-12-06 07:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4f1a2d9e8b7'
-down_revision = '98009bff3302'
+down_revision = 'c3a1f0d2e914'
 branch_labels = None
 depends_on = None
 
