@@ -134,6 +134,14 @@ def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
     # The author rates the reply; the message closes.
     ctx, page = sign_in(browser, site, "citizen@e2e.example.org")
     page.goto(f"{site}/m/{code}")
+    # No score is chosen for the author: sent untouched, each missing score is named.
+    assert page.input_value("select[name=resolution]") == ""
+    page.click("form[action$='/rate'] [type=submit]")
+    page.wait_for_load_state()
+    refused = page.inner_text("body")
+    assert (
+        "请为“解决程度”选择 1 到 5 星。" in refused and "请为“办理速度”选择 1 到 5 星。" in refused
+    )
     page.select_option("select[name=resolution]", "5")
     page.select_option("select[name=attitude]", "4")
     page.select_option("select[name=speed]", "4")
@@ -143,3 +151,34 @@ def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
     assert "已办结" in page.inner_text("body")
     ctx.close()
     assert errors == []
+
+
+def test_withdrawal_is_confirmed_on_its_own_page_in_the_browser(site, browser):
+    """The withdraw button opens a confirmation; unticked it withdraws nothing, ticked it does."""
+    ctx, page = sign_in(browser, site, "citizen@e2e.example.org")
+    page.goto(f"{site}/write?board=330100-secretary")
+    page.select_option("select[name=kind]", "help")
+    page.select_option("select[name=domain]", "urban")
+    page.select_option("select[name=region]", "330106")
+    page.fill("input[name=title]", "小区门口井盖松动")
+    page.fill("textarea[name=body]", "小区门口的井盖松动好几天了，车一压就响，担心有人踩空。")
+    page.locator("[name=submit]").first.click()
+    page.wait_for_load_state()
+    code = re.search(r"MS-\d{4}-[0-9A-Z]{6}", page.inner_text("body")).group(0)
+
+    page.click("a:has-text('撤回留言')")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/m/{code}/withdraw")
+    page.click("input[type=submit][value='确认撤回']")
+    page.wait_for_load_state()
+    assert "请勾选确认后再撤回。" in page.inner_text("body")
+    page.goto(f"{site}/m/{code}")
+    assert "待审核" in page.inner_text("body")
+
+    page.click("a:has-text('撤回留言')")
+    page.wait_for_load_state()
+    page.check("input[name=confirm]")
+    page.click("input[type=submit][value='确认撤回']")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/m/{code}") and "已撤回" in page.inner_text("body")
+    ctx.close()

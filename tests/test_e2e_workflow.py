@@ -119,6 +119,9 @@ def write_and_route(browser, site, *, track: str, kind: str, title: str, body: s
         page.fill("input[name=real_name]", "陈明亮")
         page.fill("input[name=phone]", "13912345678")
         page.fill("input[name=address]", "杭州市西湖区文三路 1 号")
+        # A petition stays private unless its author publishes it; this one is published.
+        assert not page.is_checked("input[name=petition_public]")
+        page.check("input[name=petition_public]")
     page.locator("[name=submit]").first.click()
     page.wait_for_load_state()
     code = CODE.search(citizen.text()).group(0)
