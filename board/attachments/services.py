@@ -185,6 +185,13 @@ def read_uploads(files) -> list[tuple[str | None, bytes]]:
               _limit("ATTACHMENT_IMAGE_MAX_BYTES", IMAGE_MAX_BYTES)) + 1  # fmt: skip
     out = []
     for storage in files or []:
+        if isinstance(storage, str) and storage:
+            # The field arrived as text, not as a file: a client that could not encode the
+            # file's name (e.g. a bare backslash ends the quoted filename early). Refuse rather
+            # than file the message without the attachment the citizen chose.
+            raise ValidationFailed(
+                fields={"attachments": [_("附件没有作为文件收到，请重新选择文件后再提交。")]}
+            )
         if storage is None or isinstance(storage, str) or not hasattr(storage, "stream"):
             continue
         data = storage.stream.read(cap)
