@@ -386,11 +386,6 @@ def note_values(note: str | None) -> list[str]:
     return [v for v in values if v]
 
 
-def mask_value(value: str) -> str:
-    """A private value as shown in public: first character kept, the rest starred."""
-    return value[0] + "*" * max(len(value) - 1, 1)
-
-
 def mask_pen_name(name: str | None) -> str:
     """A pen name as lists show it: `陈**`."""
     if not name:
