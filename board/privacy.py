@@ -86,7 +86,7 @@ _EMAIL = re.compile(
     r"([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
 _QQ = re.compile(
-    rf"(?<![A-Za-z])(?:QQ|扣扣|企鹅号?|Q号|Q)(?:号码|号|群号?|账号)?[ ]*[:：是为]{{0,2}}[ ]*"
+    rf"(?<![A-Za-z])(?:QQ|扣扣|企鹅号?|Q号)(?:号码|号|群号?|账号)?[ ]*[:：是为]{{0,2}}[ ]*"
     rf"([1-9]{_run('4,11')})(?![0-9])",
     re.I,
 )
@@ -384,11 +384,6 @@ def note_values(note: str | None) -> list[str]:
         if len(labelled) > 1 or len(_compact(value)[0]) >= MIN_CLAUSE_LENGTH:
             values.append(value)
     return [v for v in values if v]
-
-
-def mask_value(value: str) -> str:
-    """A private value as shown in public: first character kept, the rest starred."""
-    return value[0] + "*" * max(len(value) - 1, 1)
 
 
 def mask_pen_name(name: str | None) -> str:

@@ -278,6 +278,11 @@ KEEP_NUMBERS = [
     _k("ordinary", "在微信群或QQ群内提出质疑"),
     _k("ordinary", "门牌号128号"),
     _k("ordinary", "面积1,234.56平方米"),
+    _k("ordinary", "Q235钢材不合格"),
+    _k("ordinary", "型号Q12345的电梯"),
+    _k("ordinary", "雅中学初中1903微信c1903班级家长讨论群"),
+    _k("ordinary", "商户用VX520刷卡机"),
+    _k("ordinary", "卡号后四位8888"),
 ]
 
 CORPUS: list[Variant] = (

@@ -71,7 +71,10 @@ def _limits_hold(site, count: int) -> list[int]:
     statuses = []
     for n in range(count):
         status, _body = faults.request(
-            site, "GET", "/api/v1/search?q=" + quote(f"路灯{n}"), headers={"X-Forwarded-For": "10.9.9.9"}
+            site,
+            "GET",
+            "/api/v1/search?q=" + quote(f"路灯{n}"),
+            headers={"X-Forwarded-For": "10.9.9.9"},
         )
         statuses.append(status)
     return statuses
