@@ -316,6 +316,34 @@ def test_an_index_recreated_empty_by_replaying_a_pruned_outbox_is_found_incomple
     assert client.get("/healthz").status_code == 200
 
 
+def test_an_index_built_under_older_document_rules_is_rebuilt_while_it_serves(
+    app, client, make_message
+):
+    """After an upgrade that changes what documents hold (the masking), an index built before
+    it is whole but out of date: /healthz stays 200 (no node leaves the load balancer), and
+    `heal` builds a new generation under the current rules and swaps it in."""
+    app.config["HEALTH_INDEX_CHECK_SECONDS"] = 0
+    _publish(make_message, 3)
+    old = index.live_dir()
+    state = index.read_state(old)
+    index.write_state(old, index.ApplyState(seq=state.seq, gaps=state.gaps, version=1))
+    # A state file written before versions existed reads as version 1 too.
+    (old / index.STATE_FILE).write_text(json.dumps({"seq": state.seq, "gaps": {}}))
+    assert index.read_state(old).version == 1
+    found = indexer.completeness()
+    assert found.ok and found.outdated
+    assert client.get("/healthz").status_code == 200
+    indexer.heal()
+    new = index.live_dir()
+    assert new != old and index.read_state(new).version == index.DOCUMENTS_VERSION
+    found = indexer.completeness()
+    assert found.ok and not found.outdated and found.documents == 3
+    # Applying the outbox keeps the version of the generation it writes into.
+    _publish(make_message, 1)
+    indexer.sync()
+    assert index.read_state(index.live_dir()).version == index.DOCUMENTS_VERSION
+
+
 def test_an_index_that_follows_the_outbox_is_complete_with_rows_pending(
     app, make_message, moderator
 ):

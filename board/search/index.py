@@ -364,6 +364,13 @@ def writer(ix: FileIndex, timeout: float = 0.0, **kwargs) -> SegmentWriter:
 # The applied outbox sequence of a generation
 
 
+# What an indexed document holds (its fields, and the masking applied to its text). Bump it
+# whenever that changes: the search worker then finds every index built under an older version
+# out of date and rebuilds it in the background, while the old one keeps answering (pages mask
+# again when they show a hit; only matching by a newly masked value lasts until the swap).
+DOCUMENTS_VERSION = 2  # 2: the masking of issue 14 (normalised numbers, QQ/WeChat, office phones)
+
+
 @dataclass
 class ApplyState:
     """How far a generation has applied the outbox: everything up to `seq`, except `gaps`.
@@ -374,13 +381,18 @@ class ApplyState:
 
     seq: int = 0
     gaps: dict[int, float] = field(default_factory=dict)  # id → when first missed (epoch s)
+    version: int = DOCUMENTS_VERSION  # the DOCUMENTS_VERSION the generation was built under
 
 
 def read_state(path: Path) -> ApplyState:
     """The state stored in a generation directory (zero if absent or unreadable)."""
     try:
         data = json.loads((path / STATE_FILE).read_text())
-        return ApplyState(int(data["seq"]), {int(k): float(v) for k, v in data["gaps"].items()})
+        return ApplyState(
+            int(data["seq"]),
+            {int(k): float(v) for k, v in data["gaps"].items()},
+            int(data.get("version", 1)),  # written before versions existed: 1
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return ApplyState()
 
@@ -388,7 +400,7 @@ def read_state(path: Path) -> ApplyState:
 def write_state(path: Path, state: ApplyState) -> None:
     """Replace the state file atomically (write a temp file, then rename over)."""
     temp = path / f".{STATE_FILE}.{secrets.token_hex(4)}"
-    temp.write_text(json.dumps({"seq": state.seq, "gaps": state.gaps}))
+    temp.write_text(json.dumps({"seq": state.seq, "gaps": state.gaps, "version": state.version}))
     os.replace(temp, path / STATE_FILE)
 
 

@@ -243,7 +243,7 @@ def _advance(state: index.ApplyState, applied: Iterable[int], now: float) -> ind
     for skipped in range(max(state.seq + 1, seq - GAP_WINDOW), seq):
         if skipped not in seen:
             gaps[skipped] = now
-    return index.ApplyState(seq=seq, gaps=gaps)
+    return index.ApplyState(seq=seq, gaps=gaps, version=state.version)
 
 
 def apply_pending(timeout: float = 2.0, batch: int = BATCH) -> int:
@@ -619,6 +619,7 @@ class Completeness:
     documents: int = 0
     public: int = 0
     pending: int = 0
+    outdated: bool = False  # whole, but built under an older DOCUMENTS_VERSION: rebuild quietly
 
 
 def completeness() -> Completeness:
@@ -651,6 +652,7 @@ def completeness() -> Completeness:
     newest = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
     db.session.rollback()  # end the read transaction
     found = Completeness(True, documents=documents, public=public, pending=pending)
+    found.outdated = state.version != index.DOCUMENTS_VERSION
     if newest < state.seq:
         found.ok = False
         found.reason = "the outbox is behind the index (the database was replaced or restored)"
@@ -667,6 +669,15 @@ def heal() -> Completeness:
 
     A mismatch is confirmed once after applying what is pending before the (long) rebuild."""
     found = completeness()
+    if found.ok and found.outdated:
+        # Whole but built under older document rules (e.g. masking): it keeps serving, and
+        # /healthz stays ok, while the new generation is built beside it and swapped in.
+        logger.warning(
+            "search: the index was built under older document rules: rebuilding it (version %d)",
+            index.DOCUMENTS_VERSION,
+        )
+        logger.warning("search: index built, %d documents", rebuild())
+        return found
     if found.ok:
         return found
     if found.reason != "no index":
