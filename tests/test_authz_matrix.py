@@ -91,7 +91,7 @@ class World:
         buffer = io.BytesIO()
         image.save(buffer, "PNG")
         prepared = attachments.prepare("a.png", buffer.getvalue())
-        stored = attachments._fresh_name(prepared.extension)
+        stored = attachments.random_name(prepared.extension)
         db.session.add(
             Attachment(
                 message_id=message.id, uploader_id=message.author_id, kind=prepared.kind,

@@ -241,7 +241,7 @@ def _write(prepared: Prepared) -> str:
     return name
 
 
-def _fresh_name(extension: str) -> str:
+def random_name(extension: str) -> str:
     """A random stored name for bytes kept in the database (128 bits; the column is unique)."""
     return secrets.token_hex(16) + extension
 
@@ -289,7 +289,7 @@ def attach(
                 stored = _write(item)
                 written.append(stored)
             else:
-                stored = _fresh_name(item.extension)
+                stored = random_name(item.extension)
             row = Attachment(
                 message_id=message.id,
                 uploader_id=actor.id,
