@@ -10,8 +10,9 @@ the shipped `gunicorn.conf.py` with WEB_CONCURRENCY=4 and the reference app
 a Jinja template, 4 gunicorn workers), then loads each page with `wrk -t2 -c16 -d10s` (or, when
 wrk is missing, a Python load generator with the same semantics: closed loop, keep-alive
 connections, 2 s timeout) and prints req/s, p50/p99, errors and timeouts, and the share of the
-reference's req/s. The reference is loaded before, between and after the pages; the ratio uses
-the mean of those runs. Every run also prints the load average: the machine is shared, so
+reference's req/s. The reference is loaded before the first page and again after every page
+(--reference-every): each page's share is against the mean of the reference runs just before
+and after it, as the load of a shared machine drifts. Every run prints the load average too:
 compare ratios of one run, not absolute numbers across runs. Results: DIR/pages-LABEL.json.
 """
 
@@ -304,6 +305,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of both apps")
     parser.add_argument("--port", type=int, default=8320)
     parser.add_argument("--only", help="comma-separated page names")
+    parser.add_argument(
+        "--reference-every",
+        type=int,
+        default=1,
+        help="load the reference again after every N pages (each page's share uses the "
+        "reference runs just before and after it)",
+    )
     parser.add_argument("--label", default="run", help="name of the results file")
     parser.add_argument("--python-load", action="store_true", help="skip wrk even if present")
     parser.add_argument("--cache", help="BOARD_PAGE_CACHE of the site (default: its own)")
@@ -416,9 +424,12 @@ def main() -> None:
                 f"first {first:.0f} ms  alone {single:.1f} ms  [{status}]  load {run['load']}",
                 flush=True,
             )
-            if number % 4 == 3 and number != len(pages) - 1:
+            run["reference_before"] = len(results["reference"]) - 1
+            if (
+                number % args.reference_every == args.reference_every - 1
+                or number == len(pages) - 1
+            ):
                 reference_run()
-        reference_run()
     finally:
         stop(site)
         stop(reference)
@@ -430,13 +441,21 @@ def main() -> None:
         f"load {results['load_before']} → {results['load_after']}"
     )
     print(
-        "| page | path | req/s | share | p50 ms | p99 ms | errors/timeouts | first ms | alone ms |"
+        "| page | path | req/s | reference req/s | share | p50 ms | p99 ms | errors/timeouts "
+        "| first ms | alone ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, run in results["pages"].items():
-        run["share"] = run["rps"] / ref_rps
+        # Against the reference runs just before and after this page: the machine's load moves.
+        before = results["reference"][run["reference_before"]]["rps"]
+        after = results["reference"][
+            min(run["reference_before"] + 1, len(results["reference"]) - 1)
+        ]["rps"]
+        run["reference_rps"] = (before + after) / 2
+        run["share"] = run["rps"] / run["reference_rps"]
         print(
-            f"| {name} | `{run['path']}` | {run['rps']:.0f} | {run['share']:.0%} | "
+            f"| {name} | `{run['path']}` | {run['rps']:.0f} | {run['reference_rps']:.0f} | "
+            f"{run['share']:.0%} | "
             f"{run['p50']:.1f} | {run['p99']:.1f} | {run['errors']}/{run['timeouts']} | "
             f"{run['first_ms']:.0f} | {run['alone_ms']:.1f} |"
         )
