@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 
@@ -309,3 +310,27 @@ def test_seed_demo_needs_the_regions_first(runner):
     result = runner.invoke(args=["seed", "demo"])
     assert result.exit_code != 0
     assert "flask seed regions" in result.output
+
+
+def test_demo_plans_read_like_real_boards(demo_directory):
+    """300 planned messages: no two share a body; a petition's reply states its own outcome and
+    nothing else (no repair promise after 不予支持); a plate number only where vehicles matter."""
+    from board.models import Domain, Outcome
+
+    demo.ensure_demo_units()
+    plans = demo.plan_messages(300, demo.demo_scopes(), now=T0, rng=random.Random(7))
+    bodies = [p.body for p in plans]
+    assert len(bodies) == len(set(bodies))
+    petitions = [p for p in plans if p.outcome]
+    assert {p.outcome for p in petitions} == set(Outcome)
+    says = {
+        Outcome.SUPPORTED: ("予以支持", "不予支持"),
+        Outcome.EXPLAINED: ("说明", "予以支持"),
+        Outcome.NOT_SUPPORTED: ("不予支持", "予以支持"),
+    }
+    for plan in petitions:
+        must, must_not = says[plan.outcome]
+        assert must in plan.reply and must_not not in plan.reply, plan.reply
+        assert "维修" not in plan.reply, plan.reply
+    plated = [p for p in plans if "车牌号" in p.body]
+    assert all(p.domain in (Domain.TRANSPORT, Domain.SECURITY) for p in plated)
