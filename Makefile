@@ -34,9 +34,12 @@ lock:
 
 install: $(VENV)/.installed translations
 
-# Compiled catalogs are build products; the .po files are the source.
-translations: $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile -d board/translations -f
+# Compiled catalogs are build products; the .po files are the source (compiled when changed).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard board/translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGS)
+
+board/translations/%/LC_MESSAGES/messages.mo: board/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	@$(VENV)/bin/pybabel compile -f -l $* -i $< -o $@
 
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=minsheng --version=0.1 -o board/translations/messages.pot .
@@ -51,13 +54,14 @@ instance/config.py:
 # made only when missing: a second start skips straight to serving), then gunicorn on
 # 127.0.0.1:$(PORT) with the search indexer and the deadline tick (reminders; demo mail is saved
 # as files in instance/mail) beside it. Setup details go to instance/setup.log, the two helpers
-# log to instance/worker.log and instance/tick.log. Ctrl-C stops all three.
+# log to instance/worker.log and instance/tick.log, at a lower priority than the web server while
+# it boots. Ctrl-C stops all three.
 TICK_SECONDS ?= 120
 run: install instance/config.py
 	@$(FLASK) seed site --log instance/setup.log
 	@echo "民声 → http://127.0.0.1:$(PORT)  (Ctrl-C 停止)"
-	@BOARD_SEARCH_APPLY_INLINE=false $(FLASK) search worker >>instance/worker.log 2>&1 & worker=$$!; \
-	  $(FLASK) deadlines tick --every $(TICK_SECONDS) >>instance/tick.log 2>&1 & tick=$$!; \
+	@BOARD_SEARCH_APPLY_INLINE=false nice $(FLASK) search worker >>instance/worker.log 2>&1 & worker=$$!; \
+	  nice $(FLASK) deadlines tick --every $(TICK_SECONDS) >>instance/tick.log 2>&1 & tick=$$!; \
 	  trap 'kill $$worker $$tick 2>/dev/null; wait $$worker $$tick 2>/dev/null' EXIT INT TERM; \
 	  BOARD_SEARCH_APPLY_INLINE=false PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 

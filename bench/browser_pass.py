@@ -23,22 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_pass import PHONE, PageReport, run_pass  # noqa: E402
+from browser_pass import PHONE, PageReport, demo_logins, demo_seed, run_pass  # noqa: E402
 from e2e_server import CHROMIUM, headless_chromium, running_site  # noqa: E402
-
-DEMO_SEED = """
-from board import create_app
-from board.clock import utcnow
-from board.seed.directory import ensure_boards, load_regions
-from board.seed.regions import region_rows, subset
-from board.seed import demo
-
-app = create_app()
-with app.app_context():
-    load_regions(subset(region_rows(), {"330000", "110000"}))
-    ensure_boards()
-    demo.seed_demo(%d, now=utcnow())
-"""
 
 
 def main() -> int:
@@ -48,7 +34,7 @@ def main() -> int:
     parser.add_argument(
         "--pass", dest="which", default="both", choices=["phone", "english", "both"]
     )
-    parser.add_argument("--messages", type=int, default=120, help="demo messages of a started site")
+    parser.add_argument("--messages", type=int, default=80, help="demo messages of a started site")
     parser.add_argument("--no-axe", action="store_true", help="skip axe-core (faster)")
     args = parser.parse_args()
     if CHROMIUM is None:
@@ -59,11 +45,13 @@ def main() -> int:
         passes = {args.which: passes[args.which]}
     failed = 0
     with ExitStack() as stack:
-        site = args.url
+        site, logins = args.url, None
         if not site:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="passes-")))
             started = time.monotonic()
-            site = stack.enter_context(running_site(tmp, seed=DEMO_SEED % args.messages))
+            chosen = str(tmp / "logins.json")
+            site = stack.enter_context(running_site(tmp, seed=demo_seed(args.messages, chosen)))
+            logins = demo_logins(chosen)
             print(f"demo site on {site} ready in {time.monotonic() - started:.0f} s")
         browser = stack.enter_context(headless_chromium())
 
@@ -84,6 +72,7 @@ def main() -> int:
                 english=english,
                 short=False,
                 axe=not args.no_axe,
+                logins=logins,
                 progress=show,
             )
             bad = sum(1 for r in reports if r.problems)

@@ -10,6 +10,7 @@ such a year is provisional until the State Council's schedule for it is loaded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -82,7 +83,7 @@ class Step(str):
     def load(cls, item: dict | str) -> Step:
         """A stored line back as a step (a plain string from an older row stays as it is)."""
         if isinstance(item, str):
-            return cls.plain(item)
+            return parse_sentence(item)
         args = {
             k: cls.load(v) if isinstance(v, dict) and "msg" in v else v
             for k, v in item["args"].items()
@@ -106,6 +107,72 @@ def _render(msg: str | None, args: dict, *, localise: bool) -> str:
         else:
             values[key] = value
     return say(msg) % values
+
+
+# The lines an explanation is made of (message ids: translated where they are shown).
+WORKING_DAYS = N_("%(days)d 个工作日，自 %(start)s 起算（当日不计入）")
+CALENDAR_DAYS = N_("%(days)d 日（自然日），自 %(start)s 起算（当日不计入） → 期满日 %(nominal)s")
+MOVED_TO_WORKDAY = N_(
+    "期满日 %(nominal)s 为%(why_name)s，顺延至下一个工作日 %(due)s（民法典第二百零三条）"
+)
+SKIPPED_NAMED = N_("跳过节假日（%(names)s）：%(days)s")
+SKIPPED = N_("跳过节假日：%(days)s")
+MAKEUP_DAY = N_("%(day)s（%(weekday_name)s）为调休上班日，计为工作日")
+DUE = N_("→ %(due)s 24:00（北京时间）到期")
+PROVISIONAL = N_(
+    "%(year)d 年的放假安排尚未导入：暂按法定节假日（含补休）和周末推算，此期限为暂定；"
+    "导入国务院办公厅公布的 %(year)d 年安排后将重新计算"
+)
+EXTENSION = N_("延期：%(step)s")
+HEARING = N_("听证：%(step)s")
+LINES = (  # the ones that wrap another line first
+    EXTENSION,
+    HEARING,
+    WORKING_DAYS,
+    CALENDAR_DAYS,
+    MOVED_TO_WORKDAY,
+    SKIPPED_NAMED,
+    SKIPPED,
+    MAKEUP_DAY,
+    DUE,
+    PROVISIONAL,
+)
+LIST_ARGS = {"names", "days"}  # joined with 、 in a sentence
+
+
+def _pattern(msg: str) -> re.Pattern:
+    """A regex reading the sentence `msg` renders back into its arguments."""
+    parts = re.split(r"%\((\w+)\)([sd])", msg)
+    regex, seen = "", set()
+    for i, part in enumerate(parts):
+        if i % 3 == 0:
+            regex += re.escape(part)
+        elif i % 3 == 1:
+            kind = r"\d+" if parts[i + 1] == "d" else ".+?"
+            regex += f"(?P={part})" if part in seen else f"(?P<{part}>{kind})"
+            seen.add(part)
+    return re.compile(f"^{regex}$")
+
+
+def parse_sentence(sentence: str) -> Step:
+    """A line stored as a Chinese sentence (before explanations kept their pieces) read back
+    into its pieces, so it is shown in any language; an unknown sentence stays as it is."""
+    for msg in LINES:
+        match = _pattern(msg).match(sentence)
+        if match is None:
+            continue
+        args: dict = {}
+        for key, value in match.groupdict().items():
+            if key == "step":
+                args[key] = parse_sentence(value)
+            elif f"%({key})d" in msg:
+                args[key] = int(value)
+            elif key in LIST_ARGS:
+                args[key] = value.split("、")
+            else:
+                args[key] = value
+        return Step(msg, **args)
+    return Step.plain(sentence)
 
 
 def dump_explanation(lines: Iterable[Step]) -> list:
@@ -259,7 +326,7 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
         due = day
         lines = [
             Step(
-                N_("%(days)d 个工作日，自 %(start)s 起算（当日不计入）"),
+                WORKING_DAYS,
                 days=policy.days,
                 start=start.isoformat(),
             )
@@ -276,7 +343,7 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
                 unknown.add(due.year)
         lines = [
             Step(
-                N_("%(days)d 日（自然日），自 %(start)s 起算（当日不计入） → 期满日 %(nominal)s"),
+                CALENDAR_DAYS,
                 days=policy.days,
                 start=start.isoformat(),
                 nominal=nominal.isoformat(),
@@ -287,9 +354,7 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
             why = info.note or (N_("周末") if nominal.weekday() >= 5 else N_("非工作日"))
             lines.append(
                 Step(
-                    N_(
-                        "期满日 %(nominal)s 为%(why_name)s，顺延至下一个工作日 %(due)s（民法典第二百零三条）"
-                    ),
+                    MOVED_TO_WORKDAY,
                     nominal=nominal.isoformat(),
                     why_name=why,
                     due=due.isoformat(),
@@ -299,21 +364,21 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
         notes = sorted({calendar.info(d).note for d in holidays if calendar.info(d).note})
         runs = _fmt_runs(_ranges(holidays))
         if notes:
-            lines.append(Step(N_("跳过节假日（%(names)s）：%(days)s"), names=notes, days=runs))
+            lines.append(Step(SKIPPED_NAMED, names=notes, days=runs))
         else:
-            lines.append(Step(N_("跳过节假日：%(days)s"), days=runs))
+            lines.append(Step(SKIPPED, days=runs))
     for day in makeup:
         weekday = N_("周六") if day.weekday() == 5 else N_("周日")
         lines.append(
             Step(
-                N_("%(day)s（%(weekday_name)s）为调休上班日，计为工作日"),
+                MAKEUP_DAY,
                 day=day.isoformat(),
                 weekday_name=weekday,
             )
         )
     for year in sorted(unknown):
         lines.append(provisional_line(year))
-    lines.append(Step(N_("→ %(due)s 24:00（北京时间）到期"), due=due.isoformat()))
+    lines.append(Step(DUE, due=due.isoformat()))
     return Deadline(
         policy=policy.name,
         start=start,
@@ -327,13 +392,7 @@ def compute(start: date, policy: Policy, calendar: Calendar) -> Deadline:
 
 def provisional_line(year: int) -> Step:
     """The explanation's line for a year counted without its official schedule."""
-    return Step(
-        N_(
-            "%(year)d 年的放假安排尚未导入：暂按法定节假日（含补休）和周末推算，此期限为暂定；"
-            "导入国务院办公厅公布的 %(year)d 年安排后将重新计算"
-        ),
-        year=year,
-    )
+    return Step(PROVISIONAL, year=year)
 
 
 def working_days_between(start: date, end: date, calendar: Calendar) -> int:
@@ -353,7 +412,7 @@ def extend(deadline: Deadline, extension: Policy, calendar: Calendar) -> Deadlin
     """A deadline lengthened by an extension policy counted from its original due date."""
     extra = compute(deadline.due_on, extension, calendar)
     lines = [line for line in deadline.explanation if not line.startswith("→")]
-    lines.append(Step(N_("延期：%(step)s"), step=extra.explanation[0]))
+    lines.append(Step(EXTENSION, step=extra.explanation[0]))
     lines.extend(extra.explanation[1:])
     return Deadline(
         policy=deadline.policy,

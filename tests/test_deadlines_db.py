@@ -417,17 +417,42 @@ def test_calc_api_explains_itself_in_the_requests_language(client, app):
     assert not any(re.search(r"[\u4e00-\u9fff]", line) for line in lines), lines
 
 
-def test_a_clock_stores_its_explanation_as_pieces_and_shows_older_sentences_as_they_are(
+def test_a_clock_stores_its_explanation_as_pieces_and_reads_older_sentences_back(
     make_message, client
 ):
-    """New clocks keep message ids and arguments (not sentences); a row written by an older
-    version (plain Chinese lines) still reads back unchanged."""
+    """New clocks keep message ids and arguments (not sentences). A row an older version wrote as
+    Chinese sentences is read back into pieces, so it too is shown in English; a sentence of no
+    known kind stays as it is."""
     import json
+
+    from flask_babel import refresh
+
+    from board.deadlines import load_explanation
 
     message = make_message("received")
     clock = db.session.scalars(select(Clock).where(Clock.message_id == message.id)).first()
     stored = json.loads(clock.explanation)
     assert all(isinstance(item, dict) and "msg" in item for item in stored)
     assert str(clock.explanation_lines[-1]).endswith("24:00（北京时间）到期")
-    clock.explanation = json.dumps(["旧的说明"], ensure_ascii=False)
-    assert [line.text for line in clock.explanation_lines] == ["旧的说明"]
+
+    older = [
+        "20 个工作日，自 2026-09-28 起算（当日不计入）",
+        "跳过节假日（中秋节、国庆节）：2026-10-01 … 2026-10-07",
+        "2026-10-10（周六）为调休上班日，计为工作日",
+        "延期：15 个工作日，自 2026-10-30 起算（当日不计入）",
+        "→ 2026-11-20 24:00（北京时间）到期",
+        "管理员手写的说明",
+    ]
+    lines = load_explanation(older)
+    assert [str(line) for line in lines] == older  # the same Chinese, now from pieces
+    with client.application.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()  # the test's app context may hold the Chinese locale of an earlier render
+        english = [line.text for line in lines]
+    assert english == [
+        "20 working days, counted from 2026-09-28 (that day not included)",
+        "Holidays skipped (Mid-Autumn Festival, National Day): 2026-10-01 … 2026-10-07",
+        "2026-10-10 (Sat) is a make-up working day and counts as a working day",
+        "Extension: 15 working days, counted from 2026-10-30 (that day not included)",
+        "→ due 2026-11-20 at 24:00 (Beijing time)",
+        "管理员手写的说明",
+    ]

@@ -158,3 +158,13 @@ def test_every_string_in_the_code_has_a_translation():
 
     assert len(extracted) > 400
     assert sorted(extracted - translated) == []
+
+
+def test_coordinator_actions_read_as_actions_in_english():
+    """The buttons say what they will do ("Transfer", "Urge", "Sign off"); the timeline keeps the
+    past tense of what was done."""
+    catalog = _read_catalog()
+    assert catalog.get("转办", context="action").string == "Transfer"
+    assert catalog.get("督办", context="action").string == "Urge"
+    assert catalog.get("签发", context="action").string == "Sign off"
+    assert catalog.get("转办").string == "Transferred"

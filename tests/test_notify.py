@@ -657,3 +657,9 @@ def test_one_delivery_run_per_node_at_a_time(make_message, app):
         busy = notify.deliver(now=T0 + timedelta(hours=2))
         assert busy.busy and busy.sent == 0
     assert notify.deliver(now=T0 + timedelta(hours=2)).sent == 1
+
+
+def test_tick_every_runs_on_the_real_clock_only(runner):
+    """`flask deadlines tick --every N` (make run) refuses a pretended --now."""
+    result = runner.invoke(args=["deadlines", "tick", "--every", "5", "--now", "2026-03-02T09:00"])
+    assert result.exit_code != 0 and "--every runs on the real clock" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 
@@ -309,3 +310,50 @@ def test_seed_demo_needs_the_regions_first(runner):
     result = runner.invoke(args=["seed", "demo"])
     assert result.exit_code != 0
     assert "flask seed regions" in result.output
+
+
+def test_demo_plans_read_like_real_boards(demo_directory):
+    """300 planned messages: no two share a body; a petition's reply states its own outcome and
+    nothing else (no repair promise after 不予支持); a plate number only where vehicles matter."""
+    from board.models import Domain, Outcome
+
+    demo.ensure_demo_units()
+    plans = demo.plan_messages(300, demo.demo_scopes(), now=T0, rng=random.Random(7))
+    bodies = [p.body for p in plans]
+    assert len(bodies) == len(set(bodies))
+    petitions = [p for p in plans if p.outcome]
+    assert {p.outcome for p in petitions} == set(Outcome)
+    says = {
+        Outcome.SUPPORTED: ("予以支持", "不予支持"),
+        Outcome.EXPLAINED: ("说明", "予以支持"),
+        Outcome.NOT_SUPPORTED: ("不予支持", "予以支持"),
+    }
+    for plan in petitions:
+        must, must_not = says[plan.outcome]
+        assert must in plan.reply and must_not not in plan.reply, plan.reply
+        assert "维修" not in plan.reply, plan.reply
+    plated = [p for p in plans if "车牌号" in p.body]
+    assert all(p.domain in (Domain.TRANSPORT, Domain.SECURITY) for p in plated)
+
+
+def test_seed_site_does_only_what_is_missing_and_logs_it(
+    runner, demo_directory, tmp_path, monkeypatch
+):
+    """`make run`'s setup: the first run writes demo data and the index with progress lines; the
+    second finds everything and says so; both runs' lines are in the log file."""
+    import flask_migrate
+
+    monkeypatch.setattr(flask_migrate, "upgrade", lambda: print("INFO  [alembic] upgraded"))
+    log = tmp_path / "setup.log"
+    first = runner.invoke(args=["seed", "site", "--messages", "8", "--log", str(log)])
+    assert first.exit_code == 0, first.output
+    assert "demo data: writing 8 messages" in first.output and "messages: 8/8" in first.output
+    assert "alembic" not in first.output  # migration chatter goes to the log only
+    second = runner.invoke(args=["seed", "site", "--messages", "8", "--log", str(log)])
+    assert second.exit_code == 0, second.output
+    assert "demo data: 8 messages already there" in second.output
+    assert "search index:" in second.output and "up to date" in second.output
+    assert "writing" not in second.output and len(second.output.splitlines()) <= 8
+    logged = log.read_text()
+    assert logged.count("=== setup at") == 2 and "INFO  [alembic] upgraded" in logged
+    assert "demo-admin-2026" in logged

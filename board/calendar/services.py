@@ -241,9 +241,7 @@ def _lengthen(
         deadline = deadlines.extend(deadline, hearing, calendar)
         line = deadline.explanation[before]
         if line.startswith("延期："):
-            deadline.explanation[before] = deadlines.Step(
-                deadlines.N_("听证：%(step)s"), step=line.args["step"]
-            )
+            deadline.explanation[before] = deadlines.Step(deadlines.HEARING, step=line.args["step"])
     return deadline
 
 

@@ -210,7 +210,7 @@ def import_messages_command(files, board_code, source, limit):
     """Import published messages and replies from CSV, JSON Lines, XLSX or a board snapshot."""
     if board_code and db.session.scalar(select(Board.id).where(Board.code == board_code)) is None:
         raise click.ClickException(f"no board with code {board_code}")
-    imported = unplaced = 0
+    imported = placed = 0
     for path in files:
         try:
             rows = open_rows(path, limit=limit)
@@ -221,13 +221,12 @@ def import_messages_command(files, board_code, source, limit):
         except (ValueError, OSError) as error:
             # One unreadable file does not stop the others; it is reported like a skipped one.
             click.echo(f"{Path(path).name} — not imported: {error}")
-            unplaced += 1
             continue
         imported += report.imported
-        unplaced += report.unplaced
+        placed += report.placed
         for line in report.lines():
             click.echo(line)
-    if not imported and unplaced:
+    if not placed:  # not one row of any file is on a board, now or from an earlier run
         hint = "" if board_code else " (rows that name no known board need --board CODE)"
         raise click.ClickException(f"nothing imported from {len(files)} file(s){hint}")
     click.echo(f"imported {imported} message(s) from {len(files)} file(s)")

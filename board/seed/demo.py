@@ -832,10 +832,27 @@ KIND_REPLIES: dict[Kind, tuple[str, ...]] = {
         "修改后的方案将再次公示征求意见。",
     ),
 }
-OUTCOME_OPENINGS = {
-    Outcome.SUPPORTED: "经调查核实，您反映的问题基本属实，您的请求予以支持。",
-    Outcome.EXPLAINED: "经调查核实，现将有关政策规定和处理情况向您解释说明如下。",
-    Outcome.NOT_SUPPORTED: "经调查核实，您的请求缺乏事实和政策依据，不予支持。",
+# A petition's reply follows its outcome, as the 信访 handling opinions on the real boards do:
+# what was found, the decision, what follows from it. Never a board reply's repair promise.
+PETITION_REPLIES: dict[Outcome, tuple[str, ...]] = {
+    Outcome.SUPPORTED: (
+        "您好！您反映的“{title}”一事，{unit}已调查核实。经查，您反映的情况基本属实，"
+        "您的请求符合相关规定，予以支持。我单位已责成责任单位在 30 日内落实，并将落实情况书面告知您。",
+        "您好！关于“{title}”，{unit}经调阅档案、听取双方意见，认定您的诉求有事实和政策依据，予以支持。"
+        "有关款项将于下月底前足额支付到位。",
+    ),
+    Outcome.EXPLAINED: (
+        "您好！关于您反映的“{title}”，{unit}经调查核实，现解释说明如下：相关事项已按现行政策办理，"
+        "办理依据和标准已在政府网站公开。您如需查阅本人相关材料，可携带身份证件到{unit}窗口申请。",
+        "您好！{unit}已收到您反映的“{title}”并调查核实。该事项涉及的补偿标准由省级文件统一规定，"
+        "本单位无权调整；已将您的意见反映至上级主管部门，在政策调整前暂按现行标准执行。特此说明。",
+    ),
+    Outcome.NOT_SUPPORTED: (
+        "您好！您反映的“{title}”一事，{unit}已调查核实。经查，相关事项已于此前依法处理完毕，"
+        "您提出的请求缺乏事实和政策依据，不予支持。",
+        "您好！关于“{title}”，{unit}经调取原始档案并实地核查，未发现您反映的违规情形，"
+        "您的请求不符合相关规定，不予支持。",
+    ),
 }
 PETITION_CLOSING = "如对本处理意见不服，可以自收到本意见之日起 30 日内向上一级行政机关请求复查。"
 RATING_PROFILES = (
@@ -1127,16 +1144,19 @@ def _slots(rng: random.Random, place: Place, citizen: tuple, now: datetime) -> d
     }
 
 
-def _personal_data(rng: random.Random, place: Place, citizen: tuple) -> str:
-    """A sentence with an ID number, phone number or plate, for the masking to find."""
-    return rng.choice(
-        (
-            f"我的联系电话是{citizen[3]}，希望有关部门能和我联系。",
-            f"本人身份证号码{_id_number(rng, place.region_code)}，情况属实，可以核实。",
-            f"肇事车辆车牌号为浙A{rng.choice('BCDFGHK')}{rng.randint(1000, 9999)}，请依法处理。",
-            f"如需了解情况请拨打{_phone(rng)}。",
+def _personal_data(rng: random.Random, place: Place, citizen: tuple, domain: Domain) -> str:
+    """A sentence with an ID number, phone number or plate, for the masking to find (a plate
+    only where vehicles are the matter)."""
+    sentences = [
+        f"我的联系电话是{citizen[3]}，希望有关部门能和我联系。",
+        f"本人身份证号码{_id_number(rng, place.region_code)}，情况属实，可以核实。",
+        f"如需了解情况请拨打{_phone(rng)}。",
+    ]
+    if domain in (Domain.TRANSPORT, Domain.SECURITY):
+        sentences.append(
+            f"涉事车辆车牌号为浙A{rng.choice('BCDFGHK')}{rng.randint(1000, 9999)}，请依法处理。"
         )
-    )
+    return rng.choice(sentences)
 
 
 def _weighted(rng: random.Random, items: list, weights: list) -> object:
@@ -1203,6 +1223,7 @@ def plan_messages(
     states = list(STATE_WEIGHTS)
     cover = rng.sample(states, len(states))
     plans = []
+    seen_bodies: set[str] = set()
     for i in range(count):
         state = cover[i] if i < len(cover) else _weighted(rng, states, list(STATE_WEIGHTS.values()))
         scope = _weighted(rng, scopes, [s.weight for s in scopes])
@@ -1223,14 +1244,20 @@ def plan_messages(
                 for t in BOARD_TEMPLATES
                 if t.domain in scope.domains and scope.units_for(place, t.domain)
             ]
-        template = _weighted(rng, pool, [KIND_WEIGHTS[t.kind] for t in pool])
-        author = rng.randrange(len(CITIZENS))
-        citizen = CITIZENS[author]
-        slots = _slots(rng, place, citizen, now)
-        title = template.title.format(**slots)[:40]
-        body = template.body.format(**slots)
-        if track == Track.BOARD and rng.random() < 0.18:
-            body += _personal_data(rng, place, citizen)
+        # No two demo messages share a body: draw again (then another template) on a repeat.
+        for attempt in range(12):
+            if attempt % 4 == 0:
+                template = _weighted(rng, pool, [KIND_WEIGHTS[t.kind] for t in pool])
+            author = rng.randrange(len(CITIZENS))
+            citizen = CITIZENS[author]
+            slots = _slots(rng, place, citizen, now)
+            title = template.title.format(**slots)[:40]
+            body = template.body.format(**slots)
+            if track == Track.BOARD and rng.random() < 0.18:
+                body += _personal_data(rng, place, citizen, template.domain)
+            if body not in seen_bodies:
+                break
+        seen_bodies.add(body)
         private_note = ""
         if rng.random() < 0.3:
             private_note = f"联系人：{citizen[2]}，电话{citizen[3]}，住址{citizen[4]}。"
@@ -1268,7 +1295,8 @@ def plan_messages(
             reply = rng.choice(replies).format(title=title, unit="{unit}")
             if track == Track.PETITION:
                 plan.outcome = rng.choice(list(Outcome))
-                reply = f"{OUTCOME_OPENINGS[plan.outcome]}{reply}{PETITION_CLOSING}"
+                opinion = rng.choice(PETITION_REPLIES[plan.outcome])
+                reply = opinion.format(title=title, unit="{unit}") + PETITION_CLOSING
             plan.reply = reply
         if state == State.CLOSED and track == Track.PETITION:
             # A petition closes when its review window lapses (flask deadlines tick).

@@ -345,9 +345,9 @@ class ImportReport:
     skipped: Counter = field(default_factory=Counter)
 
     @property
-    def unplaced(self) -> int:
-        """Rows skipped for a reason other than being there already."""
-        return sum(n for reason, n in self.skipped.items() if reason != ALREADY_IMPORTED)
+    def placed(self) -> int:
+        """Rows that are on the board after this run: imported now or by an earlier run."""
+        return self.imported + self.skipped[ALREADY_IMPORTED]
 
     def lines(self) -> list[str]:
         """A summary for the command line."""
