@@ -137,6 +137,7 @@ MATRIX: dict[tuple[str, str], Rule | list[Rule]] = {
     ("directory.region", "GET"): Rule("/regions/{region}", expect=EVERYONE),
     ("directory.board", "GET"): Rule("/boards/{board}", expect=EVERYONE),
     ("directory.unit", "GET"): Rule("/units/{unit}", expect=EVERYONE),
+    ("directory.favicon", "GET"): Rule("/favicon.ico", expect=EVERYONE),
     ("opendata.rankings", "GET"): Rule("/rankings", expect=EVERYONE),
     ("opendata.report", "GET"): Rule("/reports?region={region}", expect=EVERYONE),
     ("opendata.replies_feed", "GET"): Rule("/feeds/replies.atom?board={board}", expect=EVERYONE),
@@ -451,6 +452,11 @@ MATRIX.update(
             "/admin/calendar/day",
             expect=ADMINS_ONLY,
             data={"day": "2030-01-02", "is_workday": "0", "note": "测试"},
+        ),
+        ("admin.units", "GET"): Rule("/admin/units", expect=ADMINS_ONLY),
+        ("admin.edit_unit", "GET"): Rule("/admin/units/{unit}", expect=ADMINS_ONLY),
+        ("admin.edit_unit", "POST"): Rule(
+            "/admin/units/{unit}", expect=ADMINS_ONLY, data={"contact_phone": "0571-87654321"}
         ),
         ("admin.outbox", "GET"): Rule("/admin/mail", expect=ADMINS_ONLY),
         ("admin.retry", "POST"): Rule(
