@@ -330,13 +330,6 @@ class Unit(db.Model):
         parent = (region.parent.code, region.parent.name) if region.parent else None
         return unit_name_en(self.name, region.code, region.name, region.level, parent) or self.name
 
-    @property
-    def label_is_chinese(self) -> bool:
-        """Whether `label` is still the Chinese name in an English page (lang="zh-CN" on it)."""
-        from .directory.names import in_english
-
-        return in_english() and self.label == self.name
-
 
 class Board(db.Model):
     """A leader post in a region (e.g. 杭州市委书记); messages belong to the post, not the holder."""

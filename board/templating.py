@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import Flask
@@ -17,12 +18,16 @@ def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local_text(moment, fmt)
 
 
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
 def user_text(value) -> Markup | str:
-    """User content (titles, bodies, pen names, replies) marked as Chinese inside an English
-    page (WCAG 3.1.2, language of parts); unchanged in a Chinese page."""
+    """Text in Chinese (user content, a unit's name without an English one) marked as Chinese
+    inside an English page (WCAG 3.1.2, language of parts); unchanged in a Chinese page and
+    when it holds no Chinese."""
     from .directory.names import in_english
 
-    if value is None or value == "" or not in_english():
+    if not value or not in_english() or not HAN.search(str(value)):
         return value
     return Markup('<span lang="zh-CN">%s</span>') % value
 

@@ -76,3 +76,18 @@ def test_chinese_pages_are_unchanged_by_the_english_names(client, make_message):
     page = client.get(f"/m/{message.code}").get_data(as_text=True)
     assert f'<h1 id="message-title">{message.title}</h1>' in page
     assert "杭州市委书记" in page and "Hangzhou" not in page
+
+
+def test_only_chinese_text_is_marked_chinese_in_english_pages(app):
+    """The `zh` filter marks text holding Chinese (lang="zh-CN") in English pages only."""
+    from board.templating import user_text
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        assert str(user_text("路灯不亮")) == '<span lang="zh-CN">路灯不亮</span>'
+        assert user_text("Street light out") == "Street light out"
+        assert str(user_text("<b>路</b>")) == '<span lang="zh-CN">&lt;b&gt;路&lt;/b&gt;</span>'
+        assert user_text("<b>") == "<b>"  # a plain str: the template's autoescape handles it
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        refresh()
+        assert user_text("路灯不亮") == "路灯不亮"
