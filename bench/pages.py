@@ -59,6 +59,16 @@ def seed(directory: Path, messages: int, database_url: str | None) -> None:
         print(f"flask {' '.join(step)} …", flush=True)
         wall, _, _ = flask(env, *step)
         print(f"  {wall:.0f} s", flush=True)
+    if database_url:
+        # Fresh bulk-loaded tables have no planner statistics until autovacuum gets to them;
+        # without them PostgreSQL picks plans that take minutes (the replies feed did).
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+        engine.dispose()
     marker.write_text(load())
 
 
