@@ -121,6 +121,17 @@ limit_api_actions = _both(
     limit_api_writes,
 )
 limit_search = limiter.limit(SEARCH_PER_IP, key_func=ip_key)
+# The search page is served from the page cache (board/cache) before any view runs, so its
+# limit cannot be a view decorator: it is checked in a before_request registered ahead of the
+# cache lookup, on one counter (a shared scope) whichever way the page is then answered.
+limit_search_page = limiter.shared_limit(SEARCH_PER_IP, scope="search-page", key_func=ip_key)
+
+
+def check_search_page_limit() -> None:
+    """Before the page cache: count a search page request against its address's limit."""
+    if request.endpoint == "search.search":
+        with limit_search_page:
+            pass
 
 
 def retry_after_seconds(retry_at: datetime | float, *, now: datetime | None = None) -> int:
@@ -160,6 +171,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     app.before_request(refuse_nul_characters)
+    app.before_request(check_search_page_limit)  # before board.cache's lookup (create_app order)
 
     @app.after_request
     def _headers(response):

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DOMAIN_LABELS, KIND_LABELS, Board, Region, RegionLevel, Unit
-from ..security import limit_search
 from .forms import REPLIED_LABELS, SearchForm, state_groups
 from .query import search_messages
 
@@ -120,8 +119,7 @@ def _active_filters(form: SearchForm, filters: dict) -> list[Link]:
     return found
 
 
-@bp.get("/search")
-@limit_search
+@bp.get("/search")  # limited by security.check_search_page_limit, ahead of the page cache
 def search() -> ResponseReturnValue:
     """Search public messages and replies; filters and facets narrow, the URL can be shared."""
     form = SearchForm(request.args, region_choices=_region_choices(request.args.get("region")))
