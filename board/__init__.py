@@ -78,6 +78,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # stats_case is recomputed in the transaction of every change (board/stats/facts.py).
     facts.install(db.session.session_factory.class_)
+    from . import notify
+
+    notify.init_app(app)  # mails queued with the events of each transaction (board/notify/)
     retry.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

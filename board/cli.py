@@ -77,8 +77,7 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .attachments.cli import attachments_cli
     from .backup.cli import backup_cli
-    from .calendar.cli import calendar_cli
-    from .notify.cli import deadlines_cli
+    from .calendar.cli import calendar_cli, deadlines_cli
     from .search.cli import search_cli
     from .seed.cli import import_cli, seed_cli
     from .stats.cli import stats_cli

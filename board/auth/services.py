@@ -114,11 +114,32 @@ def _new_user(
     return user
 
 
+def _known_locale(locale: str | None) -> str:
+    """`locale` if the site speaks it, else the default language."""
+    if locale in current_app.config["LANGUAGES"]:
+        return str(locale)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def register_citizen(
-    email: str, password: str, pen_name: str, *, phone: str | None = None, now: datetime
+    email: str,
+    password: str,
+    pen_name: str,
+    *,
+    phone: str | None = None,
+    locale: str | None = None,
+    now: datetime,
 ) -> User:
-    """Open a citizen account."""
-    user = _new_user(email, password, pen_name, Role.CITIZEN, now=now, phone=phone or None)
+    """Open a citizen account; its mail comes in `locale` (the interface language used)."""
+    user = _new_user(
+        email,
+        password,
+        pen_name,
+        Role.CITIZEN,
+        now=now,
+        phone=phone or None,
+        locale=_known_locale(locale),
+    )
     db.session.commit()
     return user
 

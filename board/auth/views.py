@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -58,6 +59,7 @@ def register() -> ResponseReturnValue:
                 form.password.data,
                 form.pen_name.data,
                 phone=(form.phone.data or "").strip() or None,
+                locale=str(get_locale() or ""),
                 now=utcnow(),
             )
         except ValidationFailed as error:

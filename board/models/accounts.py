@@ -37,6 +37,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # Bumped on password change and logout-everywhere; part of the session identity.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The language of the mail this person gets ('zh_CN' or 'en'): the interface language at
+    # registration, changeable in the profile.
+    locale: Mapped[str] = mapped_column(String(8), default="zh_CN", server_default="zh_CN")
 
     unit: Mapped[Unit | None] = relationship()
 
