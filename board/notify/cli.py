@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from ..clock import from_local, local_text, utcnow
 from ..extensions import db
+from ..follow import services as follow_services
 from . import services
 
 deadlines_cli = AppGroup("deadlines", help="Close lapsed messages, send reminders and mail.")
@@ -51,6 +52,9 @@ def tick(now: datetime, echo=click.echo) -> dict[str, int]:
         f"reminders queued: {counts.due_soon} due soon · {counts.overdue} overdue · "
         f"{counts.rate} rate · {counts.window} window closing · {counts.digests} digest(s)"
     )
+    digests = follow_services.tick_digests(now=now)  # saved searches, once a day (board/follow)
+    if digests is not None:
+        echo(f"saved searches: {digests.checked} checked · {digests.mailed} digest(s) queued")
     sender = services.transport()
     delivery = services.deliver(now=now)
     if delivery.busy:
