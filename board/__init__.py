@@ -98,8 +98,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audit import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .calendar.views import bp as deadlines_bp
+    from .casesearch.views import bp as casesearch_bp
     from .desk.views import bp as desk_bp
     from .directory.views import bp as directory_bp
+    from .follow.views import bp as follow_bp
     from .health import bp as health_bp
     from .messages.views import bp as messages_bp
     from .moderation.views import bp as moderation_bp
@@ -119,6 +121,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(attachments_bp)
+    app.register_blueprint(follow_bp)
+    app.register_blueprint(casesearch_bp)
     csrf.exempt(api_bp)
 
     from . import templating

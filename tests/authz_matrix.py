@@ -464,3 +464,51 @@ MATRIX.update(
         ),
     }
 )
+
+
+# --- following, saved searches, staff search (issue 18) ----------------------------------------
+def _saved_search(world) -> dict[str, Any]:
+    """A saved search of the author's: its id (for delete) and its feed token."""
+    from board.follow import services as follow
+
+    saved = follow.save_search(
+        world.user("author"), {"q": "物业", "domain": "urban"}, name="", now=world_now()
+    )
+    return {"search_id": saved.id, "feed_token": saved.feed_token}
+
+
+MATRIX.update(
+    {
+        # Only public messages are followed; a private one is "not there", even to its readers.
+        ("follow.follow", "POST"): Rule(
+            "/m/{code}/follow",
+            public=SIGNED_IN_ONLY,
+            private=expect(404, anonymous=LOGIN),
+            data={},
+        ),
+        ("follow.unfollow", "POST"): Rule(
+            "/m/{code}/unfollow",
+            public=SIGNED_IN_ONLY,
+            private=readers_only(dict.fromkeys(PRIVATE_READERS, OK), anonymous=LOGIN),
+            data={},
+        ),
+        ("follow.follows", "GET"): Rule("/account/follows", expect=SIGNED_IN_ONLY),
+        ("follow.searches", "GET"): Rule("/account/searches", expect=SIGNED_IN_ONLY),
+        ("follow.save_search", "POST"): Rule(
+            "/account/searches", expect=SIGNED_IN_ONLY, data={"q": "物业"}
+        ),
+        ("follow.delete_search", "POST"): Rule(
+            "/account/searches/{search_id}/delete",
+            expect=expect(404, anonymous=LOGIN, author=OK),
+            setup=_saved_search,
+            data={},
+        ),
+        # Anyone holding the feed's token reads it (public, masked data only).
+        ("follow.saved_feed", "GET"): Rule(
+            "/feeds/saved/{feed_token}.atom", expect=EVERYONE, setup=_saved_search
+        ),
+        ("casesearch.search", "GET"): Rule(
+            "/desk/search?q=物业", expect=expect(403, anonymous=LOGIN, **dict.fromkeys(STAFF, OK))
+        ),
+    }
+)

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from ..clock import from_local, local_text, utcnow
 from ..extensions import db
+from ..follow import services as follow_services
 from ..notify import services as notify
 from . import services
 
@@ -100,6 +101,9 @@ def tick(now: datetime, echo=click.echo) -> dict[str, int]:
         f"reminders queued: {counts.due_soon} due soon · {counts.overdue} overdue · "
         f"{counts.rate} rate · {counts.window} window closing · {counts.digests} digest(s)"
     )
+    digests = follow_services.tick_digests(now=now)  # saved searches, once a day (board/follow)
+    if digests is not None:
+        echo(f"saved searches: {digests.checked} checked · {digests.mailed} digest(s) queued")
     sender = notify.transport()
     delivery = notify.deliver(now=now)
     if delivery.busy:

@@ -138,6 +138,9 @@ def _drafts_for(event: Event) -> list[Draft]:
             "staff_event",
             url=staff_link,
         )
+    from ..follow import services as follow_hooks  # followers (关注) hear of answers and closing
+
+    drafts += follow_hooks.follower_drafts(event, {d.recipient.strip().lower() for d in drafts})
     return drafts
 
 
