@@ -98,6 +98,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .desk.views import bp as desk_bp
     from .directory.views import bp as directory_bp
     from .health import bp as health_bp
+    from .intel import api as _intel_api  # noqa: F401  (adds /suggest and /hot to the API)
+    from .intel.views import bp as intel_bp
     from .messages.views import bp as messages_bp
     from .moderation.views import bp as moderation_bp
     from .search.views import bp as search_bp
@@ -116,6 +118,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(attachments_bp)
+    app.register_blueprint(intel_bp)
     csrf.exempt(api_bp)
 
     from . import templating

@@ -78,6 +78,7 @@ def init_app(app: Flask) -> None:
     from .attachments.cli import attachments_cli
     from .backup.cli import backup_cli
     from .calendar.cli import calendar_cli
+    from .intel.cli import suggest_cli
     from .notify.cli import deadlines_cli
     from .search.cli import search_cli
     from .seed.cli import import_cli, seed_cli
@@ -92,3 +93,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(calendar_cli)
     app.cli.add_command(deadlines_cli)
     app.cli.add_command(stats_cli)
+    app.cli.add_command(suggest_cli)
