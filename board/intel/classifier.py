@@ -313,18 +313,19 @@ def gather(
 def without_near_duplicates(examples: Examples, others: Examples, threshold: float) -> Examples:
     """`examples` less every row whose words overlap one of `others` by more than `threshold`
     (Jaccard), so that `others` are truly unseen by a model trained on the rest."""
-    index: dict[str, set[int]] = {}
-    other_sets = [set(text.split()) for text in others.texts]
-    for n, words_of in enumerate(other_sets):
-        for word in words_of:
-            index.setdefault(word, set()).add(n)
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False, binary=True)  # noqa: S106
+    vectorizer.fit(examples.texts + others.texts)
+    mine, theirs = vectorizer.transform(examples.texts), vectorizer.transform(others.texts)
+    shared = (mine @ theirs.T).tocoo()
+    sizes_mine = np.asarray(mine.sum(axis=1)).ravel()
+    sizes_theirs = np.asarray(theirs.sum(axis=1)).ravel()
+    union = sizes_mine[shared.row] + sizes_theirs[shared.col] - shared.data
+    near = set(shared.row[shared.data / np.maximum(union, 1) > threshold].tolist())
     kept = Examples()
-    for text, label in zip(examples.texts, examples.labels, strict=True):
-        mine = set(text.split())
-        shared: dict[int, int] = {}
-        for word in mine:
-            for n in index.get(word, ()):
-                shared[n] = shared.get(n, 0) + 1
-        if not any(count / len(mine | other_sets[n]) > threshold for n, count in shared.items()):
+    for n, (text, label) in enumerate(zip(examples.texts, examples.labels, strict=True)):
+        if n not in near:
             kept.add(text, label)
     return kept

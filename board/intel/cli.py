@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from . import classifier, services, taxonomy
@@ -72,7 +73,8 @@ def train_command() -> None:
     progress(f"stopwords: {len(stopwords)}")
     examples, counts = classifier.gather(_sources(stopwords, progress), progress)
     progress(f"training on {len(examples)} messages, {len(set(examples.labels))} topics…")
-    model = classifier.train(examples, stopwords, sources=counts)
+    small = bool(current_app.config.get("SUGGEST_SMALL_MODEL"))  # tests: tiny data
+    model = classifier.train(examples, stopwords, sources=counts, small=small)
     path = classifier.model_path()
     classifier.save(model, path)
     progress(f"model written to {path}")

@@ -46,34 +46,25 @@ class Suggestion:
 
 
 def _topic_paths(ranked: list[tuple[str, float]], title: str, body: str) -> list[dict]:
-    """First-level topics with their scores; the best one narrowed to the deepest node of the
-    taxonomy whose name the text mentions."""
+    """First-level topics with their scores; the best one narrowed to the most specific active
+    node below it whose name the text mentions."""
     text = f"{title}\n{body}"
-    nodes = {t.path: t for t in db.session.scalars(select(Topic).where(Topic.is_active.is_(True)))}
     topics = []
     for n, (label, score) in enumerate(ranked):
         path = label
-        if n == 0 and label in nodes:
-            node = nodes[label]
-            while True:
-                mentioned = [c for c in node.children if c.is_active and c.name in text]
-                if not mentioned:
-                    break
-                node = max(mentioned, key=len_name)
-            path = node.path
-        topics.append(
-            {
-                "label": path.split(PATH_SEPARATOR)[-1],
-                "path": path.split(PATH_SEPARATOR),
-                "score": round(score, 4),
-            }
-        )
+        if n == 0:
+            below = db.session.scalars(
+                select(Topic).where(
+                    Topic.path.startswith(label + PATH_SEPARATOR, autoescape=True),
+                    Topic.is_active.is_(True),
+                )
+            ).all()
+            mentioned = [t for t in below if t.name in text]
+            if mentioned:
+                path = max(mentioned, key=lambda t: (t.level, len(t.name))).path
+        names = path.split(PATH_SEPARATOR)
+        topics.append({"label": names[-1], "path": names, "score": round(score, 4)})
     return topics
-
-
-def len_name(topic: Topic) -> int:
-    """Longer names are the more specific mentions."""
-    return len(topic.name)
 
 
 def suggest(title: str, body: str, *, limit: int = 3) -> Suggestion:
