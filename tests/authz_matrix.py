@@ -505,6 +505,7 @@ MATRIX.update(
             data={"topic": "1"},  # authorization comes before the choice is checked
             setup=_topic,
         ),
+        ("api.hot", "GET"): Rule("/api/v1/hot?from=2026-03-01", expect=EVERYONE, api=True),
         ("api.suggest", "POST"): Rule(
             "/api/v1/suggest", expect=EVERYONE, api=True, json={"title": "物业", "body": "停车费"}
         ),

@@ -19,6 +19,16 @@ from .forms import TopicActiveForm, TopicChoiceForm, TopicNameForm
 bp = Blueprint("intel", __name__)
 
 
+@bp.app_template_global()
+def hot_issues_for(board=None, region=None) -> list:
+    """The current hot issues of a board, a region or (neither) the whole site, for pages."""
+    from .hot import current_hot_issues
+
+    return current_hot_issues(
+        board_id=board.id if board is not None else None, region=region, now=utcnow()
+    )
+
+
 def _attach(form, error: ValidationFailed) -> None:
     """Show a service's field errors next to the form's fields."""
     for name, messages in error.fields.items():
