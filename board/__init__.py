@@ -103,6 +103,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .directory.views import bp as directory_bp
     from .follow.views import bp as follow_bp
     from .health import bp as health_bp
+    from .intel import api as _intel_api  # noqa: F401  (adds /suggest and /hot to the API)
+    from .intel.views import bp as intel_bp
     from .messages.views import bp as messages_bp
     from .moderation.views import bp as moderation_bp
     from .search.views import bp as search_bp
@@ -123,6 +125,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(attachments_bp)
     app.register_blueprint(follow_bp)
     app.register_blueprint(casesearch_bp)
+    app.register_blueprint(intel_bp)
     csrf.exempt(api_bp)
 
     from . import templating

@@ -78,6 +78,7 @@ def init_app(app: Flask) -> None:
     from .attachments.cli import attachments_cli
     from .backup.cli import backup_cli
     from .calendar.cli import calendar_cli, deadlines_cli
+    from .intel.cli import suggest_cli
     from .search.cli import search_cli
     from .seed.cli import import_cli, seed_cli
     from .stats.cli import stats_cli
@@ -91,3 +92,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(calendar_cli)
     app.cli.add_command(deadlines_cli)
     app.cli.add_command(stats_cli)
+    app.cli.add_command(suggest_cli)

@@ -512,3 +512,50 @@ MATRIX.update(
         ),
     }
 )
+
+
+def _topic(world) -> dict[str, Any]:
+    """A topic of the taxonomy (board/intel) to edit or give a message."""
+    from board.extensions import db
+    from board.intel.models import Topic
+
+    topic = Topic(level=1, name=f"主题{db.session.query(Topic).count()}", sort=0)
+    topic.path = topic.name
+    db.session.add(topic)
+    db.session.commit()
+    return {"topic_id": topic.id}
+
+
+# --- intelligence (board/intel): topics, suggestions, hot issues ------------------------------
+TOPIC_SETTERS = expect(403, anonymous=LOGIN, coordinator=OK, handler=OK, moderator=OK, admin=OK)
+MATRIX.update(
+    {
+        ("intel.topics", "GET"): Rule("/admin/topics", expect=ADMINS_ONLY),
+        ("intel.topics", "POST"): Rule(
+            "/admin/topics", expect=ADMINS_ONLY, data={"name": "新主题"}
+        ),
+        ("intel.edit_topic", "GET"): Rule(
+            "/admin/topics/{topic_id}", expect=ADMINS_ONLY, setup=_topic
+        ),
+        ("intel.edit_topic", "POST"): Rule(
+            "/admin/topics/{topic_id}", expect=ADMINS_ONLY, data={"name": "改名"}, setup=_topic
+        ),
+        ("intel.toggle_topic", "POST"): Rule(
+            "/admin/topics/{topic_id}/active",
+            expect=ADMINS_ONLY,
+            data={"is_active": "0"},
+            setup=_topic,
+        ),
+        ("intel.correct_topic", "POST"): Rule(
+            "/m/{code}/topic",
+            public=TOPIC_SETTERS,
+            private=readers_only({a: TOPIC_SETTERS[a] for a in PRIVATE_READERS}, anonymous=LOGIN),
+            data={"topic": "1"},  # authorization comes before the choice is checked
+            setup=_topic,
+        ),
+        ("api.hot", "GET"): Rule("/api/v1/hot?from=2026-03-01", expect=EVERYONE, api=True),
+        ("api.suggest", "POST"): Rule(
+            "/api/v1/suggest", expect=EVERYONE, api=True, json={"title": "物业", "body": "停车费"}
+        ),
+    }
+)

@@ -105,6 +105,10 @@ class Message(db.Model):
     handling_round: Mapped[int] = mapped_column(Integer, default=1)
     # Petition track: the body deciding the review (复查) or re-review (复核) now asked for.
     review_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # The topic (board/intel): chosen by the citizen, corrected by staff or imported; the source
+    # says which (TopicSource).
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), index=True)
+    topic_source: Mapped[str | None] = mapped_column(String(16))
 
     board: Mapped[Board] = relationship()
     region: Mapped[Region] = relationship()
