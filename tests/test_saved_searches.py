@@ -15,7 +15,7 @@ from board.extensions import db
 from board.follow import services as follow
 from board.follow.models import SavedSearch
 from board.notify import services as notify
-from board.notify.cli import tick
+from board.calendar.cli import tick
 from board.notify.models import OutgoingMail
 
 ATOM = "{http://www.w3.org/2005/Atom}"
