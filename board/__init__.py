@@ -91,6 +91,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     cache.init_app(app)
     cli.init_app(app)
+    from .search import engine
+
+    engine.init_app(app)
 
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
