@@ -116,6 +116,8 @@ PAGES: dict[str, list[Visit]] = {
         Visit("/my", MESSAGE_LINK),
         Visit("/write"),
         Visit("/write?board=330100-secretary", short=True),
+        Visit("/account/follows"),
+        Visit("/account/searches"),
     ],
     "moderator": [
         Visit("/moderation/", short=True),
@@ -130,6 +132,7 @@ PAGES: dict[str, list[Visit]] = {
         Visit("/desk/handler", short=True),
         Visit("/desk/handler", DESK_LINK, short=True),
         Visit("/account/tokens"),
+        Visit("/desk/search?q=%E9%81%93%E8%B7%AF"),
     ],
     "admin": [
         Visit("/admin/deadlines", short=True),

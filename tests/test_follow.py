@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 from conftest import T0, login
+from hypothesis import given
 from sqlalchemy import select
+from test_hostile_input import HEAVY, TEXT, not_5xx
 
 from board.extensions import db
 from board.follow import services as follow
@@ -179,3 +181,18 @@ def test_messages_not_public_cannot_be_followed(make_message, troll, state):
 
     with pytest.raises(NotFound):
         follow.follow_message(message, troll, now=T0 + timedelta(days=1))
+
+
+@HEAVY
+@given(code=TEXT, next_=TEXT)
+def test_follow_routes_never_500_on_hostile_codes(app, make_message, troll, code, next_):
+    """Hostile codes and `next` values: a 4xx or a redirect to our own pages, never a 500."""
+    client = app.test_client()
+    login(client, troll)
+    path = code.replace("/", "%2F").replace("?", "%3F").replace("#", "%23")
+    for action in ("follow", "unfollow"):
+        response = client.post(f"/m/{path}/{action}", data={"next": next_})
+        not_5xx(response)
+        if response.status_code == 302:
+            assert response.location.startswith(("/m/", "/account/follows", "http://localhost/"))
+    not_5xx(client.get("/account/follows", query_string={"page": next_}))

@@ -9,10 +9,14 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 from conftest import T0, login
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
+from test_hostile_input import HEAVY, TEXT, not_5xx
 
 from board.extensions import db
 from board.follow import services as follow
+from board.follow.forms import SEARCH_ARGS
 from board.follow.models import SavedSearch
 from board.notify import services as notify
 from board.calendar.cli import tick
@@ -198,3 +202,20 @@ def test_account_pages_in_english(client, troll):
     client.get("/lang/en?next=/")
     text = client.get("/account/searches").get_data(as_text=True)
     assert "Saved searches" in text and "Delete" in text
+
+
+@HEAVY
+@given(values=st.fixed_dictionaries({name: TEXT for name in SEARCH_ARGS + ("name",)}), ident=TEXT)
+def test_saved_search_routes_never_500_on_hostile_input(app, troll, values, ident):
+    """Hostile search values, ids and tokens: a 4xx or a redirect, never a 500; whatever is
+    saved reads back as a valid public search."""
+    client = app.test_client()
+    login(client, troll)
+    not_5xx(client.post("/account/searches", data=values))
+    path = ident.replace("/", "%2F").replace("?", "%3F").replace("#", "%23")
+    not_5xx(client.post(f"/account/searches/{path}/delete"))
+    not_5xx(client.get(f"/feeds/saved/{path}.atom"))
+    not_5xx(client.get("/account/searches"))
+    for saved in db.session.scalars(select(SavedSearch)):
+        assert len(saved.query) <= 1000 and "\x00" not in saved.query
+        not_5xx(client.get(f"/feeds/saved/{saved.feed_token}.atom"))
