@@ -5,7 +5,7 @@ One module per part of the domain; everything is importable from `board.models` 
 - `vocab`: the codes (Role, Track, Kind, Domain, State…) with their labels and state sets;
 - `directory`: Region, Unit, Board;
 - `accounts`: User, ApiToken;
-- `messages`: Message, Event, Reply, Rating, Cosign, HandlingRequest, TRANSITIONS, SearchOutbox;
+- `messages`: Message, Event, Reply, Rating, Cosign, HandlingRequest, SearchOutbox;
 - `deadlines`: CalendarDay, CalendarYear, DeadlinePolicy, Clock;
 - `security`: LoginAttempt, AccessLog.
 """
@@ -17,7 +17,6 @@ from .deadlines import CalendarDay, CalendarYear, Clock, ClockState, DeadlinePol
 from .directory import Board, Region, Unit
 from .messages import (
     SATISFACTION_LABELS,
-    TRANSITIONS,
     Cosign,
     Event,
     HandlingRequest,
@@ -97,7 +96,6 @@ __all__ = [
     "RequestKind",
     "RequestState",
     "HandlingRequest",
-    "TRANSITIONS",
     "SearchOutbox",
     "CalendarDay",
     "CalendarYear",
