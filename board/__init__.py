@@ -90,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     from .admin.views import bp as admin_bp
+    from .admin.views import invite_bp
     from .api.views import bp as api_bp
     from .attachments.views import bp as attachments_bp
     from .audit import bp as audit_bp
@@ -114,6 +115,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(deadlines_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(invite_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(attachments_bp)
     csrf.exempt(api_bp)

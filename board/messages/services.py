@@ -191,7 +191,7 @@ def _commit(message: Message) -> Message:
 def _reason(code: str | None, use: ReasonUse) -> ReasonCode:
     """A reason code of the right use, or a field error."""
     reason = db.session.get(ReasonCode, code) if code else None
-    if reason is None or reason.use != use:
+    if reason is None or reason.use != use or reason.retired_at is not None:
         raise ValidationFailed(fields={"reason": [_("请选择一个有效的理由。")]})
     return reason
 
@@ -1396,10 +1396,12 @@ def visible_messages_query(user: User | None) -> Select:
 
 
 def reason_codes(use: ReasonUse) -> list[ReasonCode]:
-    """Reason codes offered for one kind of decision, in their published order."""
+    """Reason codes offered for one kind of decision (not the retired), in their published order."""
     return list(
         db.session.scalars(
-            select(ReasonCode).where(ReasonCode.use == use).order_by(ReasonCode.sort)
+            select(ReasonCode)
+            .where(ReasonCode.use == use, ReasonCode.retired_at.is_(None))
+            .order_by(ReasonCode.sort)
         )
     )
 
