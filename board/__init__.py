@@ -96,6 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine.init_app(app)
 
     from .admin.views import bp as admin_bp
+    from .admin.views import invite_bp
     from .api.views import bp as api_bp
     from .attachments.views import bp as attachments_bp
     from .audit import bp as audit_bp
@@ -124,6 +125,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(deadlines_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(invite_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(follow_bp)

@@ -9,6 +9,8 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
+from ..admin import services as admin
+from ..audit import cli_actor
 from ..clock import from_local, local_text, utcnow
 from ..extensions import db
 from ..follow import services as follow_services
@@ -33,6 +35,10 @@ def import_command(year: int, path: str | None) -> None:
     except (ValueError, OSError) as error:
         raise click.ClickException(str(error)) from error
     provisional = services.provisional_open_count(year)
+    rows = list(rows)
+    admin.record_calendar_import(
+        cli_actor(), year, rows, source="file" if path else "package", now=utcnow()
+    )
     stored, changed = services.load_calendar_year(
         year, rows, source="file" if path else "package", now=utcnow()
     )

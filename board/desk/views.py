@@ -474,7 +474,13 @@ for _step in STEPS:
 def message(code: str):
     """Staff view of one message: original text, clocks, timeline, replies and the next steps."""
     message = _staff_message(code)
-    audit.log_private_view(current_user, message)
+    audit.record_private_view(
+        current_user,
+        message,
+        route=request.endpoint or request.path,
+        ip=request.remote_addr,
+        now=utcnow(),
+    )
     return _render_message(message)
 
 

@@ -103,7 +103,7 @@ def commit(message: Message) -> Message:
 def reason(code: str | None, use: ReasonUse) -> ReasonCode:
     """A reason code of the right use, or a field error."""
     found = db.session.get(ReasonCode, code) if code else None
-    if found is None or found.use != use:
+    if found is None or found.use != use or found.retired_at is not None:
         raise ValidationFailed(fields={"reason": [_("请选择一个有效的理由。")]})
     return found
 

@@ -104,10 +104,12 @@ def visible_messages_query(user: User | None) -> Select:
 
 
 def reason_codes(use: ReasonUse) -> list[ReasonCode]:
-    """Reason codes offered for one kind of decision, in their published order."""
+    """Reason codes offered for one kind of decision (not the retired), in their published order."""
     return list(
         db.session.scalars(
-            select(ReasonCode).where(ReasonCode.use == use).order_by(ReasonCode.sort)
+            select(ReasonCode)
+            .where(ReasonCode.use == use, ReasonCode.retired_at.is_(None))
+            .order_by(ReasonCode.sort)
         )
     )
 

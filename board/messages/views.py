@@ -438,7 +438,13 @@ def show(code: str) -> ResponseReturnValue:
         message = None
     if message is None:
         raise _not_found(code)
-    audit.log_private_view(viewer, message)
+    audit.record_private_view(
+        viewer,
+        message,
+        route=request.endpoint or request.path,
+        ip=request.remote_addr,
+        now=utcnow(),
+    )
     return _render_message(message)
 
 

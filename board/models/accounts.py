@@ -7,6 +7,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Integer,
@@ -23,6 +24,14 @@ class User(UserMixin, db.Model):
     """Anyone with an account: citizens, staff of units, moderators and admins."""
 
     __tablename__ = "user"
+    # Handlers and coordinators answer for a unit: never one without it (the services check
+    # first, with a clear message; this is the backstop on PostgreSQL).
+    __table_args__ = (
+        CheckConstraint(
+            "role NOT IN ('handler', 'coordinator') OR unit_id IS NOT NULL",
+            name="staff_has_unit",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

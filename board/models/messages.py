@@ -51,6 +51,8 @@ class ReasonCode(db.Model):
     label_en: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    # Retired codes are no longer offered; decisions that gave them keep showing their label.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Message(db.Model):

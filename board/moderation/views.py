@@ -117,7 +117,13 @@ def review(code: str):
     """Read the full original message and approve, reject or hide it."""
     _require_moderator()
     message = get_message(code)
-    audit.log_private_view(current_user, message)
+    audit.record_private_view(
+        current_user,
+        message,
+        route=request.endpoint or request.path,
+        ip=request.remote_addr,
+        now=utcnow(),
+    )
     forms = _blank_forms()
     if request.method == "GET":
         # The one write in a GET, on purpose: opening a message to read it is how a moderator
@@ -193,6 +199,6 @@ def delete_sensitive_word(word_id: int):
     """Take one word off the list."""
     if current_user.role != Role.ADMIN:
         raise PermissionDenied(_("只有管理员可以编辑敏感词表。"))
-    word = words.delete_word(word_id, current_user._get_current_object())
+    word = words.delete_word(word_id, current_user._get_current_object(), now=utcnow())
     flash(_("已删除“%(word)s”。", word=word), "success")
     return redirect(url_for("moderation.sensitive_words"))
