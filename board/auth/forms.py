@@ -90,3 +90,68 @@ class RevokeTokenForm(FlaskForm):
     """Revoke one token (the form carries only the CSRF token)."""
 
     submit = SubmitField(_l("吊销"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only carries the CSRF token (confirm a link, end a session)."""
+
+    submit = SubmitField(_l("确认"))
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a password-reset link."""
+
+    email = EmailField(
+        _l("邮箱"),
+        validators=[DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))],
+    )
+    submit = SubmitField(_l("发送重置链接"))
+
+
+def _new_password_fields(label):
+    """A new password and its confirmation."""
+    password = PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("请设置密码。")),
+            Length(min=PASSWORD_MIN, max=200, message=_l("密码至少 %(n)d 位。", n=PASSWORD_MIN)),
+        ],
+    )
+    confirm = PasswordField(
+        _l("确认新密码"),
+        validators=[
+            DataRequired(_l("请再次输入密码。")),
+            EqualTo("password", message=_l("两次输入的密码不一致。")),
+        ],
+    )
+    return password, confirm
+
+
+class NewPasswordForm(FlaskForm):
+    """Set a new password through a reset link."""
+
+    password, confirm = _new_password_fields(_l("新密码"))
+    submit = SubmitField(_l("设置新密码"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change the password, confirmed by the current one."""
+
+    current_password = PasswordField(
+        _l("当前密码"), validators=[DataRequired(_l("请填写当前密码。"))]
+    )
+    password, confirm = _new_password_fields(_l("新密码"))
+    submit = SubmitField(_l("修改密码"))
+
+
+class ChangeEmailForm(FlaskForm):
+    """Move the account to another address, confirmed by the password."""
+
+    email = EmailField(
+        _l("新邮箱"),
+        validators=[DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))],
+    )
+    current_password = PasswordField(
+        _l("当前密码"), validators=[DataRequired(_l("请填写当前密码。"))]
+    )
+    submit = SubmitField(_l("修改邮箱"))
