@@ -52,6 +52,7 @@ ACCOUNT_RULES: dict[tuple[str, str], Rule] = {
         "/reset-password/{token}", expect=EVERYONE, data={}, setup=_no_such_link
     ),
     ("auth.account", "GET"): Rule("/account", expect=SIGNED_IN_ONLY),
+    ("auth.update_profile", "POST"): Rule("/account", expect=SIGNED_IN_ONLY, data={}),
     ("auth.change_password", "POST"): Rule("/account/password", expect=SIGNED_IN_ONLY, data={}),
     ("auth.change_email", "POST"): Rule("/account/email", expect=SIGNED_IN_ONLY, data={}),
     ("auth.sessions", "GET"): Rule("/account/sessions", expect=SIGNED_IN_ONLY),

@@ -296,3 +296,39 @@ def test_link_purposes_do_not_mix(app, citizen):
     token = LINK.search(mail.body).group(1).rsplit("/", 1)[1]
     with pytest.raises(accounts.LinkInvalid):
         accounts.check_link(token, TokenPurpose.VERIFY, now=T0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile
+
+
+def test_profile_saves_private_details_and_the_mail_language(app, client, citizen, make_message):
+    """Pen name, real name, a phone (stored canonical), address and English mail; the next mail
+    to the person is English."""
+    login(client, citizen)
+    page = client.get("/account").get_data(as_text=True)
+    assert "陈**" in page  # how lists show the pen name
+    done = client.post(
+        "/account",
+        data={"pen_name": "陈小明", "real_name": "陈明亮", "phone": "138 0013 8000",
+              "address": "杭州市西湖区文三路 1 号", "locale": "en"},
+    )  # fmt: skip
+    assert done.status_code == 303
+    user = _user(citizen.email)
+    assert (user.pen_name, user.phone, user.locale) == ("陈小明", "13800138000", "en")
+    assert user.address == "杭州市西湖区文三路 1 号"
+    message = make_message("approved")
+    (mail,) = db.session.scalars(select(OutgoingMail).where(OutgoingMail.recipient == user.email))
+    assert mail.subject == f"[Minsheng] Your message {message.code} has been approved"
+
+
+def test_profile_refuses_an_invalid_phone_and_keeps_what_was_typed(client, citizen):
+    """A phone that is not a mainland number: 422, the error next to the field, nothing saved."""
+    login(client, citizen)
+    refused = client.post(
+        "/account",
+        data={"pen_name": "新网名", "phone": "12345", "locale": "zh_CN"},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "请填写有效的手机号码" in page and "新网名" in page
+    assert _user(citizen.email).pen_name == "陈明"

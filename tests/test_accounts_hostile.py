@@ -65,3 +65,23 @@ def test_password_and_email_changes_with_hostile_values_change_nothing(
         db.session.scalar(select(func.count(UserSession.id)).where(UserSession.ended_at.is_(None)))
         >= 1
     )
+
+
+@HYPOTHESIS
+@given(pen_name=TEXT, real_name=TEXT, phone=TEXT, address=TEXT, locale=TEXT)
+def test_profile_with_hostile_values_never_500(
+    app, citizen, pen_name, real_name, phone, address, locale
+):
+    """The profile form answers hostile values with the form again; a save keeps only what
+    passed (a valid phone, a known language)."""
+    client = app.test_client()
+    login(client, citizen)
+    data = {"pen_name": pen_name, "real_name": real_name, "phone": phone, "address": address,
+            "locale": locale}  # fmt: skip
+    response = client.post("/account", data=data)
+    not_5xx(response)
+    db.session.expire_all()
+    user = db.session.get(User, citizen.id)
+    assert user.locale in ("zh_CN", "en")
+    if response.status_code != 303:
+        assert (user.pen_name, user.phone) == ("陈明", "13912345678")

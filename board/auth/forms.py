@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ..errors import BoardError
@@ -155,3 +163,33 @@ class ChangeEmailForm(FlaskForm):
         _l("当前密码"), validators=[DataRequired(_l("请填写当前密码。"))]
     )
     submit = SubmitField(_l("修改邮箱"))
+
+
+class ProfileForm(FlaskForm):
+    """Pen name, the private details petitions need, and the language of mail."""
+
+    pen_name = StringField(
+        _l("网名"),
+        validators=[
+            DataRequired(_l("请填写网名。")),
+            Length(max=40, message=_l("网名不能超过 40 个字。")),
+        ],
+    )
+    real_name = StringField(
+        _l("真实姓名（信访事项需要）"),
+        validators=[Optional(), Length(max=64, message=_l("姓名不能超过 64 个字。"))],
+    )
+    phone = StringField(
+        _l("联系电话"),
+        validators=[Optional(), Length(max=32, message=_l("电话号码太长。"))],
+    )
+    address = StringField(
+        _l("通信地址"),
+        validators=[Optional(), Length(max=200, message=_l("地址不能超过 200 个字。"))],
+    )
+    locale = SelectField(
+        _l("邮件语言"),
+        choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
+        default="zh_CN",
+    )
+    submit = SubmitField(_l("保存"))

@@ -17,6 +17,7 @@ from ..errors import BoardError, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, Role, Unit, User
 from ..models.accounts import AccountToken, TokenPurpose, UserSession
+from ..phones import normalize_cn_phone
 from ..retry import repeatable_commit
 from . import passwords
 
@@ -609,3 +610,44 @@ def sign_out_everywhere(user: User, *, now: datetime) -> None:
     """End every session of `user`, this browser's too."""
     _end_sessions(user, now=now)
     db.session.commit()
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile
+
+
+def update_profile(
+    user: User,
+    *,
+    pen_name: str,
+    real_name: str | None,
+    phone: str | None,
+    address: str | None,
+    locale: str,
+    now: datetime,
+) -> User:
+    """Change the pen name, the private details petitions need, and the mail language.
+
+    Real name, phone and address are never public (DESIGN §7): only the staff handling the
+    person's own cases see them. A phone must be a valid mainland number (stored canonical).
+    """
+    errors: dict[str, list[str]] = {}
+    pen_name = (pen_name or "").strip()
+    if not pen_name or len(pen_name) > 40:
+        errors["pen_name"] = [_("请填写 1 到 40 个字的网名。")]
+    canonical_phone = None
+    if (phone or "").strip():
+        canonical_phone = normalize_cn_phone(phone)
+        if canonical_phone is None:
+            errors["phone"] = [_("请填写有效的手机号码或带区号的固定电话。")]
+    if locale not in current_app.config["LANGUAGES"]:
+        errors["locale"] = [_("请选择邮件语言。")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    user.pen_name = pen_name
+    user.real_name = (real_name or "").strip()[:64] or None
+    user.phone = canonical_phone
+    user.address = (address or "").strip()[:200] or None
+    user.locale = locale
+    db.session.commit()
+    return user

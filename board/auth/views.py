@@ -29,6 +29,7 @@ from .forms import (
     ConfirmForm,
     LoginForm,
     NewPasswordForm,
+    ProfileForm,
     RegisterForm,
     ResetRequestForm,
     RevokeTokenForm,
@@ -282,6 +283,8 @@ def _account_page(status: int = 200, **forms) -> ResponseReturnValue:
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
     forms.setdefault("email_form", ChangeEmailForm(formdata=None))
     forms.setdefault("resend_form", ConfirmForm(formdata=None))
+    if "profile_form" not in forms:
+        forms["profile_form"] = ProfileForm(formdata=None, obj=user)
     page = render_template("account/account.html", user=user, **forms)
     return page, status, NO_STORE
 
@@ -291,6 +294,30 @@ def _account_page(status: int = 200, **forms) -> ResponseReturnValue:
 def account() -> ResponseReturnValue:
     """The person's account: address and its verification, password, links to the rest."""
     return _account_page()
+
+
+@bp.post("/account")
+@login_required
+def update_profile() -> ResponseReturnValue:
+    """Save the pen name, the private details and the mail language."""
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                _me(),
+                pen_name=form.pen_name.data,
+                real_name=form.real_name.data,
+                phone=form.phone.data,
+                address=form.address.data,
+                locale=form.locale.data,
+                now=utcnow(),
+            )
+        except ValidationFailed as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("资料已保存。"), "success")
+            return redirect(url_for("auth.account"), 303)
+    return _account_page(422, profile_form=form)
 
 
 @bp.post("/account/password")
