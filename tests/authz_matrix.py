@@ -717,3 +717,8 @@ MATRIX.update(
         ),
     }
 )
+
+# The account routes (tests/authz_accounts.py).
+from authz_accounts import ACCOUNT_RULES  # noqa: E402
+
+MATRIX.update(ACCOUNT_RULES)
