@@ -722,3 +722,25 @@ MATRIX.update(
 from authz_accounts import ACCOUNT_RULES  # noqa: E402
 
 MATRIX.update(ACCOUNT_RULES)
+
+MATRIX.update(
+    {
+        ("api.list_follows", "GET"): Rule(
+            "/api/v1/follows", expect=expect(OK, anonymous=401), api=True
+        ),
+        ("api.follow_message", "PUT"): Rule(
+            "/api/v1/messages/{code}/follow",
+            public=expect(OK, anonymous=401),
+            private=expect(404, anonymous=401),
+            json={},
+            api=True,
+        ),
+        ("api.unfollow_message", "DELETE"): Rule(
+            "/api/v1/messages/{code}/follow",
+            public=expect(OK, anonymous=401),
+            private=expect(404, anonymous=401, **dict.fromkeys(PRIVATE_READERS, OK)),
+            json={},
+            api=True,
+        ),
+    }
+)

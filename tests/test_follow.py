@@ -196,3 +196,28 @@ def test_follow_routes_never_500_on_hostile_codes(app, make_message, troll, code
         if response.status_code == 302:
             assert response.location.startswith(("/m/", "/account/follows", "http://localhost/"))
     not_5xx(client.get("/account/follows", query_string={"page": next_}))
+
+
+def test_api_follow_list_and_unfollow_with_a_token(client, make_message, troll, moderator):
+    """PUT / DELETE /api/v1/messages/CODE/follow and GET /api/v1/follows, for token holders;
+    a message that stops being public is listed by its code only."""
+    from board.auth.services import issue_token
+
+    message = make_message("assigned")
+    private = make_message("assigned", wants_public=False)
+    auth = {"Authorization": f"Bearer {issue_token(troll, now=T0)}"}
+    assert client.put(f"/api/v1/messages/{message.code}/follow").status_code == 401
+    assert client.get("/api/v1/follows").status_code == 401
+    response = client.put(f"/api/v1/messages/{message.code}/follow", headers=auth)
+    assert response.status_code == 200 and response.get_json()["following"] is True
+    assert client.put(f"/api/v1/messages/{private.code}/follow", headers=auth).status_code == 404
+    listed = client.get("/api/v1/follows", headers=auth).get_json()
+    assert listed["total"] == 1 and listed["items"][0]["title"] == message.title
+    msg.hide_message(message, moderator, reason="hide:privacy_leak", now=T0 + timedelta(days=1))
+    (item,) = client.get("/api/v1/follows", headers=auth).get_json()["items"]
+    assert item["code"] == message.code and item["title"] is None and item["is_public"] is False
+    response = client.delete(f"/api/v1/messages/{message.code}/follow", headers=auth)
+    assert response.status_code == 200 and response.get_json()["following"] is False
+    assert client.get("/api/v1/follows", headers=auth).get_json()["total"] == 0
+    assert client.delete(f"/api/v1/messages/{message.code}/follow", headers=auth).status_code == 404
+    assert client.get("/api/v1/follows?page=x", headers=auth).status_code == 422

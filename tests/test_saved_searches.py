@@ -8,12 +8,14 @@ import email.policy
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
+import pytest
 from conftest import T0, login
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 from test_hostile_input import HEAVY, TEXT, not_5xx
 
+from board.errors import ValidationFailed
 from board.extensions import db
 from board.follow import services as follow
 from board.follow.forms import SEARCH_ARGS
@@ -219,3 +221,10 @@ def test_saved_search_routes_never_500_on_hostile_input(app, troll, values, iden
     for saved in db.session.scalars(select(SavedSearch)):
         assert len(saved.query) <= 1000 and "\x00" not in saved.query
         not_5xx(client.get(f"/feeds/saved/{saved.feed_token}.atom"))
+
+
+def test_a_search_too_long_to_store_is_refused_clearly(troll):
+    """200 Chinese characters URL-encode to 1,800: refused with a message, nothing stored."""
+    with pytest.raises(ValidationFailed, match="搜索条件太长"):
+        _save(troll, q="长" * 200)
+    assert db.session.scalars(select(SavedSearch)).all() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..attachments.openapi import attachment_upload_path
+from ..follow.openapi import FOLLOW_SCHEMA, follow_paths
 from ..models import Domain, Kind, Outcome, Post, RegionLevel, State, Track, Visibility
 from .actions import ACTIONS
 from .inputs import (
@@ -624,6 +625,7 @@ def build_openapi() -> dict:
     paths[f"{PREFIX}/messages/{{code}}/attachments"] = attachment_upload_path(
         CODE_PARAM, _errors(401, 403, 404, 422), _ref("Error")
     )
+    paths.update(follow_paths(PREFIX, CODE_PARAM, _errors, _ref("Error")))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -635,7 +637,7 @@ def build_openapi() -> dict:
         },
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, "Follow": FOLLOW_SCHEMA},
             "responses": {
                 name: _json(_ref("Error"), description)
                 for name, description in ERROR_RESPONSES.values()

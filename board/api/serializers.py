@@ -265,3 +265,21 @@ def facets_json(facets: dict[str, list[tuple[str, int]]]) -> dict[str, list[dict
 def page_json(items: list[dict], *, total: int, page: int, per_page: int) -> dict:
     """The envelope of every list: `total`, `page`, `per_page`, `items`."""
     return {"total": total, "page": page, "per_page": per_page, "items": items}
+
+
+def follow_json(message: Message, viewer: User, *, following: bool, followed_at=None,
+                last_change_at=None) -> dict:  # fmt: skip
+    """A followed message as its follower may see it now: only the code once it is not public."""
+    from ..messages.services import can_view
+
+    visible = can_view(viewer, message)
+    return {
+        "code": message.code,
+        "following": following,
+        "is_public": message.is_public,
+        "title": public_text(message, message.title) if visible else None,
+        "state": message.state if visible else None,
+        "public_state_label": message.public_state_label if visible else None,
+        "followed_at": iso(followed_at),
+        "last_change_at": iso(last_change_at) if visible else None,
+    }

@@ -30,6 +30,7 @@ from .inputs import (
     CALC_PARAMS,
     DIRECTORY_PARAMS,
     MESSAGE_PARAMS,
+    PAGE,
     REGION_PARAMS,
     SEARCH_FILTERS,
     SEARCH_PAGE_SIZE,
@@ -480,3 +481,55 @@ def upload_attachments(code: str):
     response = jsonify({"attachments": [attachments.as_json(row) for row in rows]})
     response.status_code = 201
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Following (board/follow): the caller's follows, and following or unfollowing one message
+
+
+FOLLOWS_PAGE_SIZE = 100
+
+
+@bp.get("/follows")
+def list_follows():
+    """The caller's followed messages, the most recent public change first."""
+    from ..follow import services as follow
+
+    page = read_args((PAGE,)).get("page") or 1
+    user = require_user()
+    rows, total = follow.follow_rows(user, page=page, per_page=FOLLOWS_PAGE_SIZE)
+    items = [
+        out.follow_json(r.message, user, following=True, followed_at=r.follow.created_at,
+                        last_change_at=r.last_change_at)
+        for r in rows
+    ]  # fmt: skip
+    return jsonify({"total": total, "page": page, "items": items})
+
+
+@bp.put("/messages/<code>/follow")
+@limit_api_actions
+def follow_message(code: str):
+    """Follow a public message (mail when it is answered or closed); again changes nothing."""
+    from ..follow import services as follow
+
+    user = require_user()
+    message = _visible_message(code)
+    followed = follow.follow_message(message, user, now=utcnow())
+    return jsonify(out.follow_json(message, user, following=True, followed_at=followed.created_at))
+
+
+@bp.delete("/messages/<code>/follow")
+@limit_api_actions
+def unfollow_message(code: str):
+    """Stop following; also once the message is no longer public."""
+    from ..follow import services as follow
+
+    user = require_user()
+    missing = NotFound(_("没有编号为 %(code)s 的留言。", code=code))
+    if not _CODE.fullmatch(code):
+        raise missing
+    message = msg.get_message(code)
+    if not (msg.can_view(user, message) or follow.find_follow(user, message) is not None):
+        raise missing
+    follow.unfollow_message(message, user)
+    return jsonify(out.follow_json(message, user, following=False))

@@ -30,6 +30,7 @@ from .models import Follow, SavedSearch
 
 MAX_FOLLOWS = 500  # per user: a list anyone can read through, and a bound on follower mail
 MAX_SAVED_SEARCHES = 20
+QUERY_MAX = 1000  # the stored query string (URL-encoded: a Chinese character takes 9)
 DIGEST_SIZE = 50  # messages listed in one digest mail (the rest behind the search link)
 # Event actions a follower hears of: a published answer, or the case closing.
 ANSWER_ACTIONS = frozenset({"sign_off", "decide_review", "decide_rereview"})
@@ -218,6 +219,8 @@ def save_search(
     query = _normalized(args)
     if not query:
         raise ValidationFailed(_("请先输入关键词或选择筛选条件，再保存搜索。"), {"q": []})
+    if len(query) > QUERY_MAX:
+        raise ValidationFailed(_("搜索条件太长，无法保存。请减少关键词。"), {"q": []})
     existing = db.session.scalar(
         select(SavedSearch).where(SavedSearch.user_id == user.id, SavedSearch.query == query)
     )
