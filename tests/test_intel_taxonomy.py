@@ -118,3 +118,25 @@ def test_retired_topic_is_refused(app, make_message, moderator):
         assert "topic" in error.fields
     else:
         raise AssertionError("a retired topic was accepted")
+
+
+def test_staff_see_the_topic_panel_with_likely_duplicates(
+    app, make_message, coordinator, citizen, client
+):
+    """The coordinator's message page has the topic form, the author's other messages on the
+    board and similar public messages; the citizen's page has none of it."""
+    _load()
+    earlier = make_message(
+        "replied", title="小区物业乱收停车费", body="物业多收停车费两百元，业主多次反映。"
+    )
+    m = make_message(
+        "received", title="物业又乱收停车费", body="物业还在多收停车费，业主多次反映无果。"
+    )
+    login(client, coordinator)
+    page = client.get(f"/m/{m.code}").get_data(as_text=True)
+    assert "更正主题分类" in page and "城乡建设/物业管理/物业服务" in page
+    assert "同一留言人的其他留言" in page and earlier.code in page
+    assert "相似的公开留言" in page
+    other = app.test_client()
+    login(other, citizen)
+    assert "更正主题分类" not in other.get(f"/m/{m.code}").get_data(as_text=True)

@@ -100,3 +100,50 @@ def suggest(title: str, body: str, *, limit: int = 3) -> Suggestion:
 def domain_label(code: str | None) -> str:
     """The label of a domain code, or an empty string."""
     return str(DOMAIN_LABELS[Domain(code)]) if code else ""
+
+
+@dataclass
+class DeskView:
+    """What the staff panel of a message shows: its topic, suggestions and likely duplicates."""
+
+    topic: Topic | None
+    topic_source: str | None
+    suggestion: Suggestion
+    same_author: list[Message]
+    similar: list[Message]
+
+
+SAME_AUTHOR_DAYS = 180
+
+
+def desk_view(message: Message) -> DeskView:
+    """The panel's content: the suggestion from the message's own text, the author's other
+    messages on the board in the last half year (the same person on the same matter?) and
+    similar public messages (many people on one matter?)."""
+    from datetime import timedelta
+
+    from ..search.query import similar_messages
+
+    suggestion = suggest(message.title, message.body)
+    same_author: list[Message] = []
+    if message.author_id is not None:
+        same_author = list(
+            db.session.scalars(
+                select(Message)
+                .where(
+                    Message.author_id == message.author_id,
+                    Message.board_id == message.board_id,
+                    Message.id != message.id,
+                    Message.created_at >= message.created_at - timedelta(days=SAME_AUTHOR_DAYS),
+                )
+                .order_by(Message.created_at.desc())
+                .limit(5)
+            )
+        )
+    return DeskView(
+        topic=db.session.get(Topic, message.topic_id) if message.topic_id else None,
+        topic_source=message.topic_source,
+        suggestion=suggestion,
+        same_author=same_author,
+        similar=similar_messages(message, limit=5),
+    )

@@ -12,9 +12,11 @@ from ..admin.services import require_admin
 from ..clock import utcnow
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Message
+from ..messages import services as msg
+from ..models import Kind, Message
 from . import taxonomy
 from .forms import TopicActiveForm, TopicChoiceForm, TopicNameForm
+from .models import TOPIC_SOURCE_LABELS
 
 bp = Blueprint("intel", __name__)
 
@@ -27,6 +29,35 @@ def hot_issues_for(board=None, region=None) -> list:
     return current_hot_issues(
         board_id=board.id if board is not None else None, region=region, now=utcnow()
     )
+
+
+@bp.app_template_global()
+def topic_source_label(source: str | None) -> str:
+    """Who set a message's topic, in words."""
+    return str(TOPIC_SOURCE_LABELS.get(source, "")) if source else ""
+
+
+@bp.app_template_global()
+def desk_intel(message):
+    """The staff panel of a message page, or None for anyone who may not set its topic."""
+    from . import services
+
+    if message is None or not taxonomy.may_set_topic(current_user, message):
+        return None
+    form = TopicChoiceForm(formdata=None, data={"topic": message.topic_id})
+    form.topic.choices = taxonomy.active_topic_choices()
+    view = services.desk_view(message)
+    # Who else the author wrote to is the author's identity: only for who may know it, and
+    # only messages this viewer may read anyway.
+    if msg.can_see_private_fields(current_user, message):
+        view.same_author = [
+            other
+            for other in view.same_author
+            if other.kind != Kind.REPORT and msg.can_view(current_user, other)
+        ]
+    else:
+        view.same_author = []
+    return {"view": view, "form": form}
 
 
 def _attach(form, error: ValidationFailed) -> None:
