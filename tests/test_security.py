@@ -329,6 +329,7 @@ def test_every_html_form_post_without_a_csrf_token_is_refused(
     values.update(user_id=1, invitation_id=1, token="x", action="disable", change="retire")
     values["token"] = "not-a-real-link"  # /verify-email/<token>, /reset-password/<token>, …
     values["session_id"] = 1  # /account/sessions/<session_id>/end
+    values.update(search_id=1, topic_id=1)  # saved searches (follow), topics (intel)
     for rule in rules:
         with protected.test_request_context():
             url = protected.url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
