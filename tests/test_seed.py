@@ -312,16 +312,42 @@ def test_seed_demo_needs_the_regions_first(runner):
     assert "flask seed regions" in result.output
 
 
-def test_demo_plans_read_like_real_boards(demo_directory):
-    """300 planned messages: no two share a body; a petition's reply states its own outcome and
-    nothing else (no repair promise after 不予支持); a plate number only where vehicles matter."""
-    from board.models import Domain, Outcome
-
+@pytest.fixture
+def demo_plans(demo_directory):
+    """300 planned demo messages (the size of a first `make run`)."""
     demo.ensure_demo_units()
-    plans = demo.plan_messages(300, demo.demo_scopes(), now=T0, rng=random.Random(7))
-    bodies = [p.body for p in plans]
+    return demo.plan_messages(300, demo.demo_scopes(), now=T0, rng=random.Random(7))
+
+
+def _without_slot_values(body: str) -> str:
+    """A body with the words its template's slots were filled with set aside: estates, roads,
+    companies…, place names, people's names and numbers."""
+    words = [*demo.XQ, *demo.ROADS, *demo.COMPANIES, *demo.SHOPS, *demo.VILLAGES]
+    words += [*demo.SCHOOLS, *demo.HOSPITALS, *(c[2] for c in demo.CITIZENS)]
+    words += db.session.scalars(select(Region.name))
+    for word in sorted(set(words), key=len, reverse=True):
+        body = body.replace(word, "□")
+    return re.sub(r"[0-9.]+|浙A[A-Z]", "□", body)
+
+
+def test_no_two_demo_messages_share_a_body(demo_plans):
+    """Not even once the roads, estates and numbers are set aside: five messages with one
+    body on five roads read as a copy machine."""
+    bodies = [p.body for p in demo_plans]
     assert len(bodies) == len(set(bodies))
-    petitions = [p for p in plans if p.outcome]
+    skeletons = Counter(_without_slot_values(b) for b in bodies)
+    assert skeletons.most_common(1)[0][1] == 1, skeletons.most_common(2)
+
+
+GREETINGS = ("您好", "网友：", "尊敬的")
+
+
+def test_demo_replies_agree_with_their_outcome_and_kind(demo_plans):
+    """A petition's reply states its own outcome and nothing else (no repair promise after
+    不予支持); a board reply decides nothing (no 予以支持); a greeting comes only first."""
+    from board.models import Outcome
+
+    petitions = [p for p in demo_plans if p.outcome]
     assert {p.outcome for p in petitions} == set(Outcome)
     says = {
         Outcome.SUPPORTED: ("予以支持", "不予支持"),
@@ -331,9 +357,70 @@ def test_demo_plans_read_like_real_boards(demo_directory):
     for plan in petitions:
         must, must_not = says[plan.outcome]
         assert must in plan.reply and must_not not in plan.reply, plan.reply
-        assert "维修" not in plan.reply, plan.reply
-    plated = [p for p in plans if "车牌号" in p.body]
-    assert all(p.domain in (Domain.TRANSPORT, Domain.SECURITY) for p in plated)
+        assert "维修" not in plan.reply and "计划" not in plan.reply, plan.reply
+        assert plan.reply.endswith(demo.PETITION_CLOSING)
+    answered = [p for p in demo_plans if p.reply]
+    assert len(answered) > 100
+    for plan in answered:
+        if plan.track == Track.BOARD:
+            assert "予以支持" not in plan.reply and "不服" not in plan.reply, plan.reply
+        for greeting in GREETINGS:  # never "予以支持。您好！…"
+            assert plan.reply.find(greeting, 14) == -1, plan.reply
+        # A repair is promised only for something broken.
+        if "维修" in plan.reply:
+            assert re.search("不亮|故障|坏|渗水|维修", plan.title + plan.body), plan.reply
+    # Varied wording: several openings, and no reply twice to the same title.
+    assert len({p.reply[:5] for p in answered}) >= 4
+    assert len({(p.title, p.reply) for p in answered}) == len(answered)
+
+
+def test_demo_review_decisions_agree_with_their_outcome(demo_directory):
+    """A review or re-review decision says what its outcome says."""
+    from board.models import Outcome
+
+    demo.ensure_demo_units()
+    plans = demo.plan_messages(2000, demo.demo_scopes(), now=T0, rng=random.Random(8))
+    reviewed = [p for p in plans if p.review_outcome]
+    assert {p.review_outcome for p in reviewed} == set(Outcome)
+    says = {Outcome.SUPPORTED: "予以支持", Outcome.NOT_SUPPORTED: "不予支持"}
+    for plan in reviewed:
+        for decision in (plan.review_decision, plan.rereview_decision):
+            if plan.review_outcome == Outcome.EXPLAINED:
+                assert "说明" in decision and "支持" not in decision, decision
+            else:
+                assert says[plan.review_outcome] in decision, decision
+                other = set(says.values()) - {says[plan.review_outcome]}
+                assert not any(o in decision.replace(says[plan.review_outcome], "") for o in other)
+
+
+def test_a_plate_number_only_where_a_vehicle_is_the_matter(demo_plans):
+    """Never a licence plate glued onto an elevator complaint."""
+    plated = [p for p in demo_plans if "车牌号" in p.body]
+    vehicles = {t.title for t in demo.BOARD_TEMPLATES if t.plate}
+    assert vehicles and all("电梯" not in t for t in vehicles)
+    assert all(re.search("公交|渣土车|车辆", p.body.split("涉事车辆")[0]) for p in plated)
+    assert any("身份证号码" in p.body for p in demo_plans)
+
+
+def test_demo_text_data_lives_in_data_files_shipped_with_the_package():
+    """The templates and replies are read from board/seed/data/*.toml, which setup.cfg ships
+    as package data; demo.py keeps code, not text."""
+    import configparser
+    from fnmatch import fnmatch
+    from importlib import resources
+    from pathlib import Path
+
+    files = sorted(p.name for p in resources.files("board.seed").joinpath("data").iterdir())
+    assert {"messages.toml", "replies.toml", "words.toml"} <= set(files)
+    setup = configparser.ConfigParser()
+    setup.read(Path(demo.__file__).resolve().parents[2] / "setup.cfg")
+    patterns = setup["options.package_data"]["board"].split()
+    assert all(any(fnmatch(f"seed/data/{f}", p) for p in patterns) for f in files)
+    code = Path(demo.__file__).parent
+    source = "".join((code / name).read_text() for name in ("demo.py", "plans.py"))
+    chinese_lines = [line for line in source.splitlines() if re.search("[\u4e00-\u9fff]", line)]
+    assert len(chinese_lines) < 30
+    assert len(demo.BOARD_TEMPLATES) >= 50 and len(demo.PETITION_TEMPLATES) >= 6
 
 
 def test_seed_site_does_only_what_is_missing_and_logs_it(
