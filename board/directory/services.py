@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import NotFound
 from ..extensions import db
@@ -42,12 +42,18 @@ def provinces() -> list[Region]:
 
 def get_region(code: str) -> Region:
     """The region with this GB/T 2260 code, or NotFound."""
-    region = db.session.scalar(
-        select(Region)
-        .where(Region.code == (code or "").strip())
-        .options(
-            selectinload(Region.boards), selectinload(Region.children).selectinload(Region.boards)
+    region = (
+        db.session.execute(
+            select(Region)
+            .where(Region.code == (code or "").strip())
+            .options(
+                joinedload(Region.former_names),  # in the same statement: most have none
+                selectinload(Region.boards),
+                selectinload(Region.children).selectinload(Region.boards),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
     if region is None:
         raise NotFound()
@@ -56,7 +62,15 @@ def get_region(code: str) -> Region:
 
 def get_board(code: str) -> Board:
     """The board with this code, or NotFound."""
-    board = db.session.scalar(select(Board).where(Board.code == (code or "").strip()))
+    board = (
+        db.session.execute(
+            select(Board)
+            .where(Board.code == (code or "").strip())
+            .options(joinedload(Board.terms))  # its holders, in the same statement
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if board is None:
         raise NotFound()
     return board
