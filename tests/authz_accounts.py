@@ -55,6 +55,14 @@ ACCOUNT_RULES: dict[tuple[str, str], Rule] = {
     ("auth.update_profile", "POST"): Rule("/account", expect=SIGNED_IN_ONLY, data={}),
     ("auth.change_password", "POST"): Rule("/account/password", expect=SIGNED_IN_ONLY, data={}),
     ("auth.change_email", "POST"): Rule("/account/email", expect=SIGNED_IN_ONLY, data={}),
+    ("auth.notifications", "GET"): Rule("/account/notifications", expect=SIGNED_IN_ONLY),
+    ("auth.notifications", "POST"): Rule(
+        "/account/notifications", expect=SIGNED_IN_ONLY, data={"progress": "y"}
+    ),
+    ("auth.unsubscribe", "GET"): Rule("/unsubscribe/{token}", expect=EVERYONE, setup=_no_such_link),
+    ("auth.unsubscribe", "POST"): Rule(
+        "/unsubscribe/{token}", expect=EVERYONE, setup=_no_such_link
+    ),
     ("auth.sessions", "GET"): Rule("/account/sessions", expect=SIGNED_IN_ONLY),
     ("auth.end_session", "POST"): Rule(
         "/account/sessions/{session_id}/end",

@@ -302,12 +302,19 @@ def test_token_page_needs_sign_in(client, directory):
 # CSRF
 
 
+# RFC 8058 one-click unsubscribe: mail clients POST without a form, so the signed token in the
+# URL is the proof instead of a CSRF token (tests/test_notify_preferences.py refuses forgeries).
+CSRF_EXEMPT_ENDPOINTS = {"auth.unsubscribe"}
+
+
 def _post_rules(app) -> list:
     """Every HTML route that accepts POST (the JSON API uses bearer tokens instead)."""
     return [
         rule
         for rule in app.url_map.iter_rules()
-        if "POST" in rule.methods and not rule.rule.startswith("/api/")
+        if "POST" in rule.methods
+        and not rule.rule.startswith("/api/")
+        and rule.endpoint not in CSRF_EXEMPT_ENDPOINTS
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -193,3 +194,12 @@ class ProfileForm(FlaskForm):
         default="zh_CN",
     )
     submit = SubmitField(_l("保存"))
+
+
+class NotificationsForm(FlaskForm):
+    """One switch per optional category of mail (board/notify/preferences.py)."""
+
+    progress = BooleanField(_l("我的留言的一般进展"))
+    cosigned = BooleanField(_l("我附议的留言收到答复"))
+    digests = BooleanField(_l("每日待办与超期汇总（工作人员）"))
+    submit = SubmitField(_l("保存设置"))

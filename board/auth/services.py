@@ -519,6 +519,9 @@ def change_email(
         raise ValidationFailed(fields={"email": [_("新邮箱与当前邮箱相同。")]})
     if find_user(email) is not None:
         raise ValidationFailed(fields={"email": [_("该邮箱已注册。")]})
+    from ..notify import preferences
+
+    preferences.move_address(user.email, email)
     user.email = email
     user.email_verified_at = None
     _end_sessions(user, now=now, keep=live_session(user, session_key))

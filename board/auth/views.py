@@ -12,8 +12,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import utcnow
 from ..errors import ValidationFailed
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..models.accounts import TokenPurpose
+from ..notify import preferences
 from ..privacy import truncate_ip
 from ..security import (
     LOGIN_PER_IP,
@@ -29,6 +30,7 @@ from .forms import (
     ConfirmForm,
     LoginForm,
     NewPasswordForm,
+    NotificationsForm,
     ProfileForm,
     RegisterForm,
     ResetRequestForm,
@@ -36,6 +38,7 @@ from .forms import (
     TokenForm,
     apply_service_errors,
 )
+from .services import LinkInvalid
 
 bp = Blueprint("auth", __name__)
 RESET_PER_IP = "5 per hour"  # reset-link requests from one network address
@@ -407,3 +410,49 @@ def end_all_sessions() -> ResponseReturnValue:
     session.clear()
     flash(_("已在所有设备上退出登录。"), "success")
     return redirect(url_for("directory.home"), 303)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mail: notification settings and the one-click unsubscribe link
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notifications() -> ResponseReturnValue:
+    """Turn optional mail on or off; notices the person must receive are listed as always on."""
+    form = NotificationsForm()
+    if form.validate_on_submit():
+        receive = {name for name in preferences.CATEGORIES if form[name].data}
+        preferences.save_preferences(current_user.email, receive, now=utcnow())
+        flash(_("邮件通知设置已保存。"), "success")
+        return redirect(url_for("auth.notifications"), 303)
+    if request.method == "GET":
+        off = preferences.opted_out(current_user.email)
+        for name in preferences.CATEGORIES:
+            form[name].data = name not in off
+    page = render_template(
+        "account/notifications.html",
+        form=form,
+        categories=preferences.CATEGORIES,
+        staff=current_user.is_staff,
+    )
+    return page, 422 if form.errors else 200
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail clients POST here without a form; the signed token is the proof
+def unsubscribe(token: str) -> ResponseReturnValue:
+    """One-click unsubscribe from a mail's link (works without signing in): GET asks, POST
+    turns the category off."""
+    found = preferences.read_unsubscribe_token(token)
+    if found is None:
+        raise LinkInvalid()
+    address, category = found
+    if request.method == "POST":
+        preferences.unsubscribe(token, now=utcnow())
+        page = render_template("account/unsubscribe.html", done=True, address=address,
+                               category=category, categories=preferences.CATEGORIES)  # fmt: skip
+        return page, 200
+    page = render_template("account/unsubscribe.html", done=False, address=address,
+                           category=category, categories=preferences.CATEGORIES, token=token)  # fmt: skip
+    return page, 200, NO_STORE

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from ..clock import to_local
 from ..extensions import db
 from .models import MailState, OutgoingMail
+from .outbox import unsubscribe_link
 
 MAX_ATTEMPTS = 10  # then the mail is `failed` and waits for an admin's retry
 MAX_BACKOFF = timedelta(hours=6)
@@ -113,6 +114,9 @@ def build(mail: OutgoingMail, *, now: datetime) -> EmailMessage:
     message["Date"] = format_datetime(to_local(mail.created_at or now))
     message["Auto-Submitted"] = "auto-generated"
     message["X-Minsheng-Kind"] = mail.kind
+    # RFC 2369 / RFC 8058: mail clients offer a one-click unsubscribe that POSTs to the link.
+    message["List-Unsubscribe"] = f"<{unsubscribe_link(mail.recipient, mail.kind)}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.body, charset="utf-8")
     return message
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -43,3 +43,18 @@ class OutgoingMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     about_message: Mapped[Message | None] = relationship()
+
+
+class MailOptOut(db.Model):
+    """An address that asked not to get one optional category of mail (docs/notifications.md).
+
+    Kept by address, not by account, so a unit's mailbox can unsubscribe from a digest too.
+    """
+
+    __tablename__ = "mail_optout"
+    __table_args__ = (UniqueConstraint("address", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(254))  # lower-cased
+    category: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

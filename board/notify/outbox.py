@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Board, Cosign, Message, Unit, User
+from . import preferences
 from .models import MailState, OutgoingMail
 
 # ---------------------------------------------------------------------------------------------
@@ -109,6 +110,13 @@ def recipient_locale(address: str) -> str:
     return locale if locale in current_app.config.get("LANGUAGES", ()) else default
 
 
+def unsubscribe_link(address: str, kind: str) -> str:
+    """The one-click link that turns off this kind of mail for the address (every optional
+    kind, for a notice that is always sent)."""
+    token = preferences.unsubscribe_token(address, preferences.category_for(kind))
+    return link(f"/unsubscribe/{token}")
+
+
 def render(template: str, *, locale: str | None = None, **context) -> tuple[str, str]:
     """(subject, body) from `mail/<template>.txt` in `locale`: the first line is the subject."""
     locale = locale or str(current_app.config.get("BABEL_DEFAULT_LOCALE") or "zh_CN")
@@ -137,8 +145,14 @@ def enqueue(draft: Draft, *, now: datetime) -> OutgoingMail | None:
         isinstance(o, OutgoingMail) and o.dedupe_key == draft.dedupe_key for o in db.session.new
     ):
         return None
+    category = preferences.category_for(draft.kind)
+    if category is not None and category in preferences.opted_out(draft.recipient):
+        return None  # the person turned this kind of mail off
     subject, body = render(
-        draft.template, locale=recipient_locale(draft.recipient), **draft.context
+        draft.template,
+        locale=recipient_locale(draft.recipient),
+        unsubscribe_url=unsubscribe_link(draft.recipient, draft.kind),
+        **draft.context,
     )
     mail = OutgoingMail(
         recipient=draft.recipient,
