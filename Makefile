@@ -42,7 +42,7 @@ board/translations/%/LC_MESSAGES/messages.mo: board/translations/%/LC_MESSAGES/m
 	@$(VENV)/bin/pybabel compile -f -l $* -i $< -o $@
 
 extract-messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=minsheng --version=0.1 -o board/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _lp:1c,2 --project=minsheng --version=0.1 -o board/translations/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i board/translations/messages.pot -d board/translations
 
 instance/config.py:

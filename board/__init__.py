@@ -78,6 +78,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # stats_case is recomputed in the transaction of every change (board/stats/facts.py).
     facts.install(db.session.session_factory.class_)
+    from . import notify
+
+    notify.init_app(app)  # mails queued with the events of each transaction (board/notify/)
     retry.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
@@ -88,8 +91,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     cache.init_app(app)
     cli.init_app(app)
+    from .search import engine
+
+    engine.init_app(app)
 
     from .admin.views import bp as admin_bp
+    from .admin.views import invite_bp
     from .api.views import bp as api_bp
     from .attachments.views import bp as attachments_bp
     from .audit import bp as audit_bp
@@ -100,6 +107,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .directory.views import bp as directory_bp
     from .follow.views import bp as follow_bp
     from .health import bp as health_bp
+    from .intel import api as _intel_api  # noqa: F401  (adds /suggest and /hot to the API)
+    from .intel.views import bp as intel_bp
     from .messages.views import bp as messages_bp
     from .moderation.views import bp as moderation_bp
     from .search.views import bp as search_bp
@@ -116,10 +125,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(deadlines_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(invite_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(follow_bp)
     app.register_blueprint(casesearch_bp)
+    app.register_blueprint(intel_bp)
     csrf.exempt(api_bp)
 
     from . import templating

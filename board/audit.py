@@ -1,8 +1,16 @@
-"""The access log: every time staff open a message the public cannot see, and the admin page."""
+"""Audit trails: the access log (staff opening what the public cannot see) and the admin change log.
+
+The helpers here add rows to the caller's transaction and never commit: the service that makes
+the change owns the transaction, so a change and its audit row are stored together or not at all.
+They take what they record as parameters; nothing here reads the request.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import getpass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
@@ -10,6 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from .admin.models import AdminChange
 from .clock import utcnow
 from .errors import PermissionDenied
 from .extensions import db
@@ -18,26 +27,51 @@ from .privacy import truncate_ip
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
 
+# The kinds of admin change, as the audit page filters them.
+CHANGE_KINDS = (
+    "policy",
+    "calendar",
+    "sensitive_word",
+    "mail",
+    "user",
+    "invitation",
+    "unit",
+    "board",
+    "reason_code",
+    "region",
+)
 
-def log_private_view(viewer: User | None, message: Message, *, now: datetime | None = None) -> None:
-    """Record that staff opened a non-public message; public ones and the author's own are not.
 
-    Called by the staff pages and the API after they decided the viewer may see the message.
-    """
+# ---------------------------------------------------------------------------------------------
+# The access log
+
+
+def log_private_view(
+    viewer: User | None, message: Message, *, route: str, ip: str | None, now: datetime
+) -> AccessLog | None:
+    """Add a row saying staff opened a non-public message; public ones and the author's own are
+    not logged. Called after the caller decided the viewer may see the message; no commit."""
     if viewer is None or not getattr(viewer, "is_authenticated", False) or not viewer.is_staff:
-        return
+        return None
     if message.is_public or message.author_id == viewer.id:
-        return
-    db.session.add(
-        AccessLog(
-            user_id=viewer.id,
-            message_id=message.id,
-            route=(request.endpoint or request.path)[:80],
-            ip=truncate_ip(request.remote_addr),
-            created_at=now or utcnow(),
-        )
+        return None
+    row = AccessLog(
+        user_id=viewer.id,
+        message_id=message.id,
+        route=(route or "")[:80],
+        ip=truncate_ip(ip),
+        created_at=now,
     )
-    db.session.commit()
+    db.session.add(row)
+    return row
+
+
+def record_private_view(
+    viewer: User | None, message: Message, *, route: str, ip: str | None, now: datetime
+) -> None:
+    """The pages' and the API's use case: log a private view and store it at once."""
+    if log_private_view(viewer, message, route=route, ip=ip, now=now) is not None:
+        db.session.commit()
 
 
 def access_log_query(*, message_code: str = "", email: str = "") -> Select:
@@ -58,12 +92,96 @@ def access_log_query(*, message_code: str = "", email: str = "") -> Select:
     return query
 
 
+# ---------------------------------------------------------------------------------------------
+# The admin change log
+
+
+def cli_actor() -> str:
+    """Who ran a command-line change: `cli:` and the OS user (or just `cli`)."""
+    try:
+        return f"cli:{getpass.getuser()}"[:254]
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "cli"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-storable form of a value recorded before or after a change."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record_change(
+    actor: User | str | None,
+    kind: str,
+    target: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    *,
+    now: datetime,
+) -> AdminChange | None:
+    """Add an admin change to the caller's transaction: who (an admin, or `cli_actor()` for the
+    command line), what (`kind`, e.g. `user.role`, and its target), the values before and after.
+
+    Nothing is recorded when nothing changed. No commit: the calling service owns it.
+    """
+    before, after = _plain(before), _plain(after)
+    if before is not None and before == after:
+        return None
+    if isinstance(actor, User):
+        actor_id, label = actor.id, actor.email
+    else:
+        actor_id, label = None, actor or cli_actor()
+    row = AdminChange(
+        actor_id=actor_id,
+        actor_label=label[:254],
+        kind=kind[:40],
+        target=str(target)[:200],
+        before=before,
+        after=after,
+        created_at=now,
+    )
+    db.session.add(row)
+    return row
+
+
+def change_diff(change: AdminChange) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for each field that differs, in a stable order."""
+    before, after = change.before or {}, change.after or {}
+    keys = list(before) + [k for k in after if k not in before]
+    return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+def changes_query(*, kind: str = "", actor: str = "", target: str = "") -> Select:
+    """Admin changes, newest first; `kind` matches the family (`user` → `user.role`…)."""
+    query = select(AdminChange).order_by(AdminChange.created_at.desc(), AdminChange.id.desc())
+    if kind:
+        query = query.where(
+            (AdminChange.kind == kind) | AdminChange.kind.startswith(kind + ".", autoescape=True)
+        )
+    if actor:
+        query = query.where(func.lower(AdminChange.actor_label) == actor.strip().lower())
+    if target:
+        query = query.where(AdminChange.target == target.strip())
+    return query
+
+
+def _require_admin() -> None:
+    if current_user.role != Role.ADMIN:
+        raise PermissionDenied()
+
+
 @bp.get("/access-log")
 @login_required
 def access_log() -> ResponseReturnValue:
     """Who opened which private message, when and from where (admins only)."""
-    if current_user.role != Role.ADMIN:
-        raise PermissionDenied()
+    _require_admin()
     message_code = request.args.get("message", "").strip()[:40]
     email = request.args.get("user", "").strip()[:254]
     pagination = db.paginate(
@@ -74,4 +192,33 @@ def access_log() -> ResponseReturnValue:
     )
     return render_template(
         "admin/access_log.html", pagination=pagination, message_code=message_code, email=email
+    )
+
+
+@bp.get("/audit")
+@login_required
+def changes() -> ResponseReturnValue:
+    """Every admin change, web or command line: who, when, what, before and after (admins only)."""
+    _require_admin()
+    kind = request.args.get("kind", "")
+    kind = kind if kind in CHANGE_KINDS else ""
+    actor = request.args.get("actor", "").strip()[:254]
+    target = request.args.get("target", "").strip()[:200]
+    pagination = db.paginate(
+        changes_query(kind=kind, actor=actor, target=target).options(
+            selectinload(AdminChange.actor)
+        ),
+        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template(
+        "admin/audit.html",
+        pagination=pagination,
+        kinds=CHANGE_KINDS,
+        kind=kind,
+        actor=actor,
+        target=target,
+        diff=change_diff,
+        now=utcnow(),
     )

@@ -9,9 +9,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from .audit import cli_actor, record_change
 from .auth import services as auth_services
 from .clock import utcnow
 from .errors import BoardError
+from .extensions import db
 
 users_cli = AppGroup("users", help="Create accounts and API tokens.")
 
@@ -32,11 +34,17 @@ def create_user_command(email, role, unit_code, password, pen_name):
     """Create a user with a role; prints the password if one was generated."""
     generated = password is None
     password = password or secrets.token_urlsafe(12)
+    now = utcnow()
     try:
-        user = auth_services.create_user(
-            email, role, password=password, pen_name=pen_name, unit_code=unit_code, now=utcnow()
+        record_change(
+            cli_actor(), "user.create", email.strip().lower(), None,
+            {"role": role, "unit": unit_code or None}, now=now,
+        )  # fmt: skip
+        user = auth_services.create_user(  # commits the account with its log entry
+            email, role, password=password, pen_name=pen_name, unit_code=unit_code, now=now
         )
     except BoardError as error:
+        db.session.rollback()
         fail(error)
     click.echo(f"created {user.email} ({user.role})")
     if generated:
@@ -77,8 +85,8 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     from .attachments.cli import attachments_cli
     from .backup.cli import backup_cli
-    from .calendar.cli import calendar_cli
-    from .notify.cli import deadlines_cli
+    from .calendar.cli import calendar_cli, deadlines_cli
+    from .intel.cli import suggest_cli
     from .search.cli import search_cli
     from .seed.cli import import_cli, seed_cli
     from .stats.cli import stats_cli
@@ -92,3 +100,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(calendar_cli)
     app.cli.add_command(deadlines_cli)
     app.cli.add_command(stats_cli)
+    app.cli.add_command(suggest_cli)

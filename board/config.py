@@ -16,6 +16,9 @@ class DefaultConfig:
     # Apply the search outbox right after each commit in the web process (a cheap single-document
     # update). Off under gunicorn with several workers: then `flask search worker` does it alone.
     SEARCH_APPLY_INLINE = True
+    # Who answers searches: "fast" (numpy over Whoosh's files, Whoosh patched in create_app) or
+    # "whoosh" (Whoosh's own collectors and writers, nothing patched; slower, same results).
+    SEARCH_ENGINE = "fast"
     # /healthz compares the index with the database at most this often per process (seconds).
     HEALTH_INDEX_CHECK_SECONDS = 5.0
     MAIL_URL = None  # smtp[s]://user:pass@host:port[?starttls=1]; None: .eml files in MAIL_DIR

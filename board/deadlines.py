@@ -256,6 +256,25 @@ HOLIDAY_NAMES = {
 }
 
 
+class PolicyName(StrEnum):
+    """The name of every clock a message can run (its length lives in the policy table)."""
+
+    BOARD_MODERATION = "board_moderation"
+    BOARD_ASSIGNMENT = "board_assignment"
+    BOARD_RETURN = "board_return"
+    BOARD_REPLY_SHORT = "board_reply_short"
+    BOARD_REPLY_LONG = "board_reply_long"
+    BOARD_EXTENSION = "board_extension"
+    PETITION_ACCEPTANCE = "petition_acceptance"
+    PETITION_HANDLING = "petition_handling"
+    PETITION_EXTENSION = "petition_extension"
+    PETITION_REVIEW_REQUEST = "petition_review_request"
+    PETITION_REVIEW = "petition_review"
+    PETITION_REREVIEW_REQUEST = "petition_rereview_request"
+    PETITION_REREVIEW = "petition_rereview"
+    RATING_WINDOW = "rating_window"
+
+
 @dataclass(frozen=True)
 class Policy:
     """A named clock length: N working or calendar days."""

@@ -6,7 +6,7 @@ import math
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, g, make_response, request
+from flask import Flask, g, make_response, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
@@ -14,7 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 
-from .clock import local_text
+from .clock import local_text, utcnow
 from .errors import BoardError
 from .extensions import db, limiter, login_manager
 from .models import User
@@ -47,6 +47,14 @@ def load_user(identity: str) -> User | None:
     user = db.session.scalar(select(User).where(User.id == user_id))
     if user is None or user.session_version != version or not user.is_active:
         return None
+    # Each signed-in browser has a session row (board/auth): one signed out from the sessions
+    # list, or a cookie from before rows existed, is no longer signed in.
+    from .auth import services as accounts
+
+    row = accounts.live_session(user, session.get("sid"))
+    if row is None:
+        return None
+    accounts.touch_session(row, now=utcnow())
     return user
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Flask
 from markupsafe import Markup
 
-from . import models
+from . import models, workflow
 from .clock import local_text
 from .privacy import mask_pen_name, public_text
 
@@ -49,4 +49,5 @@ def init_app(app: Flask) -> None:
         TRACK_LABELS=models.TRACK_LABELS,
         ROLE_LABELS=models.ROLE_LABELS,
         Role=models.Role,
+        MAIL_HEADS={"staff": workflow.mail_heads("staff"), "author": workflow.mail_heads("author")},
     )

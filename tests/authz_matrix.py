@@ -513,6 +513,216 @@ MATRIX.update(
     }
 )
 
+
+def _topic(world) -> dict[str, Any]:
+    """A topic of the taxonomy (board/intel) to edit or give a message."""
+    from board.extensions import db
+    from board.intel.models import Topic
+
+    topic = Topic(level=1, name=f"主题{db.session.query(Topic).count()}", sort=0)
+    topic.path = topic.name
+    db.session.add(topic)
+    db.session.commit()
+    return {"topic_id": topic.id}
+
+
+# --- intelligence (board/intel): topics, suggestions, hot issues ------------------------------
+TOPIC_SETTERS = expect(403, anonymous=LOGIN, coordinator=OK, handler=OK, moderator=OK, admin=OK)
+MATRIX.update(
+    {
+        ("intel.topics", "GET"): Rule("/admin/topics", expect=ADMINS_ONLY),
+        ("intel.topics", "POST"): Rule(
+            "/admin/topics", expect=ADMINS_ONLY, data={"name": "新主题"}
+        ),
+        ("intel.edit_topic", "GET"): Rule(
+            "/admin/topics/{topic_id}", expect=ADMINS_ONLY, setup=_topic
+        ),
+        ("intel.edit_topic", "POST"): Rule(
+            "/admin/topics/{topic_id}", expect=ADMINS_ONLY, data={"name": "改名"}, setup=_topic
+        ),
+        ("intel.toggle_topic", "POST"): Rule(
+            "/admin/topics/{topic_id}/active",
+            expect=ADMINS_ONLY,
+            data={"is_active": "0"},
+            setup=_topic,
+        ),
+        ("intel.correct_topic", "POST"): Rule(
+            "/m/{code}/topic",
+            public=TOPIC_SETTERS,
+            private=readers_only({a: TOPIC_SETTERS[a] for a in PRIVATE_READERS}, anonymous=LOGIN),
+            data={"topic": "1"},  # authorization comes before the choice is checked
+            setup=_topic,
+        ),
+        ("api.hot", "GET"): Rule("/api/v1/hot?from=2026-03-01", expect=EVERYONE, api=True),
+        ("api.suggest", "POST"): Rule(
+            "/api/v1/suggest", expect=EVERYONE, api=True, json={"title": "物业", "body": "停车费"}
+        ),
+    }
+)
+
+
+# --- admin: accounts, invitations, units, the change log (issue 18) ---------------------------
+
+
+def _spare_staff(world) -> dict[str, Any]:
+    """A handler no other rule uses, for rules that change, disable or sign out an account."""
+    from board.auth import services as auth_services
+    from board.extensions import db
+    from board.models import User
+
+    n = db.session.query(User).count()
+    user = auth_services.create_user(
+        f"spare{n}@example.org", "handler", password="correct-horse-battery-9",
+        unit_code="330100-zj", now=world_now(),
+    )  # fmt: skip
+    return {"user_id": user.id}
+
+
+def _invitation(world) -> dict[str, Any]:
+    """An open invitation (and its link's token) made by the matrix's admin."""
+    from board.admin import services as admin_services
+    from board.admin.models import Invitation
+    from board.clock import utcnow
+    from board.extensions import db
+    from board.models import User
+
+    admin = db.session.get(User, world.user_ids["admin"])
+    n = db.session.query(Invitation).count()
+    # The pages check expiry on the real clock, so the invitation is made on it too.
+    invitation, token = admin_services.invite_staff(
+        admin, email=f"invitee{n}@example.org", role="moderator", now=utcnow()
+    )
+    return {"invitation_id": invitation.id, "token": token}
+
+
+MATRIX.update(
+    {
+        ("admin.new_unit", "GET"): Rule("/admin/units/new", expect=ADMINS_ONLY),
+        ("admin.new_unit", "POST"): Rule(
+            "/admin/units/new",
+            expect=ADMINS_ONLY,
+            data={"code": "330100-mx", "name": "测试单位", "region": "330100"},
+        ),
+        ("admin.move_staff", "POST"): Rule(
+            "/admin/units/{unit}/staff/{user_id}",
+            expect=ADMINS_ONLY,
+            data={"unit": "330100-jt"},
+            setup=_spare_staff,
+        ),
+        ("admin.users", "GET"): Rule("/admin/users?q=example", expect=ADMINS_ONLY),
+        ("admin.invite", "POST"): Rule(
+            "/admin/users/invite",
+            expect=ADMINS_ONLY,
+            data={"email": "matrix-invitee@example.org", "role": "moderator", "unit": ""},
+        ),
+        ("admin.revoke_invitation", "POST"): Rule(
+            "/admin/invitations/{invitation_id}/revoke", expect=ADMINS_ONLY, setup=_invitation
+        ),
+        ("admin.user", "GET"): Rule(
+            "/admin/users/{user_id}", expect=ADMINS_ONLY, setup=_spare_staff
+        ),
+        ("admin.user", "POST"): Rule(
+            "/admin/users/{user_id}",
+            expect=ADMINS_ONLY,
+            data={"role": "coordinator", "unit": "330100-jt"},
+            setup=_spare_staff,
+        ),
+        ("admin.user_action", "POST"): [
+            Rule(
+                f"/admin/users/{{user_id}}/{action}",
+                expect=ADMINS_ONLY,
+                setup=_spare_staff,
+                label=action,
+            )
+            for action in ("sign-out", "disable", "enable")
+        ],
+        ("audit.changes", "GET"): Rule("/admin/audit?kind=user", expect=ADMINS_ONLY),
+        # The invitee has no account: the link's token is the credential. A body that fails
+        # validation, so every actor sees the page and the invitation stays open for the next.
+        ("invite.accept", "GET"): Rule("/invite/{token}", expect=EVERYONE, setup=_invitation),
+        ("invite.accept", "POST"): Rule(
+            "/invite/{token}",
+            expect=EVERYONE,
+            data={"pen_name": "新同事", "password": "long-enough-pass-1", "confirm": "other"},
+            setup=_invitation,
+        ),
+    }
+)
+
+MATRIX.update(
+    {
+        ("admin.boards", "GET"): Rule("/admin/boards?region=330100", expect=ADMINS_ONLY),
+        ("admin.new_board", "POST"): Rule(
+            "/admin/boards",
+            expect=ADMINS_ONLY,
+            data={
+                "region": "330100",
+                "post": "department",
+                "code": "330100-mx",
+                "title": "测试局",
+                "office": "330100-zj",
+            },
+        ),  # fmt: skip
+        ("admin.board", "GET"): Rule("/admin/boards/{board}", expect=ADMINS_ONLY),
+        ("admin.board", "POST"): Rule(
+            "/admin/boards/{board}",
+            expect=ADMINS_ONLY,
+            data={"holder_name": "测试", "started_on": "2026-01-05"},
+        ),
+    }
+)
+
+MATRIX.update(
+    {
+        ("admin.reason_codes", "GET"): Rule("/admin/reason-codes", expect=ADMINS_ONLY),
+        ("admin.reason_codes", "POST"): Rule(
+            "/admin/reason-codes",
+            expect=ADMINS_ONLY,
+            data={
+                "use": "hide",
+                "slug": "matrix_reason",
+                "label": "测试",
+                "label_en": "Test",
+                "sort": "50",
+            },
+        ),  # fmt: skip
+        ("admin.edit_reason_code", "GET"): Rule(
+            "/admin/reason-codes/hide:privacy_leak", expect=ADMINS_ONLY
+        ),
+        ("admin.edit_reason_code", "POST"): Rule(
+            "/admin/reason-codes/hide:privacy_leak",
+            expect=ADMINS_ONLY,
+            data={
+                "label": "公开内容涉及个人隐私",
+                "label_en": "Public text exposes private data",
+                "sort": "5",
+            },
+        ),
+        # Retiring a code other rules give would change what they see: restore is a no-op here.
+        ("admin.retire_reason_code", "POST"): Rule(
+            "/admin/reason-codes/hide:privacy_leak/restore", expect=ADMINS_ONLY
+        ),
+    }
+)
+
+MATRIX.update(
+    {
+        ("admin.regions", "GET"): Rule("/admin/regions?q=3301", expect=ADMINS_ONLY),
+        ("admin.region", "GET"): Rule("/admin/regions/{region}", expect=ADMINS_ONLY),
+        # An unchanged name: the admin is let through to the form's answer (422), nothing moves.
+        ("admin.region", "POST"): Rule(
+            "/admin/regions/{region}",
+            expect=ADMINS_ONLY,
+            data={"name": "西湖区", "changed_on": "2026-09-01"},
+        ),
+    }
+)
+
+# The account routes (tests/authz_accounts.py).
+from authz_accounts import ACCOUNT_RULES  # noqa: E402
+
+MATRIX.update(ACCOUNT_RULES)
+
 MATRIX.update(
     {
         ("api.list_follows", "GET"): Rule(

@@ -89,9 +89,8 @@ def test_public_messages_and_the_authors_own_views_are_not_logged(
 def test_log_private_view_ignores_citizens_and_visitors(app, make_message, troll):
     """The helper itself only logs staff."""
     message = make_message("submitted")
-    with app.test_request_context("/"):
-        log_private_view(None, message)
-        log_private_view(troll, message)
+    assert log_private_view(None, message, route="t", ip=None, now=T0) is None
+    assert log_private_view(troll, message, route="t", ip=None, now=T0) is None
     assert _rows() == []
 
 
@@ -99,10 +98,19 @@ def _seed_rows(make_message, moderator, admin, app):
     """Three rows: the moderator twice on two messages, the admin once."""
     first = make_message("submitted", title="第一条")
     second = make_message("submitted", title="第二条")
-    with app.test_request_context("/"):
-        log_private_view(moderator, first, now=T0)
-        log_private_view(admin, second, now=T0 + timedelta(minutes=1))
-        log_private_view(moderator, second, now=T0 + timedelta(minutes=2))
+    for viewer, message, minutes in (
+        (moderator, first, 0),
+        (admin, second, 1),
+        (moderator, second, 2),
+    ):
+        log_private_view(
+            viewer,
+            message,
+            route="moderation.review",
+            ip="203.0.113.9",
+            now=T0 + timedelta(minutes=minutes),
+        )
+    db.session.commit()  # the helper adds to the caller's transaction; the caller commits
     return first, second
 
 

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from board.calendar import services as clocks
+from board.calendar.cli import parse_now, tick
 from board.extensions import db
 from board.messages import services as msg
 from board.models import Clock, ClockState, Role, Unit
+from board.notify import delivery
 from board.notify import services as notify
-from board.notify.cli import parse_now, tick
 from board.notify.models import MailState, OutgoingMail
 
 
@@ -570,7 +571,7 @@ def test_a_crash_after_the_server_accepted_a_mail_does_not_send_it_again(
     def die(*_args, **_kwargs):
         raise Crash()
 
-    monkeypatch.setattr(notify, "_record_sent", die)
+    monkeypatch.setattr(delivery, "_record_sent", die)
     with pytest.raises(Crash):
         notify.deliver(now=now)
     monkeypatch.undo()
@@ -602,10 +603,10 @@ def test_a_database_gone_after_acceptance_does_not_send_the_mail_again(
     def unreachable(mail_id, at, tries=3):
         raise OperationalError("UPDATE mail_outbox", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(notify, "_record_sent", unreachable)
+    monkeypatch.setattr(delivery, "_record_sent", unreachable)
     with pytest.raises(OperationalError):
         notify.deliver(now=now)
-    monkeypatch.setattr(notify, "_record_sent", original)
+    monkeypatch.setattr(delivery, "_record_sent", original)
     db.session.rollback()
     assert notify.deliver(now=now + notify.CLAIM_LEASE).recovered == 1
     assert len(sink.envelopes) == 1
@@ -663,3 +664,20 @@ def test_tick_every_runs_on_the_real_clock_only(runner):
     """`flask deadlines tick --every N` (make run) refuses a pretended --now."""
     result = runner.invoke(args=["deadlines", "tick", "--every", "5", "--now", "2026-03-02T09:00"])
     assert result.exit_code != 0 and "--every runs on the real clock" in result.output
+
+
+def test_event_listeners_are_installed_by_create_app_not_at_import(app):
+    """Importing the notify package changes no session class; create_app installs the hooks on
+    the app's own session class (once, however often it is called)."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    from board.notify import events
+
+    session_class = db.session.session_factory.class_
+    assert session_class is not Session
+    assert not sa_event.contains(Session, "after_flush", events._remember_events)
+    assert sa_event.contains(session_class, "after_flush", events._remember_events)
+    assert sa_event.contains(session_class, "after_soft_rollback", events._forget_rolled_back)
+    events.install(session_class)  # idempotent
+    assert sa_event.contains(session_class, "after_commit", events._forget_committed)

@@ -21,7 +21,7 @@ from board.follow import services as follow
 from board.follow.forms import SEARCH_ARGS
 from board.follow.models import SavedSearch
 from board.notify import services as notify
-from board.notify.cli import tick
+from board.calendar.cli import tick
 from board.notify.models import OutgoingMail
 
 ATOM = "{http://www.w3.org/2005/Atom}"

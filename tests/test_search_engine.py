@@ -13,12 +13,19 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 
 from board.search import index
+from board.search.engine import patches
+
+
+@pytest.fixture(autouse=True)
+def fast_engine():
+    """Whoosh with the fast engine's replacements, as `create_app` installs them by default."""
+    patches.install()
 
 
 def test_posting_runs_in_chunks_sort_like_one_list(tmp_path):
     """Many small runs (written and read back in chunks, merged in several rounds) give the
     same sorted postings as sorting them all in memory."""
-    assert writing.PostingPool is index.ChunkedPostingPool
+    assert writing.PostingPool is patches.ChunkedPostingPool
     rng = random.Random(5)
     items = [
         (
@@ -30,7 +37,7 @@ def test_posting_runs_in_chunks_sort_like_one_list(tmp_path):
         )
         for _ in range(30_000)
     ]
-    pool = index.ChunkedPostingPool(FileStorage(str(tmp_path)).create(), None, limitmb=0.2)
+    pool = patches.ChunkedPostingPool(FileStorage(str(tmp_path)).create(), None, limitmb=0.2)
     pool.CHUNK = 1000  # several chunks per run
     for item in items:
         pool.add(item)
@@ -101,7 +108,7 @@ def test_packed_positions_index_as_whoosh_positions_do():
 def test_positions_decoded_whole_equal_each_format_decoding():
     """`fast` decodes a posting list's positions at once: packed ones with numpy, Whoosh's
     pickled ones (indexes built before `PackedPositions`) one distinct value at a time."""
-    from board.search import fast
+    from board.search.engine import fast
 
     lists = _position_lists(5000, 3)
     for fmt, decode in (
@@ -121,7 +128,7 @@ def test_phrases_and_scores_equal_whoosh_on_packed_and_legacy_indexes(tmp_path):
     several segments, one with deletions and postings long enough for many blocks."""
     from whoosh import query as wq
 
-    from board.search import fast
+    from board.search.engine import fast
 
     rng = random.Random(11)
     vocabulary = "物业费 上涨 路灯 不亮 公交 班次 拖欠 工资 噪音 油烟 小区 停车".split()
@@ -269,8 +276,8 @@ def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path, monkeypatch):
     Whoosh's own writer's, with runs spilled to disk and merged, and searches the same."""
     from whoosh import query as wq
 
-    from board.search import fast
-    from board.search.segment import BulkWriter, CompactTermTable
+    from board.search.engine import fast
+    from board.search.engine.segment import BulkWriter, CompactTermTable
 
     documents = _random_documents(700, 21)
     readers = []
@@ -372,7 +379,7 @@ def test_posting_arrays_round_trip_in_16_and_32_bits():
 
     from whoosh.filedb.structfile import StructFile
 
-    from board.search.segment import ARRAYS_MAGIC, _append_arrays, term_arrays
+    from board.search.engine.segment import ARRAYS_MAGIC, _append_arrays, term_arrays
 
     rng = random.Random(23)
     for wide in (False, True):
@@ -413,7 +420,7 @@ def test_posting_arrays_of_version_1_still_read():
 
     from whoosh.filedb.structfile import StructFile
 
-    from board.search.segment import _TRAILER_V1, ARRAYS_MAGIC_V1, term_arrays
+    from board.search.engine.segment import _TRAILER_V1, ARRAYS_MAGIC_V1, term_arrays
 
     docs, counts, positions = [3, 7, 70_000], [2, 1, 3], [1, 9, 4, 0, 5, 70_001]
     gaps = struct.pack("<3I", 3, 4, 69_993)  # 32-bit gaps, 16-bit counts, 32-bit positions
@@ -436,7 +443,7 @@ def test_docnum_unions_and_intersections_equal_numpys():
     for many) equal numpy's sort-based ones."""
     import numpy as np
 
-    from board.search import fast
+    from board.search.engine import fast
 
     rng = np.random.default_rng(8)
     for doccount in (50, 10_000):
@@ -459,7 +466,7 @@ def test_compact_term_table_writes_whooshs_file_byte_for_byte(tmp_path):
     finds every key in it."""
     from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
 
-    from board.search.segment import CompactTermTable
+    from board.search.engine.segment import CompactTermTable
 
     rng = random.Random(5)
     keys = sorted({rng.randbytes(rng.randint(1, 12)) for _ in range(20_000)})
@@ -494,8 +501,8 @@ def test_phrases_keep_finding_after_their_positions_leave_the_cache(tmp_path):
     positions again and still finds exactly what Whoosh finds."""
     from whoosh import query as wq
 
-    from board.search import fast
-    from board.search.segment import BulkWriter
+    from board.search.engine import fast
+    from board.search.engine.segment import BulkWriter
 
     ix = index.create_index(tmp_path)
     writer = BulkWriter(ix, compound=False)

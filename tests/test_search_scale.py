@@ -26,7 +26,8 @@ from board.models import (
     SearchOutbox,
     State,
 )
-from board.search import fast, index, indexer
+from board.search import index, indexer
+from board.search.engine import fast
 from board.search.query import FACETS, SORT_KEYS, filter_query, parse_query, search_messages
 from board.seed import bulk, demo
 

@@ -326,6 +326,9 @@ def test_every_html_form_post_without_a_csrf_token_is_refused(
     values["mail_id"] = 1  # /admin/mail/<mail_id>/retry: refused before the row is looked up
     values["word_id"] = 1  # /moderation/words/<word_id>/delete: likewise
     values["name"] = "board_moderation"  # /admin/deadlines/<name>
+    values.update(user_id=1, invitation_id=1, token="x", action="disable", change="retire")
+    values["token"] = "not-a-real-link"  # /verify-email/<token>, /reset-password/<token>, …
+    values["session_id"] = 1  # /account/sessions/<session_id>/end
     for rule in rules:
         with protected.test_request_context():
             url = protected.url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})

@@ -1,11 +1,12 @@
-"""Every workflow action × every state × every role × both tracks (WORKFLOW.md).
+"""Every workflow action × every state × every role × both tracks.
 
-The expectation table below is written from the contract in WORKFLOW.md, not from
-`board.models.TRANSITIONS`: who may act, from which states, on which track, and what the
-message becomes. Each (track, state) cell builds its message once through the real services
-and tries every (action, role) on it; refusals must raise PermissionDenied, InvalidTransition or
+The expectation table is derived from the workflow registry (`board.workflow.STEPS`): who may
+act (its scopes, mapped onto the test's roles), from which states, on which track, and what the
+message becomes. Each (track, state) cell builds its message once through the real services and
+tries every (action, role) on it; refusals must raise PermissionDenied, InvalidTransition or
 NotFound and change nothing. Allowed attempts run on a fresh message of the same state, so each
-one is checked for its state and its event.
+one is checked for its state and its event. The registry is the specification; this test proves
+the services do what it says (and `test_registry_matches_the_contract` pins the registry itself).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import pytest
 from conftest import unit
 from sqlalchemy import func, select
 
+from board.api.actions import ACTIONS
 from board.errors import InvalidTransition, NotFound, PermissionDenied
 from board.extensions import db
 from board.messages import services as msg
 from board.models import Event, Message, Role
+from board.workflow import STEPS, TRANSITIONS, Action, Scope
 
 BOARD, PETITION = "board", "petition"
 BOTH = frozenset({BOARD, PETITION})
@@ -35,89 +38,87 @@ ROLES = (
     "moderator",
     "admin",
 )
-PUBLIC = frozenset(
-    {
-        "received",
-        "assigned",
-        "in_progress",
-        "not_accepted",
-        "replied",
-        "reopened",
-        "review_requested",
-        "reviewed",
-        "rereview_requested",
-        "rereviewed",
-        "closed",
-    }
-)
+# Which of the test's actors each registry scope admits.
+SCOPE_ROLES = {
+    Scope.AUTHOR: {"author"},
+    # Co-signing is open to every signed-in user but the author (a guard refuses the author).
+    Scope.CITIZEN: set(ROLES) - {"author"},
+    Scope.MODERATOR: {"moderator"},
+    Scope.BOARD_OFFICE: {"coordinator"},
+    Scope.UNIT: {"handler"},
+    Scope.REVIEW_BODY: {"reviewer"},
+    Scope.ADMIN: {"admin"},
+    Scope.SYSTEM: set(),
+}
 UNIT_HOLDS = frozenset({"assigned", "in_progress", "reopened"})
-HANDLING = frozenset({"in_progress", "reopened"})
-STAFF_ROLES = ("coordinator", "admin")
 STACKABLE = frozenset({"cosign", "urge", "interim"})
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Who may take an action, from where, and what it leads to (None: the state stays)."""
+    """Who may take an action, from where, and what it leads to."""
 
+    action: str
     roles: frozenset[str]
     states: frozenset[str]
-    tracks: frozenset[str] = BOTH
-    to: dict[str, str | None] | str | None = None  # per track when a dict
+    tracks: frozenset[str]
     event: str | None = None  # the event written (default: the action's name)
     by_state: dict[str, str] | None = None  # targets that depend on the starting state
 
     def target(self, track: str, state: str) -> str:
         if self.by_state and state in self.by_state:
             return self.by_state[state]
-        to = self.to.get(track) if isinstance(self.to, dict) else self.to
-        return state if to is None else to
+        return str(STEPS[Action(self.action)].target_for(track, state))
 
 
-def rule(roles, states, tracks=BOTH, to=None, event=None, by_state=None) -> Rule:
-    return Rule(frozenset(roles), frozenset(states), frozenset(tracks), to, event, by_state)
-
-
-EXPECTED: dict[str, Rule] = {
-    "withdraw": rule({"author"}, {"submitted", "received"}, to="withdrawn"),
-    "approve": rule({"moderator", "admin"}, {"submitted"}, to="received"),
-    "reject": rule({"moderator", "admin"}, {"submitted"}, to="rejected"),
-    "hide": rule({"moderator", "admin"}, PUBLIC),
-    # Co-signing is open to every signed-in user but the author (the existing behaviour the
-    # authorization matrix also pins), on public messages only; it writes no event.
-    "cosign": rule(set(ROLES) - {"author"}, PUBLIC, event=""),
-    "assign": rule(STAFF_ROLES, {"received"}, to="assigned"),
-    "accept": rule({"handler"}, {"assigned"}, to="in_progress"),
-    "not_accept": rule({"handler"}, {"assigned"}, {PETITION}, to="not_accepted"),
-    "return": rule({"handler"}, {"assigned"}),
-    # Decided on a message holding a pending request: a return while assigned, an extension
-    # while handled.
-    # An approved return gives the message back to the coordinator's queue.
-    "approve_request": rule(STAFF_ROLES, UNIT_HOLDS, event="*", by_state={"assigned": "received"}),
-    "decline_request": rule(STAFF_ROLES, UNIT_HOLDS, event="*"),
-    "transfer": rule(STAFF_ROLES, UNIT_HOLDS, to="assigned"),
-    "extend": rule({"handler"}, HANDLING),
-    "interim": rule({"handler"}, HANDLING),
-    "reply": rule({"handler"}, UNIT_HOLDS),
-    # Tried on a message whose reply awaits sign-off.
-    "sign_off": rule(STAFF_ROLES, UNIT_HOLDS, to="replied"),
-    "decline_sign_off": rule(STAFF_ROLES, UNIT_HOLDS),
-    "urge": rule(STAFF_ROLES, UNIT_HOLDS),
-    "rate": rule({"author"}, {"replied"}, to={BOARD: "closed", PETITION: None}),
-    "follow_up": rule({"author"}, {"replied"}, {BOARD}, to="in_progress"),
-    # Tried on a closed message whose author was dissatisfied.
-    "reopen": rule(STAFF_ROLES, {"closed"}, {BOARD}, to="reopened"),
-    "request_review": rule(
-        {"author"}, {"replied", "not_accepted"}, {PETITION}, to="review_requested"
-    ),
-    "decide_review": rule({"reviewer", "admin"}, {"review_requested"}, {PETITION}, to="reviewed"),
-    "request_rereview": rule({"author"}, {"reviewed"}, {PETITION}, to="rereview_requested"),
-    "hearing": rule({"reviewer", "admin"}, {"rereview_requested"}, {PETITION}),
-    "decide_rereview": rule(
-        {"reviewer", "admin"}, {"rereview_requested"}, {PETITION}, to="rereviewed"
-    ),
-    "refuse_repeat": rule(STAFF_ROLES, {"received"}, {PETITION}, to="not_accepted"),
+# What the registry's steps cannot say by themselves: a co-sign writes no event; a decision on a
+# request writes the event of what was decided, and an approved return gives the message back to
+# the coordinator's queue (the registry's `return_approved` step).
+EVENTS = {"cosign": "", "approve_request": "*", "decline_request": "*"}
+BY_STATE = {
+    "approve_request": {"assigned": str(STEPS[Action.RETURN_APPROVED].target)},
 }
+
+
+def rule(action: str) -> Rule:
+    """The registry's step for `action`, in the test's terms."""
+    step = STEPS[Action(action)]
+    roles = set().union(*(SCOPE_ROLES[s] for s in step.scopes))
+    return Rule(
+        action,
+        frozenset(roles),
+        frozenset(str(s) for s in step.states),
+        frozenset(str(t) for t in step.tracks),
+        EVENTS.get(action),
+        BY_STATE.get(action),
+    )
+
+
+EXPECTED: dict[str, Rule] = {name: rule(name) for name in ACTIONS}
+
+
+def test_registry_matches_the_contract():
+    """A few cells of the workflow written out by hand, so a wrong registry entry fails here."""
+    assert EXPECTED["withdraw"].states == {"submitted", "received"}
+    assert EXPECTED["withdraw"].roles == {"author"}
+    assert EXPECTED["approve"].roles == EXPECTED["hide"].roles == {"moderator", "admin"}
+    assert EXPECTED["assign"].roles == {"coordinator", "admin"}
+    assert EXPECTED["reply"].roles == {"handler"} and EXPECTED["reply"].states == UNIT_HOLDS
+    assert EXPECTED["extend"].states == {"in_progress", "reopened"}
+    assert EXPECTED["not_accept"].tracks == {PETITION} and EXPECTED["reopen"].tracks == {BOARD}
+    assert EXPECTED["decide_rereview"].roles == {"reviewer", "admin"}
+    assert EXPECTED["rate"].target(BOARD, "replied") == "closed"
+    assert EXPECTED["rate"].target(PETITION, "replied") == "replied"  # the review window runs
+    assert EXPECTED["approve_request"].target("board", "assigned") == "received"
+    assert EXPECTED["hearing"].target(PETITION, "rereview_requested") == "rereview_requested"
+    assert TRANSITIONS["close"] == (frozenset({"replied"}), "closed")
+
+
+def test_every_action_has_one_step_and_a_label():
+    """Every action of the enum is declared once, and the timeline has a word for it."""
+    assert set(STEPS) == set(Action)
+    assert all(str(step.label) for step in STEPS.values())
+
 
 BOARD_STATES = (
     "submitted",
@@ -210,11 +211,10 @@ def _variant(action: str, track: str, state: str) -> str:
     return "plain"
 
 
-def _run(action: str, m: Message, actor, track: str, now, earlier: str):
-    """Call the service behind `action` with valid arguments."""
+def _calls(m: Message, actor, track: str, now, earlier: str) -> dict:
+    """The service behind each action, called with valid arguments."""
     petition_outcome = "explained" if track == PETITION else None
-    pending = msg.pending_request(m)
-    calls = {
+    return {
         "withdraw": lambda: msg.withdraw_message(m, actor, now=now),
         "approve": lambda: msg.approve_message(m, actor, now=now),
         "reject": lambda: msg.reject_message(m, actor, reason="unclear", now=now),
@@ -229,10 +229,10 @@ def _run(action: str, m: Message, actor, track: str, now, earlier: str):
             m, actor, reason="return:not_our_duty", note="不属于本单位职责", now=now
         ),
         "approve_request": lambda: msg.approve_request(
-            pending or _missing(), actor, note="同意", now=now
+            msg.pending_request(m) or _missing(), actor, note="同意", now=now
         ),
         "decline_request": lambda: msg.decline_request(
-            pending or _missing(), actor, note="不同意", now=now
+            msg.pending_request(m) or _missing(), actor, note="不同意", now=now
         ),
         "transfer": lambda: msg.transfer_message(
             m, unit("330106-zj"), actor, note="属地办理", now=now
@@ -263,7 +263,11 @@ def _run(action: str, m: Message, actor, track: str, now, earlier: str):
         ),
         "refuse_repeat": lambda: msg.refuse_repeat(m, actor, earlier=earlier, now=now),
     }
-    return calls[action]()
+
+
+def _run(action: str, m: Message, actor, track: str, now, earlier: str):
+    """Call the service behind `action` with valid arguments."""
+    return _calls(m, actor, track, now, earlier)[action]()
 
 
 def _missing():
@@ -271,10 +275,9 @@ def _missing():
 
 
 def test_expectation_table_covers_every_api_action():
-    """The table names exactly the API's workflow actions (a new action needs a row here)."""
-    from board.api.actions import ACTIONS
-
-    assert set(EXPECTED) == set(ACTIONS)
+    """The API offers exactly the registry's steps with a summary, and each has a service."""
+    assert set(EXPECTED) == {str(a) for a, step in STEPS.items() if step.summary}
+    assert set(EXPECTED) <= set(_calls(None, None, BOARD, None, ""))
 
 
 @pytest.mark.parametrize(("track", "state"), CELLS, ids=[f"{t}-{s}" for t, s in CELLS])

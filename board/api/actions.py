@@ -1,4 +1,9 @@
-"""Workflow actions the API offers on a message: the body each takes and the service it calls."""
+"""Workflow actions the API offers on a message: the body each takes and the service it calls.
+
+Which actions exist, who may take them and their one-line summaries come from the workflow
+registry (`board.workflow`); the lengths and ranges of their fields too. Only the mapping from a
+JSON body to a service call is written here.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,56 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import workflow
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..messages import services as msg
 from ..models import Message, Outcome, ReasonCode, ReasonUse, Unit, User
+from ..workflow import Action
 from .inputs import Field
 
 Run = Callable[[Message, User, dict, datetime], Message]
 
-NOTE = Field("note", "string", "内部或公开的说明（可选）", max_length=2000, default="")
-NOTE_REQUIRED = Field("note", "string", "说明（必填）", required=True, max_length=2000)
+
+@dataclass(frozen=True)
+class ApiAction:
+    """One workflow action as the API takes it: its registry entry, body fields and service."""
+
+    name: str
+    summary: str
+    who: str
+    fields: tuple[Field, ...]
+    run: Run
+
+
+def _note(action: Action, *, required: bool = False) -> Field:
+    """The step's note: required when the registry says it must say why."""
+    bounds = workflow.limit(action, "note")
+    if required or bounds.low > 0:
+        return Field("note", "string", "说明（必填）", required=True, max_length=bounds.high)
+    return Field("note", "string", "内部或公开的说明（可选）", max_length=bounds.high, default="")
+
+
+def _text(action: Action, name: str, description: str) -> Field:
+    """A required text field whose length the registry bounds (described with its range)."""
+    bounds = workflow.limit(action, name)
+    return Field(
+        name,
+        "string",
+        f"{description}（{bounds.low}–{bounds.high} 字）",
+        required=True,
+        max_length=bounds.high,
+    )
+
+
+def _reason(description: str) -> Field:
+    return Field("reason", "string", description, required=True)
+
+
+def _unit(description: str) -> Field:
+    return Field("unit", "string", description, required=True)
+
+
 OUTCOME = Field(
     "outcome",
     "string",
@@ -36,17 +81,6 @@ REQUEST = Field(
 )
 
 
-@dataclass(frozen=True)
-class Action:
-    """One workflow action: who may take it, what its body carries, which service does it."""
-
-    name: str
-    summary: str
-    who: str
-    fields: tuple[Field, ...]
-    run: Run
-
-
 def _reason_key(reason: str, use: ReasonUse) -> str:
     """A reason code with or without its `use:` prefix: `privacy_leak` means `hide:privacy_leak`."""
     found = db.session.get(ReasonCode, reason)
@@ -55,7 +89,7 @@ def _reason_key(reason: str, use: ReasonUse) -> str:
     return reason
 
 
-def _unit(code: str) -> Unit:
+def _find_unit(code: str) -> Unit:
     unit = db.session.scalar(select(Unit).where(Unit.code == code.strip()))
     if unit is None:
         raise ValidationFailed(fields={"unit": [_("没有代码为 %(code)s 的单位。", code=code)]})
@@ -77,7 +111,7 @@ def _hide(m: Message, user: User, data: dict, now: datetime) -> Message:
 
 
 def _assign(m: Message, user: User, data: dict, now: datetime) -> Message:
-    return msg.assign_message(m, _unit(data["unit"]), user, now=now)
+    return msg.assign_message(m, _find_unit(data["unit"]), user, now=now)
 
 
 def _accept(m: Message, user: User, data: dict, now: datetime) -> Message:
@@ -111,7 +145,7 @@ def _decline_request(m: Message, user: User, data: dict, now: datetime) -> Messa
 
 
 def _transfer(m: Message, user: User, data: dict, now: datetime) -> Message:
-    return msg.transfer_message(m, _unit(data["unit"]), user, note=data["note"], now=now)
+    return msg.transfer_message(m, _find_unit(data["unit"]), user, note=data["note"], now=now)
 
 
 def _extend(m: Message, user: User, data: dict, now: datetime) -> Message:
@@ -187,57 +221,34 @@ def _cosign(m: Message, user: User, data: dict, now: datetime) -> Message:
 
 
 def _score(name: str, description: str) -> Field:
+    bounds = workflow.limit(Action.RATE, "score")
     return Field(
         name,
         "integer",
         description,
         required=True,
-        minimum=1,
-        maximum=5,
+        minimum=bounds.low,
+        maximum=bounds.high,
         missing=msg.SCORE_MISSING[name],
     )
 
 
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action("approve", "通过审核", "moderator, admin", (NOTE,), _approve),
-        Action(
-            "reject",
-            "审核不通过",
-            "moderator, admin",
-            (Field("reason", "string", "不通过理由代码（如 unclear）", required=True), NOTE),
-            _reject,
-        ),
-        Action(
-            "hide",
-            "隐藏已公开的留言",
-            "moderator, admin",
-            (
-                Field(
-                    "reason",
-                    "string",
-                    "隐藏理由代码（如 privacy_leak 或 hide:privacy_leak）",
-                    required=True,
-                ),
-                NOTE,
-            ),
+def _body_fields() -> dict[Action, tuple[tuple[Field, ...], Run]]:
+    """Each API action's body fields and service call, by registry action."""
+    days = workflow.limit(Action.HEARING, "days")
+    comment = workflow.limit(Action.RATE, "comment")
+    return {
+        Action.APPROVE: ((_note(Action.APPROVE),), _approve),
+        Action.REJECT: ((_reason("不通过理由代码（如 unclear）"), _note(Action.REJECT)), _reject),
+        Action.HIDE: (
+            (_reason("隐藏理由代码（如 privacy_leak 或 hide:privacy_leak）"), _note(Action.HIDE)),
             _hide,
         ),
-        Action(
-            "assign",
-            "交办给办理单位",
-            "coordinator of the board's office, admin",
-            (Field("unit", "string", "办理单位代码", required=True),),
-            _assign,
-        ),
-        Action("accept", "受理", "handler of the assigned unit", (NOTE,), _accept),
-        Action(
-            "reply",
-            "答复（提交交办员签发，签发后公开）",
-            "handler of the assigned unit",
+        Action.ASSIGN: ((_unit("办理单位代码"),), _assign),
+        Action.ACCEPT: ((_note(Action.ACCEPT),), _accept),
+        Action.REPLY: (
             (
-                Field("body", "string", "答复正文（10–10000 字）", required=True, max_length=10000),
+                _text(Action.REPLY, "body", "答复正文"),
                 Field(
                     "outcome",
                     "string",
@@ -247,178 +258,84 @@ ACTIONS: dict[str, Action] = {
             ),
             _reply,
         ),
-        Action(
-            "rate",
-            "评价办理（答复后 30 天内）",
-            "the author",
+        Action.RATE: (
             (
                 _score("resolution", "解决程度 1–5"),
                 _score("attitude", "办理态度 1–5"),
                 _score("speed", "办理速度 1–5"),
-                Field("comment", "string", "评价内容", max_length=500, default=""),
+                Field("comment", "string", "评价内容", max_length=comment.high, default=""),
             ),
             _rate,
         ),
-        Action(
-            "not_accept",
-            "不予受理（信访事项）",
-            "handler of the assigned unit",
+        Action.NOT_ACCEPT: (
             (
-                Field(
-                    "reason",
-                    "string",
-                    "不予受理理由代码（如 court_or_arbitration 或 not_accept:court_or_arbitration）",
-                    required=True,
+                _reason(
+                    "不予受理理由代码（如 court_or_arbitration 或 not_accept:court_or_arbitration）"
                 ),
-                NOTE,
+                _note(Action.NOT_ACCEPT),
             ),
             _not_accept,
         ),
-        Action(
-            "return",
-            "申请退回（交办后 5 个工作日内）",
-            "handler of the assigned unit",
+        Action.RETURN: (
             (
-                Field(
-                    "reason",
-                    "string",
-                    "退回理由代码（如 not_our_duty 或 return:not_our_duty）",
-                    required=True,
-                ),
-                NOTE,
+                _reason("退回理由代码（如 not_our_duty 或 return:not_our_duty）"),
+                _note(Action.RETURN),
             ),
             _return,
         ),
-        Action(
-            "approve_request",
-            "同意退回或延期申请",
-            "coordinator of the board's office, admin",
-            (REQUEST, NOTE),
-            _approve_request,
-        ),
-        Action(
-            "decline_request",
-            "不同意退回或延期申请（须说明理由）",
-            "coordinator of the board's office, admin",
-            (REQUEST, NOTE_REQUIRED),
-            _decline_request,
-        ),
-        Action(
-            "transfer",
-            "转办给另一个单位",
-            "coordinator of the board's office, admin",
-            (Field("unit", "string", "新的办理单位代码", required=True), NOTE),
-            _transfer,
-        ),
-        Action(
-            "extend",
-            "申请延期（每轮办理一次）",
-            "handler of the assigned unit",
-            (Field("reason", "string", "延期理由（至少 5 个字）", required=True, max_length=2000),),
-            _extend,
-        ),
-        Action(
-            "interim",
-            "阶段性答复（立即公开）",
-            "handler of the assigned unit",
-            (
-                Field(
-                    "body",
-                    "string",
-                    "阶段性答复正文（10–10000 字）",
-                    required=True,
-                    max_length=10000,
-                ),
-            ),
-            _interim,
-        ),
-        Action(
-            "sign_off",
-            "签发答复（公开）",
-            "coordinator of the board's office, admin",
-            (),
-            _sign_off,
-        ),
-        Action(
-            "decline_sign_off",
-            "退回答复修改",
-            "coordinator of the board's office, admin",
-            (NOTE_REQUIRED,),
-            _decline_sign_off,
-        ),
-        Action(
-            "urge",
-            "督办",
-            "coordinator of the board's office, admin",
-            (NOTE_REQUIRED,),
-            _urge,
-        ),
-        Action(
-            "follow_up",
-            "追问（留言板，每轮一次）",
-            "the author",
-            (Field("body", "string", "追问内容（10–500 字）", required=True, max_length=500),),
-            _follow_up,
-        ),
-        Action(
-            "reopen",
-            "重办（评价不满意的留言，仅一次）",
-            "coordinator of the board's office, admin",
-            (NOTE_REQUIRED,),
-            _reopen,
-        ),
-        Action(
-            "request_review",
-            "申请复查（信访事项，30 日内）",
-            "the author",
-            (Field("body", "string", "复查理由（10–5000 字）", required=True, max_length=5000),),
+        Action.APPROVE_REQUEST: ((REQUEST, _note(Action.APPROVE_REQUEST)), _approve_request),
+        Action.DECLINE_REQUEST: ((REQUEST, _note(Action.DECLINE_REQUEST)), _decline_request),
+        Action.TRANSFER: ((_unit("新的办理单位代码"), _note(Action.TRANSFER)), _transfer),
+        Action.EXTEND: ((_text(Action.EXTEND, "reason", "延期理由"),), _extend),
+        Action.INTERIM: ((_text(Action.INTERIM, "body", "阶段性答复正文"),), _interim),
+        Action.SIGN_OFF: ((), _sign_off),
+        Action.DECLINE_SIGN_OFF: ((_note(Action.DECLINE_SIGN_OFF),), _decline_sign_off),
+        Action.URGE: ((_note(Action.URGE),), _urge),
+        Action.FOLLOW_UP: ((_text(Action.FOLLOW_UP, "body", "追问内容"),), _follow_up),
+        Action.REOPEN: ((_note(Action.REOPEN),), _reopen),
+        Action.REQUEST_REVIEW: (
+            (_text(Action.REQUEST_REVIEW, "body", "复查理由"),),
             _request_review,
         ),
-        Action(
-            "decide_review",
-            "复查意见",
-            "coordinator of the review unit, admin",
-            (
-                Field("body", "string", "复查意见（10–10000 字）", required=True, max_length=10000),
-                OUTCOME,
-            ),
+        Action.DECIDE_REVIEW: (
+            (_text(Action.DECIDE_REVIEW, "body", "复查意见"), OUTCOME),
             _decide_review,
         ),
-        Action(
-            "request_rereview",
-            "申请复核（信访事项，30 日内）",
-            "the author",
-            (Field("body", "string", "复核理由（10–5000 字）", required=True, max_length=5000),),
+        Action.REQUEST_REREVIEW: (
+            (_text(Action.REQUEST_REREVIEW, "body", "复核理由"),),
             _request_rereview,
         ),
-        Action(
-            "hearing",
-            "组织听证（听证时间不计入复核期限）",
-            "coordinator of the review unit, admin",
+        Action.HEARING: (
             (
-                Field("days", "integer", "听证时间（日）", required=True, minimum=1, maximum=60),
-                NOTE,
+                Field(
+                    "days",
+                    "integer",
+                    "听证时间（日）",
+                    required=True,
+                    minimum=days.low,
+                    maximum=days.high,
+                ),
+                _note(Action.HEARING),
             ),
             _hearing,
         ),
-        Action(
-            "decide_rereview",
-            "复核意见（终结）",
-            "coordinator of the review unit, admin",
-            (
-                Field("body", "string", "复核意见（10–10000 字）", required=True, max_length=10000),
-                OUTCOME,
-            ),
+        Action.DECIDE_REREVIEW: (
+            (_text(Action.DECIDE_REREVIEW, "body", "复核意见"), OUTCOME),
             _decide_rereview,
         ),
-        Action(
-            "refuse_repeat",
-            "不再受理（同一事项已复核终结）",
-            "coordinator of the board's office, admin",
+        Action.REFUSE_REPEAT: (
             (Field("earlier", "string", "已复核终结的信访事项编号", required=True),),
             _refuse_repeat,
         ),
-        Action("withdraw", "撤回（交办前）", "the author", (), _withdraw),
-        Action("cosign", "附议（我也有同样的问题）", "any other citizen", (), _cosign),
-    )
+        Action.WITHDRAW: ((), _withdraw),
+        Action.COSIGN: ((), _cosign),
+    }
+
+
+# Every registry step with an API summary, in the registry's order.
+_BODIES = _body_fields()
+ACTIONS: dict[str, ApiAction] = {
+    str(step.action): ApiAction(str(step.action), step.summary, step.who, *_BODIES[step.action])
+    for step in workflow.STEPS.values()
+    if step.summary
 }

@@ -626,6 +626,9 @@ def build_openapi() -> dict:
         CODE_PARAM, _errors(401, 403, 404, 422), _ref("Error")
     )
     paths.update(follow_paths(PREFIX, CODE_PARAM, _errors, _ref("Error")))
+    from ..intel.openapi import intel_paths  # board/intel: suggestions and hot issues
+
+    paths.update(intel_paths(PREFIX, _params, _json, _errors))
     return {
         "openapi": "3.1.0",
         "info": {

@@ -7,13 +7,6 @@ from typing import Any
 
 from ..calendar.services import open_clocks
 from ..clock import to_local
-from ..messages.services import (
-    can_see_private_fields,
-    is_board_coordinator,
-    is_review_coordinator,
-    is_unit_handler,
-    pending_request,
-)
 from ..models import (
     DOMAIN_LABELS,
     KIND_LABELS,
@@ -30,6 +23,13 @@ from ..models import (
     User,
 )
 from ..privacy import mask_pen_name, public_text
+from ..workflow import pending_request
+from ..workflow.access import (
+    can_see_private_fields,
+    is_board_coordinator,
+    is_review_coordinator,
+    is_unit_handler,
+)
 
 # Facets whose values are codes with a human label.
 FACET_LABELS = {

@@ -314,7 +314,13 @@ def _idempotency_key() -> str:
 def get_message(code: str):
     """One message by its tracking code, as the caller may see it."""
     message = _visible_message(code)
-    audit.log_private_view(api_user(), message)
+    audit.record_private_view(
+        api_user(),
+        message,
+        route=request.endpoint or request.path,
+        ip=request.remote_addr,
+        now=utcnow(),
+    )
     return jsonify(out.message_json(message, api_user()))
 
 

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..messages.services import can_see_private_fields, can_view
 from ..models import Message, State, User
+from ..workflow.access import can_see_private_fields, can_view
 from .models import Attachment, AttachmentBlob, AttachmentKind, Storage
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
@@ -317,6 +317,13 @@ def attach(
             (upload_dir() / stored[:2] / stored).unlink(missing_ok=True)
         raise
     return rows
+
+
+def discard(rows: list[Attachment]) -> None:
+    """Remove the disk files of attachment rows whose transaction did not commit."""
+    for row in rows:
+        if row.storage == Storage.DISK:
+            (upload_dir() / row.stored_name[:2] / row.stored_name).unlink(missing_ok=True)
 
 
 def may_download(user: User | None, attachment: Attachment) -> bool:

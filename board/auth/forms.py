@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ..errors import BoardError
@@ -90,3 +98,98 @@ class RevokeTokenForm(FlaskForm):
     """Revoke one token (the form carries only the CSRF token)."""
 
     submit = SubmitField(_l("吊销"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only carries the CSRF token (confirm a link, end a session)."""
+
+    submit = SubmitField(_l("确认"))
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a password-reset link."""
+
+    email = EmailField(
+        _l("邮箱"),
+        validators=[DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))],
+    )
+    submit = SubmitField(_l("发送重置链接"))
+
+
+def _new_password_fields(label):
+    """A new password and its confirmation."""
+    password = PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("请设置密码。")),
+            Length(min=PASSWORD_MIN, max=200, message=_l("密码至少 %(n)d 位。", n=PASSWORD_MIN)),
+        ],
+    )
+    confirm = PasswordField(
+        _l("确认新密码"),
+        validators=[
+            DataRequired(_l("请再次输入密码。")),
+            EqualTo("password", message=_l("两次输入的密码不一致。")),
+        ],
+    )
+    return password, confirm
+
+
+class NewPasswordForm(FlaskForm):
+    """Set a new password through a reset link."""
+
+    password, confirm = _new_password_fields(_l("新密码"))
+    submit = SubmitField(_l("设置新密码"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change the password, confirmed by the current one."""
+
+    current_password = PasswordField(
+        _l("当前密码"), validators=[DataRequired(_l("请填写当前密码。"))]
+    )
+    password, confirm = _new_password_fields(_l("新密码"))
+    submit = SubmitField(_l("修改密码"))
+
+
+class ChangeEmailForm(FlaskForm):
+    """Move the account to another address, confirmed by the password."""
+
+    email = EmailField(
+        _l("新邮箱"),
+        validators=[DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))],
+    )
+    current_password = PasswordField(
+        _l("当前密码"), validators=[DataRequired(_l("请填写当前密码。"))]
+    )
+    submit = SubmitField(_l("修改邮箱"))
+
+
+class ProfileForm(FlaskForm):
+    """Pen name, the private details petitions need, and the language of mail."""
+
+    pen_name = StringField(
+        _l("网名"),
+        validators=[
+            DataRequired(_l("请填写网名。")),
+            Length(max=40, message=_l("网名不能超过 40 个字。")),
+        ],
+    )
+    real_name = StringField(
+        _l("真实姓名（信访事项需要）"),
+        validators=[Optional(), Length(max=64, message=_l("姓名不能超过 64 个字。"))],
+    )
+    phone = StringField(
+        _l("联系电话"),
+        validators=[Optional(), Length(max=32, message=_l("电话号码太长。"))],
+    )
+    address = StringField(
+        _l("通信地址"),
+        validators=[Optional(), Length(max=200, message=_l("地址不能超过 200 个字。"))],
+    )
+    locale = SelectField(
+        _l("邮件语言"),
+        choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
+        default="zh_CN",
+    )
+    submit = SubmitField(_l("保存"))

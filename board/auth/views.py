@@ -6,18 +6,41 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import utcnow
 from ..errors import ValidationFailed
 from ..extensions import db, limiter
+from ..models.accounts import TokenPurpose
 from ..privacy import truncate_ip
-from ..security import LOGIN_PER_IP, REGISTER_PER_IP, ip_key, retry_after_seconds
+from ..security import (
+    LOGIN_PER_IP,
+    REGISTER_PER_IP,
+    account_key,
+    ip_key,
+    retry_after_seconds,
+)
 from . import services
-from .forms import LoginForm, RegisterForm, RevokeTokenForm, TokenForm, apply_service_errors
+from .forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetRequestForm,
+    RevokeTokenForm,
+    TokenForm,
+    apply_service_errors,
+)
 
 bp = Blueprint("auth", __name__)
+RESET_PER_IP = "5 per hour"  # reset-link requests from one network address
+RESEND_PER_ACCOUNT = "3 per hour"  # verification mails one account may ask for
+NO_STORE = {"Cache-Control": "no-store"}  # pages that carry a link token or personal data
 
 
 def safe_next_url(target: str | None) -> str | None:
@@ -36,10 +59,37 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
-def _start_session(user) -> None:
+SESSION_KEY = "sid"  # the Flask-session entry naming this browser's UserSession row
+# Signed-in citizens whose address is not verified yet may read and prepare, not publish.
+PUBLISHING_ENDPOINTS = frozenset({"messages.write", "messages.cosign"})
+
+
+def _device() -> dict:
+    """What the sessions list shows of this browser: its user agent and truncated address."""
+    return {
+        "user_agent": (request.headers.get("User-Agent") or "")[:200],
+        "ip": truncate_ip(request.remote_addr),
+    }
+
+
+def _start_session(user, key: str) -> None:
     """Sign `user` in on a fresh session so no earlier session id or data survives."""
     session.clear()
     login_user(user)
+    session[SESSION_KEY] = key
+
+
+@bp.before_app_request
+def unverified_may_not_publish() -> ResponseReturnValue | None:
+    """Send a signed-in person whose address is unverified from publishing to their account
+    page, where the verification mail can be sent again (docs/accounts.md)."""
+    if request.endpoint not in PUBLISHING_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    if current_user.is_verified:
+        return None
+    flash(_("请先验证您的邮箱：打开我们发到 %(email)s 的链接后即可留言和附议。",
+            email=current_user.email), "warning")  # fmt: skip
+    return redirect(url_for("auth.account"), 303)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -52,19 +102,30 @@ def register() -> ResponseReturnValue:
     if request.method == "GET":
         form.next.data = safe_next_url(request.args.get("next")) or ""
     if form.validate_on_submit():
+        key = services.new_session_key()
         try:
             user = services.register_citizen(
                 form.email.data,
                 form.password.data,
                 form.pen_name.data,
                 phone=(form.phone.data or "").strip() or None,
+                locale=str(get_locale() or ""),
+                session_key=key,
+                **_device(),
                 now=utcnow(),
             )
         except ValidationFailed as error:
             apply_service_errors(form, error)
         else:
-            _start_session(user)
-            flash(_("注册成功，欢迎您，%(name)s。", name=user.pen_name), "success")
+            _start_session(user, key)
+            flash(
+                _(
+                    "注册成功，欢迎您，%(name)s。我们已向 %(email)s 发送验证链接，验证后即可留言。",
+                    name=user.pen_name,
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(safe_next_url(form.next.data) or url_for("directory.home"))
     status = 422 if form.errors else 200
     return render_template("auth/register.html", form=form), status
@@ -83,9 +144,10 @@ def login() -> ResponseReturnValue:
     headers = {}
     if form.validate_on_submit():
         now = utcnow()
+        key = services.new_session_key()
         try:
             user = services.sign_in(
-                form.email.data, form.password.data, now=now, ip=truncate_ip(request.remote_addr)
+                form.email.data, form.password.data, now=now, session_key=key, **_device()
             )
         except services.LoginLocked as error:
             form.password.errors.append(error.message)
@@ -93,7 +155,7 @@ def login() -> ResponseReturnValue:
         except services.LoginFailed as error:
             form.password.errors.append(error.message)
         else:
-            _start_session(user)
+            _start_session(user, key)
             flash(_("已登录。"), "success")
             return redirect(next_url or url_for("directory.home"))
     status = (429 if headers else 422) if form.errors else 200
@@ -103,6 +165,8 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
     """Sign out and drop the whole session."""
+    if current_user.is_authenticated:
+        services.sign_out(current_user, session.get(SESSION_KEY), now=utcnow())
     logout_user()
     session.clear()
     flash(_("已退出登录。"), "info")
@@ -140,3 +204,206 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     services.revoke_token(token_id, current_user, now=utcnow())
     flash(_("令牌已吊销，使用它的程序将无法再访问 API。"), "success")
     return redirect(url_for("auth.tokens"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Mailed links: verification and password reset. Opening a link shows a page with a button;
+# only the button (a POST) uses the link, so mail scanners that fetch links use up nothing.
+
+
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
+def verify_email(token: str) -> ResponseReturnValue:
+    """Confirm the address a verification link was sent to (works without signing in)."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        user = services.verify_email(token, now=utcnow())
+        flash(_("邮箱 %(email)s 已验证，现在可以留言和附议了。", email=user.email), "success")
+        return redirect(url_for("directory.home"), 303)
+    user = services.check_link(token, TokenPurpose.VERIFY, now=utcnow())
+    page = render_template("account/verify.html", form=form, email=user.email, token=token)
+    return page, 200, NO_STORE
+
+
+@bp.post("/account/verify/resend")
+@login_required
+@limiter.limit(RESEND_PER_ACCOUNT, key_func=account_key)
+def resend_verification() -> ResponseReturnValue:
+    """Mail the verification link again."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.send_verification(current_user, now=utcnow())
+    flash(_("验证链接已发送到 %(email)s，请查收。", email=current_user.email), "success")
+    return redirect(url_for("auth.account"), 303)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(RESET_PER_IP, methods=["POST"], key_func=ip_key)
+def reset_request() -> ResponseReturnValue:
+    """Ask for a reset link; the answer is the same whether or not the address has an account."""
+    form = ResetRequestForm()
+    sent = False
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data, now=utcnow())
+        sent = True
+    page = render_template("account/reset_request.html", form=form, sent=sent)
+    return page, 422 if form.errors else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    """Set a new password through a mailed link; every session of the account ends."""
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data, now=utcnow())
+        except ValidationFailed as error:
+            apply_service_errors(form, error)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("密码已重置，所有设备均已退出登录。请用新密码登录。"), "success")
+            return redirect(url_for("auth.login"), 303)
+    else:
+        services.check_link(token, TokenPurpose.RESET, now=utcnow())
+    page = render_template("account/reset.html", form=form, token=token)
+    return page, 422 if form.errors else 200, NO_STORE
+
+
+# ---------------------------------------------------------------------------------------------
+# The account: profile, password, e-mail, sessions
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _account_page(status: int = 200, **forms) -> ResponseReturnValue:
+    """The account page with its forms (those given carry the submitted values and errors)."""
+    user = _me()
+    forms.setdefault("password_form", ChangePasswordForm(formdata=None))
+    forms.setdefault("email_form", ChangeEmailForm(formdata=None))
+    forms.setdefault("resend_form", ConfirmForm(formdata=None))
+    if "profile_form" not in forms:
+        forms["profile_form"] = ProfileForm(formdata=None, obj=user)
+    page = render_template("account/account.html", user=user, **forms)
+    return page, status, NO_STORE
+
+
+@bp.get("/account")
+@login_required
+def account() -> ResponseReturnValue:
+    """The person's account: address and its verification, password, links to the rest."""
+    return _account_page()
+
+
+@bp.post("/account")
+@login_required
+def update_profile() -> ResponseReturnValue:
+    """Save the pen name, the private details and the mail language."""
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                _me(),
+                pen_name=form.pen_name.data,
+                real_name=form.real_name.data,
+                phone=form.phone.data,
+                address=form.address.data,
+                locale=form.locale.data,
+                now=utcnow(),
+            )
+        except ValidationFailed as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("资料已保存。"), "success")
+            return redirect(url_for("auth.account"), 303)
+    return _account_page(422, profile_form=form)
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> ResponseReturnValue:
+    """Change the password; every other browser is signed out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.change_password(
+                _me(),
+                form.current_password.data,
+                form.password.data,
+                session_key=session.get(SESSION_KEY),
+                now=utcnow(),
+            )
+        except (ValidationFailed, services.PasswordWrong) as error:
+            apply_service_errors(form, error)
+        else:
+            login_user(user)  # the session version moved on: this browser stays signed in
+            flash(_("密码已修改，其他设备已退出登录。"), "success")
+            return redirect(url_for("auth.account"), 303)
+    return _account_page(422, password_form=form)
+
+
+@bp.post("/account/email")
+@login_required
+def change_email() -> ResponseReturnValue:
+    """Move the account to another address; it must be verified again."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            user = services.change_email(
+                _me(),
+                form.current_password.data,
+                form.email.data,
+                session_key=session.get(SESSION_KEY),
+                now=utcnow(),
+            )
+        except (ValidationFailed, services.PasswordWrong) as error:
+            apply_service_errors(form, error)
+        else:
+            login_user(user)
+            flash(
+                _("邮箱已改为 %(email)s，其他设备已退出登录。请打开发到新邮箱的链接完成验证。",
+                  email=user.email),
+                "success",
+            )  # fmt: skip
+            return redirect(url_for("auth.account"), 303)
+    return _account_page(422, email_form=form)
+
+
+@bp.get("/account/sessions")
+@login_required
+def sessions() -> ResponseReturnValue:
+    """The browsers signed in to this account, with a way to sign each (or all) out."""
+    current = services.live_session(_me(), session.get(SESSION_KEY))
+    rows = db.session.scalars(services.sessions_query(_me())).all()
+    page = render_template(
+        "account/sessions.html",
+        rows=rows,
+        current_id=current.id if current else None,
+        form=ConfirmForm(formdata=None),
+    )
+    return page, 200, NO_STORE
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> ResponseReturnValue:
+    """Sign one browser out (someone else's session id is not found)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.end_session(_me(), session_id, now=utcnow())
+    flash(_("该设备已退出登录。"), "success")
+    return redirect(url_for("auth.sessions"), 303)
+
+
+@bp.post("/account/sessions/end-all")
+@login_required
+def end_all_sessions() -> ResponseReturnValue:
+    """Sign out everywhere, this browser included."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.sign_out_everywhere(_me(), now=utcnow())
+    logout_user()
+    session.clear()
+    flash(_("已在所有设备上退出登录。"), "success")
+    return redirect(url_for("directory.home"), 303)

@@ -30,10 +30,20 @@ PRUNE_EVERY = 1000
 
 def _private_types() -> tuple[type, ...]:
     """Models whose rows no public page shows."""
+    from ..models.accounts import AccountToken, UserSession
     from ..moderation.models import ModerationLock
     from ..notify.models import OutgoingMail
 
-    return (AccessLog, ApiToken, LoginAttempt, OutgoingMail, ModerationLock, ContentVersion)
+    return (
+        AccessLog,
+        ApiToken,
+        LoginAttempt,
+        OutgoingMail,
+        ModerationLock,
+        ContentVersion,
+        AccountToken,
+        UserSession,
+    )
 
 
 def _after_flush(session: Session, _context) -> None:

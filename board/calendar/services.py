@@ -14,6 +14,7 @@ from sqlalchemy import Select, delete, func, select
 
 from .. import deadlines
 from ..clock import local_date
+from ..deadlines import PolicyName as P
 from ..extensions import db
 from ..models import (
     CalendarDay,
@@ -28,33 +29,33 @@ from ..models import (
 
 # DESIGN §4 defaults: name → (days, unit, label).
 DEFAULT_POLICIES: dict[str, tuple[int, str, str]] = {
-    "board_moderation": (1, "working", deadlines.N_("审核")),
-    "board_assignment": (2, "working", deadlines.N_("交办")),
-    "board_return": (5, "working", deadlines.N_("退回")),
-    "board_reply_short": (10, "working", deadlines.N_("答复（咨询、建言、感谢）")),
-    "board_reply_long": (20, "working", deadlines.N_("答复（投诉、求助）")),
-    "board_extension": (15, "working", deadlines.N_("延期答复")),
-    "petition_acceptance": (15, "calendar", deadlines.N_("受理告知")),
-    "petition_handling": (60, "calendar", deadlines.N_("信访事项办理")),
-    "petition_extension": (30, "calendar", deadlines.N_("延长办理期限")),
-    "petition_review_request": (30, "calendar", deadlines.N_("申请复查期限")),
-    "petition_review": (30, "calendar", deadlines.N_("复查意见")),
-    "petition_rereview_request": (30, "calendar", deadlines.N_("申请复核期限")),
-    "petition_rereview": (30, "calendar", deadlines.N_("复核意见")),
-    "rating_window": (30, "calendar", deadlines.N_("评价期")),
+    P.BOARD_MODERATION: (1, "working", deadlines.N_("审核")),
+    P.BOARD_ASSIGNMENT: (2, "working", deadlines.N_("交办")),
+    P.BOARD_RETURN: (5, "working", deadlines.N_("退回")),
+    P.BOARD_REPLY_SHORT: (10, "working", deadlines.N_("答复（咨询、建言、感谢）")),
+    P.BOARD_REPLY_LONG: (20, "working", deadlines.N_("答复（投诉、求助）")),
+    P.BOARD_EXTENSION: (15, "working", deadlines.N_("延期答复")),
+    P.PETITION_ACCEPTANCE: (15, "calendar", deadlines.N_("受理告知")),
+    P.PETITION_HANDLING: (60, "calendar", deadlines.N_("信访事项办理")),
+    P.PETITION_EXTENSION: (30, "calendar", deadlines.N_("延长办理期限")),
+    P.PETITION_REVIEW_REQUEST: (30, "calendar", deadlines.N_("申请复查期限")),
+    P.PETITION_REVIEW: (30, "calendar", deadlines.N_("复查意见")),
+    P.PETITION_REREVIEW_REQUEST: (30, "calendar", deadlines.N_("申请复核期限")),
+    P.PETITION_REREVIEW: (30, "calendar", deadlines.N_("复核意见")),
+    P.RATING_WINDOW: (30, "calendar", deadlines.N_("评价期")),
 }
 # Windows the citizen may use; they are not the handling side's duty, so never "overdue".
 CITIZEN_WINDOWS = frozenset(
-    {"rating_window", "petition_review_request", "petition_rereview_request"}
+    {P.RATING_WINDOW, P.PETITION_REVIEW_REQUEST, P.PETITION_REREVIEW_REQUEST}
 )
 # Clocks that are not a duty of the handling side: the citizen's windows and the unit's right
 # to return a message (退回, 5 working days) — none of them is ever "overdue".
-NOT_DUTIES = CITIZEN_WINDOWS | {"board_return"}
+NOT_DUTIES = CITIZEN_WINDOWS | {P.BOARD_RETURN}
 # The clocks a unit answers against; an approved extension lengthens the open one.
 ANSWER_CLOCKS = frozenset(
-    {"board_reply_short", "board_reply_long", "petition_acceptance", "petition_handling"}
+    {P.BOARD_REPLY_SHORT, P.BOARD_REPLY_LONG, P.PETITION_ACCEPTANCE, P.PETITION_HANDLING}
 )
-HANDLING_CLOCKS = ANSWER_CLOCKS | {"board_return"}
+HANDLING_CLOCKS = ANSWER_CLOCKS | {P.BOARD_RETURN}
 MAX_HEARING_DAYS = 60
 SHORT_REPLY_KINDS = frozenset({Kind.INQUIRY, Kind.SUGGESTION, Kind.THANKS})
 DUE_SOON_WORKING_DAYS = 3
@@ -364,7 +365,7 @@ def open_clock(message: Message, policies: Iterable[str]) -> Clock | None:
 
 def reply_policy(message: Message) -> str:
     """The board reply clock for the message's kind: 10 or 20 working days."""
-    return "board_reply_short" if message.kind in SHORT_REPLY_KINDS else "board_reply_long"
+    return P.BOARD_REPLY_SHORT if message.kind in SHORT_REPLY_KINDS else P.BOARD_REPLY_LONG
 
 
 def recompute_open_clocks(*, now: datetime) -> int:

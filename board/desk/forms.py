@@ -9,7 +9,9 @@ from wtforms import Form, IntegerField, SelectChoice, SelectField, StringField, 
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from .. import workflow
 from ..models import KIND_LABELS, OUTCOME_LABELS, ReasonCode, State, Unit
+from ..workflow import Action
 
 # The queue states as staff call them (the public labels merge "assigned" into 待回复).
 STAFF_STATE_LABELS = {
@@ -25,8 +27,13 @@ DUE_FILTER_LABELS = {
     "awaiting_signoff": _l("待签发"),
     "drafts": _l("退回修改"),
 }
-NOTE_MAX = 2000
-BODY_MAX = 10000
+NOTE_MAX = workflow.limit(Action.URGE, "note").high
+BODY_MAX = workflow.limit(Action.REPLY, "body").high
+EXTENSION_REASON = workflow.limit(Action.EXTEND, "reason")
+HEARING_DAYS = workflow.limit(Action.HEARING, "days")
+HEARING_DAYS_MESSAGE = _l(
+    "请填写 %(low)d 到 %(high)d 之间的天数。", low=HEARING_DAYS.low, high=HEARING_DAYS.high
+)
 
 
 def _choices(blank: str, labels: dict) -> list[SelectChoice]:
@@ -188,7 +195,15 @@ class ExtensionForm(DeskForm):
         _l("延期理由"),
         validators=[
             InputRequired(message=_l("请填写延期理由。")),
-            Length(min=5, max=NOTE_MAX, message=_l("延期理由须为 5 到 %(n)d 字。", n=NOTE_MAX)),
+            Length(
+                min=EXTENSION_REASON.low,
+                max=EXTENSION_REASON.high,
+                message=_l(
+                    "延期理由须为 %(low)d 到 %(n)d 字。",
+                    low=EXTENSION_REASON.low,
+                    n=EXTENSION_REASON.high,
+                ),
+            ),
         ],
     )
 
@@ -245,8 +260,8 @@ class HearingForm(DeskForm):
     days = IntegerField(
         _l("听证天数"),
         validators=[
-            InputRequired(message=_l("请填写 1 到 60 之间的天数。")),
-            NumberRange(min=1, max=60, message=_l("请填写 1 到 60 之间的天数。")),
+            InputRequired(message=HEARING_DAYS_MESSAGE),
+            NumberRange(min=HEARING_DAYS.low, max=HEARING_DAYS.high, message=HEARING_DAYS_MESSAGE),
         ],
     )
     note = _note(_l("听证安排"))

@@ -11,8 +11,8 @@ from sqlalchemy import Select, func, select
 from .. import deadlines
 from ..calendar import services as calendar
 from ..clock import local_date
+from ..deadlines import PolicyName
 from ..extensions import db
-from ..messages.services import is_board_coordinator, is_review_coordinator, is_unit_handler
 from ..models import (
     ANSWERED_STATES,
     UNIT_QUEUE,
@@ -28,36 +28,6 @@ from ..models import (
     Unit,
     User,
 )
-
-
-def is_review_body(user: User | None, message: Message) -> bool:
-    """The coordinators of the unit a review or re-review was sent to (and admins)."""
-    if user is None or not user.is_authenticated:
-        return False
-    return user.role == Role.ADMIN or is_review_coordinator(user, message)
-
-
-def can_work_on(user: User | None, message: Message) -> bool:
-    """The staff view of a message: its board's coordinators, its unit's handlers, the review
-    body, admins."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    return (
-        is_board_coordinator(user, message.board)
-        or is_unit_handler(user, message)
-        or is_review_body(user, message)
-    )
-
-
-def may_assign(user: User | None, message: Message) -> bool:
-    """Coordinators of the message's board (and admins) route it to a unit."""
-    return bool(
-        user
-        and user.is_authenticated
-        and (user.role == Role.ADMIN or is_board_coordinator(user, message.board))
-    )
 
 
 def office_messages_query(user: User, states: Iterable[State]) -> Select:
@@ -292,7 +262,9 @@ def office_overdue_query(user: User, now: datetime) -> Select:
     query = (
         calendar.overdue(now)
         .join(Message, Message.id == Clock.message_id)
-        .where(Clock.policy != "board_moderation")  # the moderators' queue, not the office's
+        .where(
+            Clock.policy != PolicyName.BOARD_MODERATION
+        )  # the moderators' queue, not the office's
     )
     if user.role != Role.ADMIN:
         query = query.join(Board, Message.board_id == Board.id).where(

@@ -1,36 +1,41 @@
 """Views of the desk: coordinators route, sign off and supervise; handlers accept and answer;
-review bodies decide reviews. Every step is one service call; errors keep what was typed."""
+review bodies decide reviews. Every step is one service call; errors keep what was typed.
+
+The step routes are one table (`STEPS` below): each row names the workflow action it carries
+out, so who may post it, and whether its form shows, come from the registry (`board.workflow`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from .. import audit, models
+from .. import audit, models, workflow
 from ..auth.forms import apply_service_errors
 from ..calendar import services as calendar
-from ..clock import local_date, utcnow
+from ..clock import utcnow
+from ..deadlines import PolicyName
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..messages import services as msg
-from ..models import (
-    UNIT_QUEUE,
-    Board,
-    ClockState,
-    Message,
-    ReasonUse,
-    Reply,
-    ReplyState,
-    Role,
-    State,
-    Track,
+from ..messages import queries
+from ..messages.events import get_message
+from ..messages.review import (
+    decide_rereview,
+    decide_review,
+    hold_hearing,
+    refuse_repeat,
 )
-from . import services
+from ..models import Board, ClockState, Message, ReasonUse, Reply, ReplyState, Role, State, Track
+from ..workflow import Action
+from ..workflow.access import can_see_private_fields, can_view, can_work_on
+from . import handling, services
 from .forms import (
     STAFF_STATE_LABELS,
     AcceptForm,
@@ -75,30 +80,12 @@ def _staff_message(code: str) -> Message:
 
     A private message the user may not read is a 404, exactly like a code that does not exist.
     """
-    message = msg.get_message(code)
-    if not services.can_work_on(current_user, message):
-        if not msg.can_view(current_user, message):
+    message = get_message(code)
+    if not can_work_on(current_user, message):
+        if not can_view(current_user, message):
             raise NotFound(_("没有编号为 %(code)s 的留言。", code=code))
         raise PermissionDenied(_("这条留言不在您的办理范围内。"))
     return message
-
-
-def _require_handler(message: Message) -> None:
-    """Only handlers of the message's unit act on it."""
-    if not msg.is_unit_handler(current_user, message):
-        raise PermissionDenied(_("只有承办单位的工作人员可以办理。"))
-
-
-def _require_coordinator(message: Message) -> None:
-    """Only the coordinators of the message's board (and admins) act for the office."""
-    if not services.may_assign(current_user, message):
-        raise PermissionDenied(_("只有该留言板的交办员可以执行此操作。"))
-
-
-def _require_review_body(message: Message) -> None:
-    """Only the coordinators of the review unit (and admins) decide a review."""
-    if not services.is_review_body(current_user, message):
-        raise PermissionDenied(_("只有复查（复核）机关可以执行此操作。"))
 
 
 def _page() -> int:
@@ -112,27 +99,246 @@ def _english() -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# The staff page of one message
+# The steps: one row per route, the registry's action deciding who and when
 
 
-def _pending_request(message: Message) -> models.HandlingRequest | None:
-    """The message's pending return or extension request, if any."""
-    return msg.pending_request(message)
+@dataclass(frozen=True)
+class DeskStep:
+    """A step route: its action, form, the service call and what the user is told."""
+
+    endpoint: str  # `desk.<endpoint>`, POST /desk/m/<code>/<path>
+    path: str
+    form_name: str  # the key of its form on the page
+    actions: tuple[Action, ...]  # the registry's actions it may carry out (first one offered)
+    form: Callable[..., DeskForm]
+    run: Callable[[Message, models.User, DeskForm, datetime], object]
+    done: Callable[[Message], str]
+    to: str | None = None  # endpoint to go to afterwards (default: the message)
+
+    def action_for(self, message: Message) -> Action:
+        """The action this route takes on the message in its current state."""
+        for action in self.actions:
+            if message.state in workflow.step(action).states:
+                return action
+        return self.actions[0]
 
 
-def _extension_used(message: Message) -> bool:
-    """True if an extension was already approved in the current handling round."""
+def _decide_action(message: Message) -> Action:
     return (
-        db.session.scalar(
-            select(models.HandlingRequest.id).where(
-                models.HandlingRequest.message_id == message.id,
-                models.HandlingRequest.kind == "extension",
-                models.HandlingRequest.round == message.handling_round,
-                models.HandlingRequest.state == "approved",
-            )
-        )
-        is not None
+        Action.DECIDE_REREVIEW
+        if message.state == State.REREVIEW_REQUESTED
+        else Action.DECIDE_REVIEW
     )
+
+
+def _decide(message: Message, me, form: DeskForm, now: datetime) -> None:
+    service = (
+        decide_rereview if _decide_action(message) == Action.DECIDE_REREVIEW else decide_review
+    )
+    service(message, me, body=form.body.data, outcome=form.outcome.data or None, now=now)
+
+
+def _decide_request(approve: bool):
+    """Approve or decline the pending request the form names (`request`): one decided
+    meanwhile, or none, answers 409 instead of deciding something the coordinator did not see."""
+
+    def run(message: Message, me, form: RequestDecisionForm, now: datetime) -> None:
+        pending = workflow.pending_request(message)
+        if pending is None or form.request.data != pending.id:
+            raise InvalidTransition(_("没有待审批的申请，或申请已经处理。"))
+        decide = handling.approve_request if approve else handling.decline_request
+        decide(pending, me, note=form.note.data or "", now=now)
+
+    return run
+
+
+def _request_done(message: Message) -> str:
+    """What the coordinator is told after approving: a return goes back to their queue."""
+    decided = message.handling_requests[-1] if message.handling_requests else None
+    if decided is not None and decided.kind == models.RequestKind.RETURN:
+        return _("已同意退回，请重新交办。")
+    return _("已同意延期。")
+
+
+def _said(text) -> Callable[[Message], str]:
+    return lambda message: str(text)
+
+
+STEPS = (
+    # The office: route, sign off, decide requests, transfer, urge, reopen, refuse repeats
+    DeskStep(
+        "assign",
+        "assign",
+        "assign",
+        (Action.ASSIGN,),
+        AssignForm,
+        lambda m, me, f, now: handling.assign_message(
+            m, services.find_unit(f.unit.data), me, now=now
+        ),
+        lambda m: _("已交办给%(unit)s。", unit=m.unit.label),
+        to="desk.coordinator",
+    ),
+    DeskStep(
+        "refuse_repeat",
+        "refuse-repeat",
+        "refuse_repeat",
+        (Action.REFUSE_REPEAT,),
+        RefuseRepeatForm,
+        lambda m, me, f, now: refuse_repeat(m, me, earlier=f.earlier.data.strip().upper(), now=now),
+        _said(_l("已决定不再受理。")),
+    ),
+    DeskStep(
+        "sign_off",
+        "sign-off",
+        "sign_off",
+        (Action.SIGN_OFF,),
+        SignOffForm,
+        lambda m, me, f, now: handling.sign_off_reply(m, me, now=now),
+        _said(_l("答复已签发并公开。")),
+    ),
+    DeskStep(
+        "decline_sign_off",
+        "decline-sign-off",
+        "decline_sign_off",
+        (Action.DECLINE_SIGN_OFF,),
+        lambda **kw: RequiredNoteForm(id_prefix="decline-sign-off", **kw),
+        lambda m, me, f, now: handling.decline_sign_off(m, me, note=f.note.data, now=now),
+        _said(_l("答复已退回承办单位修改。")),
+    ),
+    DeskStep(
+        "approve_request",
+        "approve-request",
+        "approve_request",
+        (Action.APPROVE_REQUEST,),
+        lambda **kw: RequestDecisionForm(id_prefix="approve-request", **kw),
+        _decide_request(approve=True),
+        _request_done,
+    ),
+    DeskStep(
+        "decline_request",
+        "decline-request",
+        "decline_request",
+        (Action.DECLINE_REQUEST,),
+        lambda **kw: DeclineRequestForm(id_prefix="decline-request", **kw),
+        _decide_request(approve=False),
+        _said(_l("已不同意该申请。")),
+    ),
+    DeskStep(
+        "transfer",
+        "transfer",
+        "transfer",
+        (Action.TRANSFER,),
+        TransferForm,
+        lambda m, me, f, now: handling.transfer_message(
+            m, services.find_unit(f.unit.data), me, note=f.note.data or "", now=now
+        ),
+        _said(_l("已转办。")),
+    ),
+    DeskStep(
+        "urge",
+        "urge",
+        "urge",
+        (Action.URGE,),
+        lambda **kw: RequiredNoteForm(id_prefix="urge", **kw),
+        lambda m, me, f, now: handling.urge_message(m, me, note=f.note.data, now=now),
+        _said(_l("已督办。")),
+    ),
+    DeskStep(
+        "reopen",
+        "reopen",
+        "reopen",
+        (Action.REOPEN,),
+        lambda **kw: RequiredNoteForm(id_prefix="reopen", **kw),
+        lambda m, me, f, now: handling.reopen_message(m, me, note=f.note.data, now=now),
+        _said(_l("已交承办单位重新办理。")),
+    ),
+    # The review body
+    DeskStep(
+        "decide",
+        "decide",
+        "decide",
+        (Action.DECIDE_REVIEW, Action.DECIDE_REREVIEW),
+        DecisionForm,
+        _decide,
+        lambda m: _("复核意见已发布。") if m.state == State.REREVIEWED else _("复查意见已发布。"),
+    ),
+    DeskStep(
+        "hearing",
+        "hearing",
+        "hearing",
+        (Action.HEARING,),
+        HearingForm,
+        lambda m, me, f, now: hold_hearing(
+            m, me, days=f.days.data, note=f.note.data or "", now=now
+        ),
+        _said(_l("已登记听证，复核期限相应延长。")),
+    ),
+    # The unit: accept, not accept, return, extend, interim reply, reply for sign-off
+    DeskStep(
+        "accept",
+        "accept",
+        "accept",
+        (Action.ACCEPT,),
+        AcceptForm,
+        lambda m, me, f, now: handling.accept_message(m, me, note=f.note.data or "", now=now),
+        _said(_l("已受理，请在期限内答复。")),
+    ),
+    DeskStep(
+        "not_accept",
+        "not-accept",
+        "not_accept",
+        (Action.NOT_ACCEPT,),
+        NotAcceptForm,
+        lambda m, me, f, now: handling.not_accept_message(
+            m, me, reason=f.reason.data, note=f.note.data or "", now=now
+        ),
+        _said(_l("已决定不予受理。")),
+    ),
+    DeskStep(
+        "return_message",
+        "return",
+        "return_",
+        (Action.RETURN,),
+        ReturnForm,
+        lambda m, me, f, now: handling.request_return(
+            m, me, reason=f.reason.data, note=f.note.data, now=now
+        ),
+        _said(_l("退回申请已提交，等待交办员审批。")),
+    ),
+    DeskStep(
+        "extend",
+        "extend",
+        "extend",
+        (Action.EXTEND,),
+        ExtensionForm,
+        lambda m, me, f, now: handling.request_extension(m, me, reason=f.reason.data, now=now),
+        _said(_l("延期申请已提交，等待交办员审批。")),
+    ),
+    DeskStep(
+        "interim",
+        "interim",
+        "interim",
+        (Action.INTERIM,),
+        InterimForm,
+        lambda m, me, f, now: handling.interim_reply(m, me, body=f.body.data, now=now),
+        _said(_l("阶段性答复已发布。")),
+    ),
+    DeskStep(
+        "reply",
+        "reply",
+        "reply",
+        (Action.REPLY,),
+        ReplyForm,
+        lambda m, me, f, now: handling.reply_message(
+            m, me, body=f.body.data, outcome=f.outcome.data or None, now=now
+        ),
+        _said(_l("答复已送交办员签发。")),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The staff page of one message
 
 
 def _reply_in(message: Message, state: str) -> Reply | None:
@@ -144,7 +350,7 @@ def _reply_in(message: Message, state: str) -> Reply | None:
 def _send_back_note(message: Message) -> str:
     """The coordinator's note on the last draft sent back for changes."""
     for event in reversed(message.events):
-        if event.action == "decline_sign_off":
+        if event.action == Action.DECLINE_SIGN_OFF:
             return event.note
     return ""
 
@@ -154,93 +360,37 @@ def _open_clock(clocks, policy: str):
     return next((c for c in clocks if c.policy == policy and c.state == ClockState.OPEN), None)
 
 
-def _may_reopen(message: Message) -> bool:
-    """Board messages closed after a dissatisfied rating, never reopened before."""
-    rating = message.rating
-    return (
-        message.track == Track.BOARD
-        and message.state == State.CLOSED
-        and rating is not None
-        and rating.is_dissatisfied
-        and not any(e.action == "reopen" for e in message.events)
-    )
+def _blank_form(step: DeskStep, message: Message) -> DeskForm:
+    """The step's form as the page first shows it (a reply starts from the draft sent back)."""
+    pending = workflow.pending_request(message)
+    if step.form_name in ("approve_request", "decline_request"):
+        return step.form(formdata=None, data={"request": pending.id})
+    form = step.form(formdata=None)
+    draft = _reply_in(message, ReplyState.DRAFT) if step.form_name == "reply" else None
+    if draft is not None:
+        form.body.data, form.outcome.data = draft.body, draft.outcome or ""
+    return form
 
 
-def _available_forms(message: Message, clocks, bound: dict[str, DeskForm], now) -> dict:
-    """The forms of the steps the viewer may take now; `bound` ones carry submitted input."""
-    me = _me()
-    state = message.state
-    is_petition = message.track == Track.PETITION
-    is_handler = msg.is_unit_handler(me, message)
-    is_office = services.may_assign(me, message)
-    is_reviewer = services.is_review_body(me, message)
-    pending = _pending_request(message)
-    awaiting = _reply_in(message, ReplyState.AWAITING_SIGNOFF)
-    wanted: dict[str, Callable[[], DeskForm]] = {}
-    english = _english()
-
-    if is_office and state == State.RECEIVED:
-        wanted["assign"] = lambda: AssignForm(formdata=None)
-        if is_petition:
-            wanted["refuse_repeat"] = lambda: RefuseRepeatForm(formdata=None)
-    if is_handler and state == State.ASSIGNED:
-        wanted["accept"] = lambda: AcceptForm(formdata=None)
-        if is_petition:
-            wanted["not_accept"] = lambda: NotAcceptForm(formdata=None)
-        return_clock = _open_clock(clocks, "board_return")
-        if pending is None and return_clock and local_date(now) <= return_clock.due_on:
-            wanted["return_"] = lambda: ReturnForm(formdata=None)
-    if is_handler and state in (State.IN_PROGRESS, State.REOPENED):
-        if pending is None and not _extension_used(message):
-            wanted["extend"] = lambda: ExtensionForm(formdata=None)
-        wanted["interim"] = lambda: InterimForm(formdata=None)
-    if is_handler and state in UNIT_QUEUE and awaiting is None:
-        draft = _reply_in(message, ReplyState.DRAFT)
-
-        def reply_form() -> ReplyForm:
-            form = ReplyForm(formdata=None)
-            if draft is not None:
-                form.body.data, form.outcome.data = draft.body, draft.outcome or ""
-            return form
-
-        wanted["reply"] = reply_form
-    if is_office and awaiting is not None and state in UNIT_QUEUE:
-        wanted["sign_off"] = lambda: SignOffForm(formdata=None)
-        wanted["decline_sign_off"] = lambda: RequiredNoteForm(
-            formdata=None, id_prefix="decline-sign-off"
-        )
-    if is_office and pending is not None:
-        wanted["approve_request"] = lambda: RequestDecisionForm(
-            formdata=None, id_prefix="approve-request", data={"request": pending.id}
-        )
-        wanted["decline_request"] = lambda: DeclineRequestForm(
-            formdata=None, id_prefix="decline-request", data={"request": pending.id}
-        )
-    if is_office and state in UNIT_QUEUE:
-        wanted["transfer"] = lambda: TransferForm(formdata=None)
-        wanted["urge"] = lambda: RequiredNoteForm(formdata=None, id_prefix="urge")
-    if is_office and _may_reopen(message):
-        wanted["reopen"] = lambda: RequiredNoteForm(formdata=None, id_prefix="reopen")
-    if is_reviewer and state in (State.REVIEW_REQUESTED, State.REREVIEW_REQUESTED):
-        wanted["decide"] = lambda: DecisionForm(formdata=None)
-        if state == State.REREVIEW_REQUESTED:
-            wanted["hearing"] = lambda: HearingForm(formdata=None)
-
-    forms = {}
-    for name, make in wanted.items():
-        forms[name] = bound.get(name) or make()
+def _available_forms(message: Message, bound: dict[str, DeskForm], now: datetime) -> dict:
+    """The forms of the steps the registry lets the viewer take now; `bound` ones carry input."""
+    offered = workflow.available(_me(), message, now=now)
+    forms: dict[str, DeskForm] = {}
+    for step in STEPS:
+        if offered.intersection(step.actions):
+            forms[step.form_name] = bound.get(step.form_name) or _blank_form(step, message)
     for name, form in bound.items():  # a refused step still shows its input and error
         forms.setdefault(name, form)
     units = None
     for name in ("assign", "transfer"):
         if name in forms:
-            units = units if units is not None else msg.units_for_board(message.board)
+            units = units if units is not None else queries.units_for_board(message.board)
             choices = [u for u in units if u.id != message.unit_id] if name == "transfer" else units
             forms[name].offer(choices)
     if "not_accept" in forms:
-        forms["not_accept"].offer(msg.reason_codes(ReasonUse.NOT_ACCEPT), english)
+        forms["not_accept"].offer(queries.reason_codes(ReasonUse.NOT_ACCEPT), _english())
     if "return_" in forms:
-        forms["return_"].offer(msg.reason_codes(ReasonUse.RETURN), english)
+        forms["return_"].offer(queries.reason_codes(ReasonUse.RETURN), _english())
     return forms
 
 
@@ -248,17 +398,17 @@ def _render_message(message: Message, status: int = 200, **bound: DeskForm):
     """The staff page of one message with the forms the viewer may use in its state."""
     now = utcnow()
     clocks = services.message_clocks(message)
-    return_clock = _open_clock(clocks, "board_return")
+    return_clock = _open_clock(clocks, PolicyName.BOARD_RETURN)
     decision_title = _("复核意见") if message.state == State.REREVIEW_REQUESTED else _("复查意见")
     return (
         render_template(
             "desk/message.html",
             message=message,
-            show_private=msg.can_see_private_fields(current_user, message),
-            forms=_available_forms(message, clocks, bound, now),
+            show_private=can_see_private_fields(current_user, message),
+            forms=_available_forms(message, bound, now),
             clocks=clocks,
             clock_statuses=services.clock_statuses(clocks, now),
-            pending_request=_pending_request(message),
+            pending_request=workflow.pending_request(message),
             awaiting_reply=_reply_in(message, ReplyState.AWAITING_SIGNOFF),
             draft_reply=_reply_in(message, ReplyState.DRAFT),
             send_back_note=_send_back_note(message),
@@ -266,40 +416,57 @@ def _render_message(message: Message, status: int = 200, **bound: DeskForm):
             decision_title=decision_title,
             is_petition=message.track == Track.PETITION,
             staff_state_labels=STAFF_STATE_LABELS,
+            action_labels=workflow.labels(desk=True),
             reason_label=services.reason_label,
         ),
         status,
     )
 
 
-def _step(
-    message: Message,
-    name: str,
-    form: DeskForm,
-    run: Callable[[DeskForm], object],
-    done: str | Callable[[], str],
-    *,
-    to: str | None = None,
-):
-    """Validate the form, run one service, flash and redirect; on error re-render with input.
+def _take_step(step: DeskStep, code: str):
+    """Check the viewer may take the step, validate its form, run one service, flash and
+    redirect; on error re-render the page with the input.
 
     Field errors answer 422 next to their fields; a step the message's state does not allow
     answers 409 with the reason at the top of the page; permissions propagate as 403.
     """
+    message = _staff_message(code)
+    workflow.require_actor(step.action_for(message), current_user, message)
+    form = step.form()
     status = 422
     if form.validate():
         try:
-            run(form)
+            step.run(message, _me(), form, utcnow())
         except ValidationFailed as error:
             apply_service_errors(form, error)
         except InvalidTransition as error:
             flash(error.message, "error")  # shown at the top of the page rendered below
             status = 409
         else:
-            flash(done() if callable(done) else done, "success")
-            return redirect(to or url_for("desk.message", code=message.code))
+            flash(step.done(message), "success")
+            return redirect(url_for(step.to) if step.to else url_for("desk.message", code=code))
     db.session.rollback()
-    return _render_message(message, status=status, **{name: form})
+    return _render_message(message, status=status, **{step.form_name: form})
+
+
+def _route(step: DeskStep):
+    """The view function of one step route."""
+
+    def view(code: str):
+        return _take_step(step, code)
+
+    view.__name__ = step.endpoint
+    view.__doc__ = f"POST a {step.endpoint} step: {workflow.step(step.actions[0]).summary}."
+    return login_required(view)
+
+
+for _step in STEPS:
+    bp.add_url_rule(
+        f"/m/<code>/{_step.path}",
+        endpoint=_step.endpoint,
+        view_func=_route(_step),
+        methods=["POST"],
+    )
 
 
 @bp.get("/m/<code>")
@@ -307,310 +474,14 @@ def _step(
 def message(code: str):
     """Staff view of one message: original text, clocks, timeline, replies and the next steps."""
     message = _staff_message(code)
-    audit.log_private_view(current_user, message)
+    audit.record_private_view(
+        current_user,
+        message,
+        route=request.endpoint or request.path,
+        ip=request.remote_addr,
+        now=utcnow(),
+    )
     return _render_message(message)
-
-
-# ---------------------------------------------------------------------------------------------
-# The office: route, sign off, decide requests, transfer, urge, reopen, refuse repeats
-
-
-@bp.post("/m/<code>/assign")
-@login_required
-def assign(code: str):
-    """交办: hand a received message to a unit in the board's region."""
-    message = _staff_message(code)
-    _require_coordinator(message)
-
-    def run(form):
-        msg.assign_message(message, services.find_unit(form.unit.data), _me(), now=utcnow())
-
-    return _step(
-        message,
-        "assign",
-        AssignForm(),
-        run,
-        lambda: _("已交办给%(unit)s。", unit=message.unit.label),
-        to=url_for("desk.coordinator"),
-    )
-
-
-@bp.post("/m/<code>/refuse-repeat")
-@login_required
-def refuse_repeat(code: str):
-    """不再受理: a repeat petition on facts already re-reviewed to the end."""
-    message = _staff_message(code)
-    _require_coordinator(message)
-    return _step(
-        message,
-        "refuse_repeat",
-        RefuseRepeatForm(),
-        lambda form: msg.refuse_repeat(
-            message, _me(), earlier=form.earlier.data.strip().upper(), now=utcnow()
-        ),
-        _("已决定不再受理。"),
-    )
-
-
-@bp.post("/m/<code>/sign-off")
-@login_required
-def sign_off(code: str):
-    """签发: publish the reply awaiting sign-off."""
-    message = _staff_message(code)
-    _require_coordinator(message)
-    return _step(
-        message,
-        "sign_off",
-        SignOffForm(),
-        lambda form: msg.sign_off_reply(message, _me(), now=utcnow()),
-        _("答复已签发并公开。"),
-    )
-
-
-@bp.post("/m/<code>/decline-sign-off")
-@login_required
-def decline_sign_off(code: str):
-    """退回修改: the draft goes back to the unit with the coordinator's note."""
-    message = _staff_message(code)
-    _require_coordinator(message)
-    return _step(
-        message,
-        "decline_sign_off",
-        RequiredNoteForm(id_prefix="decline-sign-off"),
-        lambda form: msg.decline_sign_off(message, _me(), note=form.note.data, now=utcnow()),
-        _("答复已退回承办单位修改。"),
-    )
-
-
-def _decide_request(code: str, name: str, approve: bool):
-    """Approve or decline the message's pending return or extension request.
-
-    The form names the request it was shown (`request`): a request decided meanwhile, or none,
-    answers 409 instead of deciding something the coordinator did not see.
-    """
-    message = _staff_message(code)
-    _require_coordinator(message)
-    form_class = RequestDecisionForm if approve else DeclineRequestForm
-    form = form_class(id_prefix=name.replace("_", "-"))
-    pending = _pending_request(message)
-    kind = pending.kind if pending is not None else None
-    if approve:
-        done = _("已同意退回，请重新交办。") if kind == "return" else _("已同意延期。")
-    else:
-        done = _("已不同意该申请。")
-
-    def run(form: RequestDecisionForm) -> None:
-        if pending is None or form.request.data != pending.id:
-            raise InvalidTransition(_("没有待审批的申请，或申请已经处理。"))
-        decide = msg.approve_request if approve else msg.decline_request
-        decide(pending, _me(), note=form.note.data or "", now=utcnow())
-
-    return _step(message, name, form, run, done)
-
-
-@bp.post("/m/<code>/approve-request")
-@login_required
-def approve_request(code: str):
-    """Approve a unit's return or extension request."""
-    return _decide_request(code, "approve_request", approve=True)
-
-
-@bp.post("/m/<code>/decline-request")
-@login_required
-def decline_request(code: str):
-    """Decline a unit's return or extension request; the message stays where it is."""
-    return _decide_request(code, "decline_request", approve=False)
-
-
-@bp.post("/m/<code>/transfer")
-@login_required
-def transfer(code: str):
-    """转办: another unit takes the message over; the history stays."""
-    message = _staff_message(code)
-    _require_coordinator(message)
-    return _step(
-        message,
-        "transfer",
-        TransferForm(),
-        lambda form: msg.transfer_message(
-            message,
-            services.find_unit(form.unit.data),
-            _me(),
-            note=form.note.data or "",
-            now=utcnow(),
-        ),
-        _("已转办。"),
-    )
-
-
-@bp.post("/m/<code>/urge")
-@login_required
-def urge(code: str):
-    """督办: a private reminder to the unit."""
-    message = _staff_message(code)
-    _require_coordinator(message)
-    return _step(
-        message,
-        "urge",
-        RequiredNoteForm(id_prefix="urge"),
-        lambda form: msg.urge_message(message, _me(), note=form.note.data, now=utcnow()),
-        _("已督办。"),
-    )
-
-
-@bp.post("/m/<code>/reopen")
-@login_required
-def reopen(code: str):
-    """重办: the author was dissatisfied; the unit handles the message again (once)."""
-    message = _staff_message(code)
-    _require_coordinator(message)
-    return _step(
-        message,
-        "reopen",
-        RequiredNoteForm(id_prefix="reopen"),
-        lambda form: msg.reopen_message(message, _me(), note=form.note.data, now=utcnow()),
-        _("已交承办单位重新办理。"),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# The review body
-
-
-@bp.post("/m/<code>/decide")
-@login_required
-def decide(code: str):
-    """复查 / 复核意见: the review body's decision, published with its outcome."""
-    message = _staff_message(code)
-    _require_review_body(message)
-    rereview = message.state == State.REREVIEW_REQUESTED
-    decide_service = msg.decide_rereview if rereview else msg.decide_review
-    return _step(
-        message,
-        "decide",
-        DecisionForm(),
-        lambda form: decide_service(
-            message, _me(), body=form.body.data, outcome=form.outcome.data or None, now=utcnow()
-        ),
-        _("复核意见已发布。") if rereview else _("复查意见已发布。"),
-    )
-
-
-@bp.post("/m/<code>/hearing")
-@login_required
-def hearing(code: str):
-    """听证: the re-review clock is lengthened by the hearing days."""
-    message = _staff_message(code)
-    _require_review_body(message)
-    return _step(
-        message,
-        "hearing",
-        HearingForm(),
-        lambda form: msg.hold_hearing(
-            message, _me(), days=form.days.data, note=form.note.data or "", now=utcnow()
-        ),
-        _("已登记听证，复核期限相应延长。"),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# The unit: accept, not accept, return, extend, interim reply, reply for sign-off
-
-
-@bp.post("/m/<code>/accept")
-@login_required
-def accept(code: str):
-    """受理: the unit takes an assigned message on (petitions: with the acceptance notice)."""
-    message = _staff_message(code)
-    _require_handler(message)
-    return _step(
-        message,
-        "accept",
-        AcceptForm(),
-        lambda form: msg.accept_message(message, _me(), note=form.note.data or "", now=utcnow()),
-        _("已受理，请在期限内答复。"),
-    )
-
-
-@bp.post("/m/<code>/not-accept")
-@login_required
-def not_accept(code: str):
-    """不予受理 (petitions): a legal reason; the author may ask for review."""
-    message = _staff_message(code)
-    _require_handler(message)
-    return _step(
-        message,
-        "not_accept",
-        NotAcceptForm(),
-        lambda form: msg.not_accept_message(
-            message, _me(), reason=form.reason.data, note=form.note.data or "", now=utcnow()
-        ),
-        _("已决定不予受理。"),
-    )
-
-
-@bp.post("/m/<code>/return")
-@login_required
-def return_message(code: str):
-    """退回申请: ask the office to take the message back and route it elsewhere."""
-    message = _staff_message(code)
-    _require_handler(message)
-    return _step(
-        message,
-        "return_",
-        ReturnForm(),
-        lambda form: msg.request_return(
-            message, _me(), reason=form.reason.data, note=form.note.data, now=utcnow()
-        ),
-        _("退回申请已提交，等待交办员审批。"),
-    )
-
-
-@bp.post("/m/<code>/extend")
-@login_required
-def extend(code: str):
-    """延期申请: once per handling round, approved by the office."""
-    message = _staff_message(code)
-    _require_handler(message)
-    return _step(
-        message,
-        "extend",
-        ExtensionForm(),
-        lambda form: msg.request_extension(message, _me(), reason=form.reason.data, now=utcnow()),
-        _("延期申请已提交，等待交办员审批。"),
-    )
-
-
-@bp.post("/m/<code>/interim")
-@login_required
-def interim(code: str):
-    """阶段性答复: published at once; the message stays open."""
-    message = _staff_message(code)
-    _require_handler(message)
-    return _step(
-        message,
-        "interim",
-        InterimForm(),
-        lambda form: msg.interim_reply(message, _me(), body=form.body.data, now=utcnow()),
-        _("阶段性答复已发布。"),
-    )
-
-
-@bp.post("/m/<code>/reply")
-@login_required
-def reply(code: str):
-    """The unit's answer goes to the office for sign-off; errors keep the typed text."""
-    message = _staff_message(code)
-    _require_handler(message)
-    return _step(
-        message,
-        "reply",
-        ReplyForm(),
-        lambda form: msg.reply_message(
-            message, _me(), body=form.body.data, outcome=form.outcome.data or None, now=utcnow()
-        ),
-        _("答复已送交办员签发。"),
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -659,7 +530,7 @@ def coordinator():
     me = _me()
     now = utcnow()
     pagination = db.paginate(
-        msg.coordinator_queue_query(me),
+        queries.coordinator_queue_query(me),
         page=_page(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
@@ -667,11 +538,11 @@ def coordinator():
     units_by_board: dict[int, list] = {}
     for item in pagination.items:
         if item.board_id not in units_by_board:
-            units_by_board[item.board_id] = msg.units_for_board(item.board)
-    awaiting = msg.awaiting_signoff_query(me)
-    requests = msg.pending_requests_query(me)
-    dissatisfied = msg.dissatisfied_query(me)
-    reviews = msg.review_queue_query(me)
+            units_by_board[item.board_id] = queries.units_for_board(item.board)
+    awaiting = queries.awaiting_signoff_query(me)
+    requests = queries.pending_requests_query(me)
+    dissatisfied = queries.dissatisfied_query(me)
+    reviews = queries.review_queue_query(me)
     overdue = services.office_overdue_query(me, now)
     overdue_clocks = db.session.scalars(overdue.limit(LIST_LIMIT)).all()
     with_units = services.with_units_query(me)

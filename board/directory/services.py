@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound
 from ..extensions import db
-from ..messages.services import public_messages_query
+from ..messages.queries import public_messages_query
 from ..models import (
     ANSWERED_STATES,
     Board,

@@ -13,7 +13,7 @@ from .. import cache
 from ..auth.views import safe_next_url
 from ..clock import local_date, utcnow
 from ..extensions import db
-from ..messages.services import public_messages_query
+from ..messages.queries import public_messages_query
 from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message, Reply
 from ..search.forms import state_groups
 from ..stats import listing

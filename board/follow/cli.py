@@ -15,7 +15,7 @@ def init_blueprint(bp: Blueprint) -> None:
     @click.option("--now", "now_text", help="pretend it is this time (ISO 8601; default: now)")
     def digest_command(now_text: str | None) -> None:
         """Queue today's digest mail of every saved search with new public messages (once a day)."""
-        from ..notify.cli import parse_now
+        from ..calendar.cli import parse_now
         from .services import queue_digests
 
         now = parse_now(now_text)

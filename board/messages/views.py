@@ -16,26 +16,24 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from .. import audit
+from .. import audit, workflow
 from ..attachments import services as attachments
 from ..auth.forms import apply_service_errors
-from ..clock import local_date, utcnow
+from ..calendar import services as clocks
+from ..clock import utcnow
 from ..directory.services import ancestors, get_board, get_region, provinces
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import (
     DOMAIN_LABELS,
     KIND_LABELS,
-    TRANSITIONS,
     Board,
     Clock,
-    ClockState,
     Cosign,
     Kind,
     Message,
@@ -57,48 +55,13 @@ from ..privacy import (
 )
 from ..retry import mark_idempotent
 from ..security import limit_cosigning, limit_posting
+from ..workflow import Action
 from . import services
 from .forms import ComposeForm, FollowUpForm, RateForm, ReviewRequestForm, WithdrawForm
 
 bp = Blueprint("messages", __name__)
 
 BOARD_SEARCH_LIMIT = 30
-
-# What each event of the log is called on the timeline; unknown actions show their code.
-ACTION_LABELS = {
-    "submit": _l("提交留言"),
-    "approve": _l("审核通过"),
-    "reject": _l("未通过审核"),
-    "withdraw": _l("留言人撤回"),
-    "assign": _l("交办"),
-    "accept": _l("受理"),
-    "not_accept": _l("不予受理"),
-    "return": _l("退回"),
-    "transfer": _l("转办"),
-    "extend": _l("延期"),
-    "reply": _l("答复"),
-    "sign_off": _l("签发"),
-    "follow_up": _l("追问"),
-    "reopen": _l("重新办理"),
-    "request_review": _l("申请复查"),
-    "request_rereview": _l("申请复核"),
-    "review": _l("复查决定"),
-    "rereview": _l("复核决定"),
-    "decide_review": _l("复查意见"),
-    "decide_rereview": _l("复核意见"),
-    "hearing": _l("听证"),
-    "interim": _l("阶段性答复"),
-    "refuse_repeat": _l("不再受理"),
-    "return_approved": _l("退回重新交办"),
-    "decline_sign_off": _l("退回修改"),
-    "urge": _l("督办"),
-    "rate": _l("评价"),
-    "hide": _l("隐藏"),
-    "redact": _l("遮蔽公开内容"),
-    "close": _l("办结"),
-    "clock_recomputed": _l("期限重算"),
-    "clock_confirmed": _l("期限确定"),
-}
 
 
 def _me() -> User:
@@ -299,6 +262,8 @@ def write() -> ResponseReturnValue:
                     now=now,
                     ip=truncate_ip(request.remote_addr),
                     idempotency_key=form.submission_key.data,
+                    attachments=uploads,
+                    attachments_public=bool(form.attachments_public.data),
                 )
             except services.SubmissionKeyReused:
                 # Filed once already, with other text: a new key lets a second click file this.
@@ -314,14 +279,6 @@ def write() -> ResponseReturnValue:
                 if message.created_at != now:  # this form was submitted before
                     flash(_("这条留言已经提交过，查询编号：%(code)s。", code=message.code), "info")
                     return redirect(url_for("messages.show", code=message.code))
-                if uploads:
-                    attachments.attach(
-                        message,
-                        me,
-                        uploads,
-                        is_public=bool(form.attachments_public.data),
-                        now=utcnow(),
-                    )
                 flash(
                     _(
                         "留言已提交，查询编号：%(code)s。审核通过后将转交办理，请留意进展。",
@@ -368,34 +325,14 @@ def mine() -> ResponseReturnValue:
 AUTHOR_PRIVATE_ACTIONS = frozenset({"reject"})
 
 
-def _open_clock(message: Message, policy: str) -> Clock | None:
-    """The message's open clock of a policy, if one runs."""
-    return db.session.scalar(
-        select(Clock).where(
-            Clock.message_id == message.id,
-            Clock.policy == policy,
-            Clock.state == ClockState.OPEN,
-        )
-    )
-
-
-def _review_window(message: Message) -> Clock | None:
-    """The window, open today, in which the author may ask for review or re-review, if any."""
-    if message.track != Track.PETITION:
-        return None
-    window = None
-    if message.state in (State.REPLIED, State.NOT_ACCEPTED):
-        window = _open_clock(message, "petition_review_request")
-    elif message.state == State.REVIEWED:
-        window = _open_clock(message, "petition_rereview_request")
-    if window is None or local_date(utcnow()) > window.due_on:
-        return None  # lapsed: `flask deadlines tick` closes it
-    return window
-
-
-def _rated_this_round(message: Message) -> bool:
-    """True if the author already rated the current handling round."""
-    return any(r.round == message.handling_round for r in message.ratings)
+# The steps an author may take from their message's page, each with its form.
+AUTHOR_ACTIONS = (
+    Action.WITHDRAW,
+    Action.RATE,
+    Action.FOLLOW_UP,
+    Action.REQUEST_REVIEW,
+    Action.REQUEST_REREVIEW,
+)
 
 
 def _render_message(
@@ -415,23 +352,36 @@ def _render_message(
             select(Cosign.id).where(Cosign.message_id == message.id, Cosign.user_id == viewer.id)
         )
     )
-    can_rate = is_author and message.state == State.REPLIED and not _rated_this_round(message)
+    offered = (
+        workflow.available(viewer, message, now=utcnow(), among=AUTHOR_ACTIONS)
+        if is_author
+        else set()
+    )
+    can_rate = Action.RATE in offered
     if can_rate and rate_form is None:
         rate_form = RateForm(formdata=None)
-    can_follow_up = (
-        is_author
-        and message.track == Track.BOARD
-        and message.state == State.REPLIED  # a follow-up reopens the round: one per round
-    )
+    can_follow_up = Action.FOLLOW_UP in offered  # it reopens the round: one per round
     if can_follow_up and follow_up_form is None:
         follow_up_form = FollowUpForm(formdata=None)
-    review_window = _review_window(message) if is_author else None
+    review_step = next(
+        (
+            workflow.step(a)
+            for a in (Action.REQUEST_REVIEW, Action.REQUEST_REREVIEW)
+            if a in offered
+        ),
+        None,
+    )
+    review_window = (
+        clocks.open_clock(message, (review_step.window,)) if review_step is not None else None
+    )
     if review_window is not None and review_form is None:
         review_form = ReviewRequestForm(formdata=None)
-    clocks = list(
-        db.session.scalars(select(Clock).where(Clock.message_id == message.id).order_by(Clock.id))
-    )
-    started_at = {c.created_at: c for c in clocks}
+    started_at = {
+        c.created_at: c
+        for c in db.session.scalars(
+            select(Clock).where(Clock.message_id == message.id).order_by(Clock.id)
+        )
+    }
     events = [
         e
         for e in message.events
@@ -452,8 +402,8 @@ def _render_message(
                 if e.due_on and e.created_at in started_at
             },
             reasons=reason_labels({message.rejection_reason, message.hidden_reason}),
-            action_labels=ACTION_LABELS,
-            can_withdraw=is_author and message.state in TRANSITIONS["withdraw"][0],
+            action_labels=workflow.labels(),
+            can_withdraw=Action.WITHDRAW in offered,
             can_rate=can_rate,
             rate_form=rate_form,
             follow_up_form=follow_up_form if can_follow_up else None,
@@ -488,7 +438,13 @@ def show(code: str) -> ResponseReturnValue:
         message = None
     if message is None:
         raise _not_found(code)
-    audit.log_private_view(viewer, message)
+    audit.record_private_view(
+        viewer,
+        message,
+        route=request.endpoint or request.path,
+        ip=request.remote_addr,
+        now=utcnow(),
+    )
     return _render_message(message)
 
 

@@ -3,9 +3,9 @@
 One module per part of the domain; everything is importable from `board.models` as before:
 
 - `vocab`: the codes (Role, Track, Kind, Domain, State…) with their labels and state sets;
-- `directory`: Region, Unit, Board;
+- `directory`: Region, RegionName, Unit, Board, BoardTerm;
 - `accounts`: User, ApiToken;
-- `messages`: Message, Event, Reply, Rating, Cosign, HandlingRequest, TRANSITIONS, SearchOutbox;
+- `messages`: Message, Event, Reply, Rating, Cosign, HandlingRequest, SearchOutbox;
 - `deadlines`: CalendarDay, CalendarYear, DeadlinePolicy, Clock;
 - `security`: LoginAttempt, AccessLog.
 """
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from .accounts import ApiToken, User
 from .deadlines import CalendarDay, CalendarYear, Clock, ClockState, DeadlinePolicy
-from .directory import Board, Region, Unit
+from .directory import Board, BoardTerm, Region, RegionName, Unit
 from .messages import (
     SATISFACTION_LABELS,
-    TRANSITIONS,
     Cosign,
     Event,
     HandlingRequest,
@@ -83,8 +82,10 @@ __all__ = [
     "OUTCOME_LABELS",
     "ReasonUse",
     "Region",
+    "RegionName",
     "Unit",
     "Board",
+    "BoardTerm",
     "User",
     "ApiToken",
     "ReasonCode",
@@ -97,7 +98,6 @@ __all__ = [
     "RequestKind",
     "RequestState",
     "HandlingRequest",
-    "TRANSITIONS",
     "SearchOutbox",
     "CalendarDay",
     "CalendarYear",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     String,
     event,
@@ -29,6 +32,9 @@ class Region(db.Model):
     parent: Mapped[Region | None] = relationship(remote_side=[code], back_populates="children")
     children: Mapped[list[Region]] = relationship(back_populates="parent", order_by="Region.code")
     boards: Mapped[list[Board]] = relationship(back_populates="region", order_by="Board.id")
+    former_names: Mapped[list[RegionName]] = relationship(
+        order_by="(RegionName.changed_on.desc(), RegionName.id.desc())"
+    )
 
     @property
     def level_label(self) -> str:
@@ -102,6 +108,12 @@ class Board(db.Model):
 
     region: Mapped[Region] = relationship(back_populates="boards")
     office_unit: Mapped[Unit] = relationship()
+    # Newest first: the current holder's term (no end) leads, then the past ones.
+    terms: Mapped[list[BoardTerm]] = relationship(
+        back_populates="board",
+        order_by="(BoardTerm.ended_on.is_(None).desc(), BoardTerm.ended_on.desc(), "
+        "BoardTerm.id.desc())",
+    )
 
     @property
     def label(self) -> str:
@@ -112,6 +124,36 @@ class Board(db.Model):
             return self.title
         region = self.region
         return board_title_en(self.post, region.code, region.name, region.level)
+
+
+class BoardTerm(db.Model):
+    """One holder's term on a board's post: messages stay with the post, terms record who held it.
+
+    `started_on` is empty for a holder recorded before terms were kept; `ended_on` is empty for
+    the current holder.
+    """
+
+    __tablename__ = "board_term"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("board.id"), index=True)
+    holder_name: Mapped[str] = mapped_column(String(64))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+    board: Mapped[Board] = relationship(back_populates="terms")
+
+
+class RegionName(db.Model):
+    """A region's earlier name (GB/T 2260 renames keep the code): the history its page shows."""
+
+    __tablename__ = "region_name"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    old_name: Mapped[str] = mapped_column(String(64))
+    new_name: Mapped[str] = mapped_column(String(64))
+    changed_on: Mapped[date] = mapped_column(Date)
 
 
 @event.listens_for(Unit, "after_insert")

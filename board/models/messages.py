@@ -1,5 +1,5 @@
-"""Messages and what happens to them: events, replies, ratings, co-signs, handling requests,
-the transitions table and the search outbox."""
+"""Messages and what happens to them: events, replies, ratings, co-signs, handling requests and
+the search outbox (the workflow itself is declared in `board.workflow`)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ class ReasonCode(db.Model):
     label_en: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    # Retired codes are no longer offered; decisions that gave them keep showing their label.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Message(db.Model):
@@ -105,6 +107,10 @@ class Message(db.Model):
     handling_round: Mapped[int] = mapped_column(Integer, default=1)
     # Petition track: the body deciding the review (复查) or re-review (复核) now asked for.
     review_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # The topic (board/intel): chosen by the citizen, corrected by staff or imported; the source
+    # says which (TopicSource).
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), index=True)
+    topic_source: Mapped[str | None] = mapped_column(String(16))
 
     board: Mapped[Board] = relationship()
     region: Mapped[Region] = relationship()
@@ -306,47 +312,6 @@ class HandlingRequest(db.Model):
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     reason: Mapped[ReasonCode | None] = relationship()
-
-
-_UNIT_HOLDS = frozenset({State.ASSIGNED, State.IN_PROGRESS, State.REOPENED})
-_HANDLING = frozenset({State.IN_PROGRESS, State.REOPENED})
-
-# The workflow: action → (states it may start from, state it leads to; None keeps the state).
-# Event actions that are decisions on a request (return_approved …) are listed too.
-TRANSITIONS: dict[str, tuple[frozenset[State], State | None]] = {
-    "withdraw": (frozenset({State.SUBMITTED, State.RECEIVED}), State.WITHDRAWN),
-    "approve": (frozenset({State.SUBMITTED}), State.RECEIVED),
-    "reject": (frozenset({State.SUBMITTED}), State.REJECTED),
-    "assign": (frozenset({State.RECEIVED}), State.ASSIGNED),
-    "accept": (frozenset({State.ASSIGNED}), State.IN_PROGRESS),
-    "not_accept": (frozenset({State.ASSIGNED}), State.NOT_ACCEPTED),
-    "return": (frozenset({State.ASSIGNED}), None),
-    "return_approved": (frozenset({State.ASSIGNED}), State.RECEIVED),
-    "return_declined": (frozenset({State.ASSIGNED}), None),
-    "transfer": (_UNIT_HOLDS, State.ASSIGNED),
-    "extend": (_HANDLING, None),
-    "extension_declined": (_HANDLING, None),
-    "interim": (_HANDLING, None),
-    "reply": (_UNIT_HOLDS, None),
-    "sign_off": (_UNIT_HOLDS, State.REPLIED),
-    "decline_sign_off": (_UNIT_HOLDS, None),
-    "urge": (_UNIT_HOLDS, None),
-    "rate": (frozenset({State.REPLIED}), State.CLOSED),  # petition track: the state stays
-    "follow_up": (frozenset({State.REPLIED}), State.IN_PROGRESS),
-    "reopen": (frozenset({State.CLOSED}), State.REOPENED),
-    "close": (frozenset({State.REPLIED}), State.CLOSED),
-    "request_review": (
-        frozenset({State.REPLIED, State.NOT_ACCEPTED}),
-        State.REVIEW_REQUESTED,
-    ),
-    "decide_review": (frozenset({State.REVIEW_REQUESTED}), State.REVIEWED),
-    "request_rereview": (frozenset({State.REVIEWED}), State.REREVIEW_REQUESTED),
-    "hearing": (frozenset({State.REREVIEW_REQUESTED}), None),
-    "decide_rereview": (frozenset({State.REREVIEW_REQUESTED}), State.REREVIEWED),
-    "refuse_repeat": (frozenset({State.RECEIVED}), State.NOT_ACCEPTED),
-    "hide": (PUBLIC_STATES, None),
-    "cosign": (PUBLIC_STATES, None),
-}
 
 
 class SearchOutbox(db.Model):

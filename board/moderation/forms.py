@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..messages.services import reason_codes
+from ..messages.queries import reason_codes
 from ..models import ReasonUse
 
 NOTE_MAX = 500

@@ -7,25 +7,22 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, workflow
 from ..auth.forms import apply_service_errors
 from ..clock import utcnow
 from ..desk.forms import STAFF_STATE_LABELS
 from ..desk.services import reason_label
 from ..errors import InvalidTransition, PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..messages.services import (
-    approve_message,
-    get_message,
-    hide_message,
-    moderation_queue_query,
-    reject_message,
-)
-from ..models import Message, Role, State
+from ..messages.events import get_message
+from ..messages.queries import moderation_queue_query
+from ..models import Message, Role
 from ..privacy import public_text
+from ..workflow import Action
 from . import locks, words
 from .forms import ApproveForm, HideForm, RejectForm, SensitiveWordsForm
 from .models import ModerationLock
+from .services import approve_message, hide_message, reject_message
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
@@ -41,7 +38,11 @@ def _require_moderator() -> None:
 
 def _render_review(message: Message, forms: dict, *, status: int = 200):
     """The review page with the decisions the message's state allows."""
-    lock = locks.current_lock(message, now=utcnow())
+    now = utcnow()
+    lock = locks.current_lock(message, now=now)
+    offered = workflow.available(
+        current_user, message, now=now, among=(Action.APPROVE, Action.REJECT, Action.HIDE)
+    )
     return (
         render_template(
             "moderation/review.html",
@@ -54,13 +55,14 @@ def _render_review(message: Message, forms: dict, *, status: int = 200):
             highlighted_body=words.highlight(message.body),
             public_title=public_text(message, message.title),
             public_body=public_text(message, message.body),
-            approve_form=forms["approve"] if message.state == State.SUBMITTED else None,
-            reject_form=forms["reject"] if message.state == State.SUBMITTED else None,
-            hide_form=forms["hide"] if message.is_public else None,
+            approve_form=forms["approve"] if Action.APPROVE in offered else None,
+            reject_form=forms["reject"] if Action.REJECT in offered else None,
+            hide_form=forms["hide"] if message.is_public and Action.HIDE in offered else None,
             show_private=True,
             show_email=True,
             reason_label=reason_label,
             staff_state_labels=STAFF_STATE_LABELS,
+            action_labels=workflow.labels(desk=True),
         ),
         status,
     )
@@ -115,9 +117,18 @@ def review(code: str):
     """Read the full original message and approve, reject or hide it."""
     _require_moderator()
     message = get_message(code)
-    audit.log_private_view(current_user, message)
+    audit.record_private_view(
+        current_user,
+        message,
+        route=request.endpoint or request.path,
+        ip=request.remote_addr,
+        now=utcnow(),
+    )
     forms = _blank_forms()
     if request.method == "GET":
+        # The one write in a GET, on purpose: opening a message to read it is how a moderator
+        # claims it, so two moderators never screen the same message at once without knowing.
+        # The lock row is its own short transaction, committed before the page is rendered.
         locks.take_lock(message, current_user._get_current_object(), now=utcnow())
         return _render_review(message, forms)
 
@@ -188,6 +199,6 @@ def delete_sensitive_word(word_id: int):
     """Take one word off the list."""
     if current_user.role != Role.ADMIN:
         raise PermissionDenied(_("只有管理员可以编辑敏感词表。"))
-    word = words.delete_word(word_id, current_user._get_current_object())
+    word = words.delete_word(word_id, current_user._get_current_object(), now=utcnow())
     flash(_("已删除“%(word)s”。", word=word), "success")
     return redirect(url_for("moderation.sensitive_words"))

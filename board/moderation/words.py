@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from ..audit import record_change
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Role, User
@@ -106,11 +107,12 @@ def add_words(raw: str, actor: User, *, now: datetime) -> list[str]:
     added = [w for w in words if _fold(w) not in existing]
     for word in added:
         db.session.add(SensitiveWord(word=word, created_at=now, created_by_id=actor.id))
+        record_change(actor, "sensitive_word.add", word, None, {"word": word}, now=now)
     db.session.commit()
     return added
 
 
-def delete_word(word_id: int, actor: User) -> str:
+def delete_word(word_id: int, actor: User, *, now: datetime) -> str:
     """Remove one word from the list; returns it."""
     _require_admin(actor)
     row = db.session.get(SensitiveWord, word_id)
@@ -118,5 +120,6 @@ def delete_word(word_id: int, actor: User) -> str:
         raise NotFound()
     word = row.word
     db.session.delete(row)
+    record_change(actor, "sensitive_word.delete", word, {"word": word}, None, now=now)
     db.session.commit()
     return word

@@ -211,18 +211,15 @@ def leaves(text: str, removestops: bool = True) -> list[Leaf]:
     return out
 
 
-class ChineseTokenizer(Tokenizer):
-    """Whoosh tokenizer: leaves at sequential positions; whole words too, except in queries."""
+# A token as a tokenizer's `spans` yields it: text, start and end in the value, position.
+_Span = tuple[str, int, int, int]
 
-    def term_positions(self, value: str) -> dict[str, list[int]]:
-        """Each term of `value` as indexed with its positions: the tokens `__call__` yields
-        in index mode, without a Token object per term (index builds)."""
-        found: dict[str, list[int]] = {}
-        for pos, (leaf, _start, _end, extras) in enumerate(leaves(value)):
-            for text, _, _ in extras:
-                found.setdefault(text, []).append(pos)
-            found.setdefault(leaf, []).append(pos)
-        return found
+
+class _SpanTokenizer(Tokenizer):
+    """A Whoosh tokenizer that fills Whoosh's reused Token from the spans of `spans`."""
+
+    def spans(self, value: str, removestops: bool, mode: str, tokenize: bool) -> Iterator[_Span]:
+        raise NotImplementedError
 
     def __call__(
         self,
@@ -239,35 +236,44 @@ class ChineseTokenizer(Tokenizer):
     ) -> Iterator[Token]:
         """Yield the tokens of `value` (one Token object, reused, as Whoosh expects)."""
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = normalize(value)
+        for text, start, end, pos in self.spans(value, removestops, mode, tokenize):
+            token.text = text
             token.boost = 1.0
+            token.stopped = False
+            if keeporiginal or not tokenize:
+                token.original = value[start:end] if tokenize else text
             if positions:
-                token.pos = start_pos
+                token.pos = start_pos + pos
             if chars:
-                token.startchar, token.endchar = start_char, start_char + len(value)
+                token.startchar, token.endchar = start_char + start, start_char + end
             yield token
+
+
+class ChineseTokenizer(_SpanTokenizer):
+    """Whoosh tokenizer: leaves at sequential positions; whole words too, except in queries."""
+
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Each term of `value` as indexed with its positions: the tokens `__call__` yields
+        in index mode, without a Token object per term (index builds)."""
+        found: dict[str, list[int]] = {}
+        for pos, (leaf, _start, _end, extras) in enumerate(leaves(value)):
+            for text, _, _ in extras:
+                found.setdefault(text, []).append(pos)
+            found.setdefault(leaf, []).append(pos)
+        return found
+
+    def spans(self, value: str, removestops: bool, mode: str, tokenize: bool) -> Iterator[_Span]:
+        """Leaves at sequential positions, each after the words that start there (not in
+        queries); without `tokenize`, the whole value as one token."""
+        if not tokenize:
+            yield normalize(value), 0, len(value), 0
             return
         with_words = mode != "query"
-        for pos, (leaf, leaf_start, leaf_end, extras) in enumerate(
-            leaves(value, removestops), start_pos
-        ):
-            items = (
-                (*extras, (leaf, leaf_start, leaf_end))
-                if with_words
-                else ((leaf, leaf_start, leaf_end),)
-            )
-            for text, start, end in items:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[start:end]
-                if positions:
-                    token.pos = pos
-                if chars:
-                    token.startchar, token.endchar = start_char + start, start_char + end
-                yield token
+        for pos, (leaf, leaf_start, leaf_end, extras) in enumerate(leaves(value, removestops)):
+            if with_words:
+                for text, start, end in extras:
+                    yield text, start, end, pos
+            yield leaf, leaf_start, leaf_end, pos
 
 
 # What separates the runs of `grams`: whitespace and the punctuation that sets off a clause or a
@@ -289,7 +295,7 @@ def gram_runs(text: str) -> list[tuple[int, int]]:
     return runs
 
 
-class BigramTokenizer(Tokenizer):
+class BigramTokenizer(_SpanTokenizer):
     """Overlapping pairs of characters at sequential positions (a lone character alone).
 
     The `grams` field: a phrase of a text's pairs matches wherever the text occurs as written,
@@ -315,38 +321,15 @@ class BigramTokenizer(Tokenizer):
             pos += stop - base
         return found
 
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs,
-    ) -> Iterator[Token]:
-        """Yield the pairs of `value` (one Token object, reused, as Whoosh expects)."""
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+    def spans(self, value: str, removestops: bool, mode: str, tokenize: bool) -> Iterator[_Span]:
+        """The pairs of each run of the normalized value, a position gap between runs."""
         folded = normalize(value)
-        pos = start_pos
+        pos = 0
         for base, stop in gram_runs(folded):
             size = stop - base
             spans = [(0, 1)] if size == 1 else [(i, i + 2) for i in range(size - 1)]
             for start, end in spans:
-                token.text = folded[base + start : base + end]
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[base + start : base + end]
-                if positions:
-                    token.pos = pos
-                if chars:
-                    token.startchar = start_char + base + start
-                    token.endchar = start_char + base + end
-                yield token
+                yield folded[base + start : base + end], base + start, base + end, pos
                 pos += 1
             pos += 1  # the gap between runs
 

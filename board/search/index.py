@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import pickle
 import secrets
 import shutil
 import struct
@@ -21,19 +20,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
 from flask import current_app
-from whoosh import columns, formats, writing
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh import columns, formats
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.formats import tokens
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from ..clock import utcnow
@@ -161,102 +157,6 @@ def build_schema() -> Schema:
 
 
 SCHEMA = build_schema()
-
-
-def _patch_whoosh() -> None:
-    """Remember missing length columns too: Whoosh 2.7.5 asks the disk (a stat) for a field
-    without one on every document length lookup, while scoring and while finishing a segment."""
-    from whoosh.codec.whoosh3 import W3PerDocReader
-
-    if getattr(W3PerDocReader, "_board_patched", False):
-        return
-    original = W3PerDocReader._cached_reader
-
-    def _cached_reader(self, fieldname, column):
-        if fieldname in self._readers:
-            return self._readers[fieldname]
-        reader = original(self, fieldname, column)
-        self._readers[fieldname] = reader  # None too: the segment's files never change
-        return reader
-
-    W3PerDocReader._cached_reader = _cached_reader
-    W3PerDocReader.whoosh_doc_field_length = W3PerDocReader.doc_field_length  # for the tests
-    W3PerDocReader.doc_field_length = _doc_field_length
-    W3PerDocReader._board_patched = True
-    # Every segment writer sorts its postings in runs written to temporary files; Whoosh writes
-    # and reads them one posting per marshal call (a quarter of a rebuild's time). Runs of
-    # pickled chunks hold the same items in the same order (marshal.load from a file is 16x
-    # slower than pickle.load on lists of tuples).
-    writing.PostingPool = ChunkedPostingPool
-
-
-# Field length of each length byte Whoosh stores (0: none), shared with `fast`.
-FIELD_LENGTHS = tuple(byte_to_length(b) if b else 0 for b in range(256))
-
-
-def _doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-    """A document's field length from the segment's length column read whole once (Whoosh
-    reads one byte through three calls per posting when finishing a segment, 12 % of a build,
-    and per document when scoring). One byte per document and field."""
-    cache = self.__dict__.setdefault("_board_lengths", {})
-    lengths = cache.get(fieldname)
-    if lengths is None:
-        reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if reader is None:
-            lengths = b""
-        elif isinstance(reader, columns.NumericColumn.Reader) and reader._fixedlen == 1:
-            lengths = reader._dbfile.get(reader._basepos, reader._count)
-            lengths += bytes([reader._default]) * (self._doccount - len(lengths))
-        else:
-            lengths = bytes(reader[n] for n in range(self._doccount))
-        cache[fieldname] = lengths
-    if not lengths and self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) is None:
-        return default
-    if docnum > self._doccount:
-        raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
-    # As Whoosh: None for a zero length (the byte 0), callers treat it as 0.
-    return FIELD_LENGTHS[lengths[docnum]] if docnum < len(lengths) and lengths[docnum] else None
-
-
-class ChunkedPostingPool(writing.PostingPool):
-    """Whoosh's posting pool with its sorted runs written and read in chunks of postings."""
-
-    CHUNK = 8192
-
-    def _write_run(self, f, items) -> None:
-        try:
-            write_chunks(f, items, self.CHUNK)
-        finally:
-            f.close()
-
-    def _read_run(self, path):
-        f = self._open_run(path)
-        try:
-            yield from read_chunks(f)
-        finally:
-            f.close()
-            self._remove_run(path)
-
-
-def write_chunks(f, items, size: int) -> None:
-    """Items to a temporary run file as pickled lists of `size` (one call per chunk, not per
-    item: marshal.load from a file is 16x slower than pickle.load on lists of tuples)."""
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
-
-
-def read_chunks(f):
-    """The items `write_chunks` wrote, in order."""
-    while True:
-        try:
-            chunk = pickle.load(f)  # noqa: S301 (this process's own temporary file)
-        except EOFError:
-            return
-        yield from chunk
-
-
-_patch_whoosh()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,8 +29,7 @@ from ..clock import local_date, utcnow
 from ..extensions import db
 from ..models import PUBLIC_STATES, Board, Message, Region, SearchOutbox, Unit, Visibility
 from ..privacy import public_text
-from . import analysis, index
-from .segment import BulkWriter
+from . import analysis, engine, index
 
 logger = logging.getLogger(__name__)
 
@@ -416,7 +415,7 @@ def rebuild(
     Its sequence is the newest outbox id seen before reading any message, so every change made
     during the build is applied again after the swap. Returns the number of documents.
 
-    Segments are written by `segment.BulkWriter`, at most `segment_docs()` documents each. With
+    Segments are written by `engine.segment_writer`, at most `segment_docs()` documents each. With
     `procs` > 1, `procs` forked processes each read a consecutive share of the messages and
     write its segments (`_build_in_processes`). Measured in docs/search.md.
     """
@@ -440,7 +439,7 @@ def rebuild(
                 count = _build_in_processes(ix, writer, ids, procs, batch, progress)
             else:
                 count, segments = _write_segments(ix, ids, batch, progress)
-                _commit_segments(writer, segments)
+                engine.commit_segments(writer, segments)
         except BaseException:
             if not writer.is_closed:
                 writer.cancel()
@@ -499,15 +498,8 @@ def _build_in_processes(ix, writer, ids: list[int], procs: int, batch: int, prog
                 child.kill()
     if failure is not None:
         raise RuntimeError(f"search rebuild failed in a writer process: {failure}")
-    _commit_segments(writer, [seg for k in sorted(segments) for seg in segments[k]])
+    engine.commit_segments(writer, [seg for k in sorted(segments) for seg in segments[k]])
     return count
-
-
-def _commit_segments(writer, segments: list) -> None:
-    """Make `segments` (written by sub-writers, in order) the index, under `writer`'s lock."""
-    writer._close_segment()  # this writer added nothing itself
-    writer._commit_toc(segments)
-    writer._finish()
 
 
 def segment_docs() -> int:
@@ -522,7 +514,7 @@ def segment_docs() -> int:
 
 def _write_segments(ix, ids: list[int], batch: int, progress=None) -> tuple[int, list]:
     """Index the public messages among `ids` into new segments of at most `segment_docs()`
-    documents each (`BulkWriter`s without the lock: the caller holds it); (count, segments)."""
+    documents each (segment writers without the lock: the caller holds it); (count, segments)."""
     limit = segment_docs()
     count, segments, sub = 0, [], None
     try:
@@ -532,20 +524,20 @@ def _write_segments(ix, ids: list[int], batch: int, progress=None) -> tuple[int,
                 if not message.is_public:
                     continue
                 if sub is None:
-                    sub = BulkWriter(ix, _lk=False, compound=index.COMPOUND)
+                    sub = engine.segment_writer(ix, compound=index.COMPOUND)
                 sub.add_document(**document_for(message))
                 count += 1
                 if sub.doc_count() >= limit:
-                    segments.append(sub._finalize_segment())
+                    segments.append(engine.finish_segment(sub))
                     sub = None
             if progress:
                 progress(len(ids[start : start + batch]))
         if sub is not None:
-            segments.append(sub._finalize_segment())
+            segments.append(engine.finish_segment(sub))
             sub = None
     finally:
         if sub is not None:
-            sub._close_segment()  # not cancel(): the temporary folder is shared
+            engine.abandon_segment(sub)
     return count, segments
 
 

@@ -24,7 +24,7 @@ from ..clock import from_local
 from ..extensions import db
 from ..models import Message
 from ..privacy import public_text
-from . import analysis, fast, index
+from . import analysis, engine, index
 from .indexer import ensure_dictionary
 
 TEXT_FIELDS = ("title", "body", "reply", "region_name", "board_title", "code_text")
@@ -541,30 +541,27 @@ def search_messages(
     narrow = filter_query(filters)
     keys = SORT_KEYS.get(sort)
     limit = page * per_page
-    relevance = fast.Relevance(exact_title=_as_title(q)) if q and not code and not keys else None
+    relevance = engine.Relevance(exact_title=_as_title(q)) if q and not code and not keys else None
 
     def run(searcher: Searcher):
         if searcher.doc_count() == 0:
             return 0, [], {}
         query = main if "grams" in searcher.schema else _without_field(main, "grams")
-        # Count, facets, sorting and relevance (BM25F, as Whoosh scores) over every match with
-        # numpy: Whoosh's collectors visit each match in Python.
-        found = fast.matches(searcher, query, narrow)
-        total = found.total
-        facets = found.facets(FACETS)
-        if not total:
-            return 0, [], facets
-        if keys:
-            docnums = found.top(keys, limit)[(page - 1) * per_page :]
-            hits = [(searcher.stored_fields(d)["code"], 0.0) for d in docnums]  # sort, no score
-        else:
-            docnums, scores = fast.ranked(searcher, query, found, limit, relevance)
-            start = (page - 1) * per_page
-            hits = [
-                (searcher.stored_fields(d)["code"], score)
-                for d, score in zip(docnums[start:], scores[start:], strict=True)
-            ]
-        return total, hits, facets
+        found = engine.run(
+            searcher,
+            query,
+            narrow,
+            limit=limit,
+            facets=FACETS,
+            sort_keys=keys,
+            relevance=relevance,
+        )
+        start = (page - 1) * per_page
+        hits = [
+            (searcher.stored_fields(d)["code"], score)
+            for d, score in zip(found.docnums[start:], found.scores[start:], strict=True)
+        ]
+        return found.total, hits, found.facets
 
     total, ranked, facets = index.run_search(run)
     scores = dict(ranked)
@@ -576,6 +573,31 @@ def search_messages(
         name: [(str(value), count) for value, count in pairs] for name, pairs in facets.items()
     }
     return SearchResult(total=total, page=page, per_page=per_page, hits=hits, facets=facets)
+
+
+def matching_codes(q: str, filters: dict | None = None, limit: int | None = None) -> list[str]:
+    """Codes of every indexed message matching the words (or tracking code) `q` and the
+    filters, newest published first (all of them when `limit` is None): what a listing's feed
+    or download streams. Only the codes are held; callers load the rows in batches."""
+    ensure_dictionary()
+    code = tracking_code(q)
+    if code:
+        main: wq.Query = wq.Term("code", code)
+    else:
+        parsed = parse_query(q)
+        if parsed.is_empty:
+            return []
+        main = parsed.to_query()
+    narrow = filter_query(filters)
+
+    def run(searcher: Searcher) -> list[str]:
+        if searcher.doc_count() == 0:
+            return []
+        query = main if "grams" in searcher.schema else _without_field(main, "grams")
+        found = engine.run(searcher, query, narrow, limit=limit, sort_keys=SORT_KEYS["newest"])
+        return [searcher.stored_fields(d)["code"] for d in found.docnums]
+
+    return index.run_search(run)
 
 
 def _similar(text: str, exclude: str | None, limit: int) -> list[Message]:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import Enum
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, Table, insert, select, text
 
 from .. import deadlines
 from ..calendar import services as calendar_services
@@ -420,18 +421,72 @@ def _sentence_pool() -> dict[str, list[str]]:
 # Writing
 
 
+def _plain(value):
+    """A value as the database driver takes it in COPY (enums as their text)."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def _copy(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """PostgreSQL: write rows with COPY … FROM STDIN (no statement text to build or parse).
+
+    Columns a row leaves out get their Python-side default, as an INSERT through SQLAlchemy
+    would; an autoincremented id left out is numbered by the database."""
+    columns = [
+        c
+        for c in table.columns
+        if not (c.primary_key and c.autoincrement and c.name not in rows[0])
+    ]
+    defaults = {
+        c.name: c.default.arg if c.default is not None and c.default.is_scalar else None
+        for c in columns
+    }
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(tuple(_plain(row.get(c.name, defaults[c.name])) for c in columns))
+
+
+def _new_message_ids(conn: Connection, count: int) -> list[int]:
+    """PostgreSQL: `count` ids taken from the message table's own sequence, ascending."""
+    return sorted(
+        conn.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('message', 'id')) FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        ).scalars()
+    )
+
+
+def _write(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """Rows into a table: COPY on PostgreSQL, a multi-row INSERT elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, rows)
+    else:
+        conn.execute(insert(table), rows)
+
+
 def _insert_chunk(built: list[_Rows], outbox_time: datetime) -> None:
     """Insert a chunk of messages, their children and their statistics rows in the current
     transaction."""
-    # Core statements on the session's connection: executemany without the ORM's bookkeeping.
+    # Core statements (or COPY) on the session's connection: no ORM bookkeeping.
     conn = db.session.connection()
     table = Message.__table__
-    ids = list(
-        conn.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            [b.message for b in built],
-        ).scalars()
-    )
+    if conn.dialect.name == "postgresql":
+        ids = _new_message_ids(conn, len(built))
+        for message_id, rows in zip(ids, built, strict=True):
+            rows.message["id"] = message_id
+        _copy(conn, table, [b.message for b in built])
+    else:
+        ids = list(
+            conn.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                [b.message for b in built],
+            ).scalars()
+        )
     children: dict[type, list[dict]] = {
         Event: [],
         Clock: [],
@@ -454,12 +509,23 @@ def _insert_chunk(built: list[_Rows], outbox_time: datetime) -> None:
         if rows.outbox:
             outbox.append({"message_id": message_id, "created_at": outbox_time})
     for model, items in children.items():
-        if items:
-            conn.execute(insert(model.__table__), items)
-    if outbox:
-        conn.execute(insert(SearchOutbox.__table__), outbox)
+        _write(conn, model.__table__, items)
+    _write(conn, SearchOutbox.__table__, outbox)
     # The statistics' fact rows, in the same transaction (the ORM hooks do not see Core inserts).
     stats_facts.refresh(conn, ids)
+
+
+LOADED = ("message", "event", "clock", "reply", "rating", "cosign", "search_outbox", "stats_case")
+
+
+def _analyze(tables: Iterable[str]) -> None:
+    """PostgreSQL: planner statistics for freshly loaded tables (autovacuum comes much later;
+    without them the planner picks plans that take minutes)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for name in tables:
+        db.session.execute(text(f'ANALYZE "{name}"'))
+    db.session.commit()
 
 
 def add_bulk_messages(
@@ -484,6 +550,20 @@ def add_bulk_messages(
     rng = random.Random(f"{seed}:{demo.demo_message_count()}:bulk")
     builder = _Builder(accounts, rng)
     builder.codes.update(db.session.scalars(select(Message.code)))
+    # The accounts, boards and units the builder holds do not change while it writes: keep
+    # them loaded across commits instead of reloading each one after every chunk.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        added = _add_chunks(builder, count, scopes, now, rng, chunk, progress)
+    finally:
+        session.expire_on_commit = expire_on_commit
+    _analyze(LOADED)
+    return added
+
+
+def _add_chunks(builder, count, scopes, now, rng, chunk, progress) -> int:
+    """Plan and write `count` messages, one transaction per chunk."""
     added = 0
     while added < count:
         size = min(chunk, count - added)

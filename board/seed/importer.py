@@ -74,6 +74,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "domain": ("domain", "一级分类"),
     "status": ("status",),
     "ip": ("ip",),
+    # Up-votes of the archive ("I have this problem too"), kept as co-signs: hot issues weigh them.
+    "votes": ("votes", "likes", "点赞数"),
 }
 DOMAIN_NAMES = {
     "城建": Domain.URBAN,
@@ -314,6 +316,14 @@ def _kind(value: object, title: str, track: Track) -> Kind:
     return kind
 
 
+def _votes(value: object) -> int:
+    """A vote count of the file, or 0 when it is missing or not a number."""
+    try:
+        return max(int(float(str(value).strip())), 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 def _title(value: str) -> str:
     """A title on one line, cut to the 40 characters a message allows."""
     title = re.sub(r"\s+", " ", value).strip()
@@ -534,7 +544,7 @@ class _Importer:
             source=self.source,
             external_id=external_id,
             author_ip=clean_text(row.get("ip"))[:64] or None,
-            cosign_count=0,
+            cosign_count=_votes(row.get("votes")),
             created_at=created_at,
             published_at=created_at,
             updated_at=created_at,

@@ -30,6 +30,7 @@ from ..models import (
     State,
     Unit,
 )
+from ..search.query import matching_codes
 from .services import day_start, public_condition, within
 
 FILTER_NAMES = ("region", "board", "unit", "kind", "domain", "state", "replied", "from", "to", "q")
@@ -198,42 +199,6 @@ ROW_LOADS = (
     selectinload(Message.author),
     selectinload(Message.replies).selectinload(Reply.unit),
 )
-
-
-def matching_codes(q: str, search_filters: dict, limit: int | None = None) -> list[str]:
-    """Codes of every indexed message matching words and filters, newest published first.
-
-    Only the codes (about 20 bytes each) are held; the rows are loaded in batches afterwards."""
-    from whoosh import query as wq
-    from whoosh import sorting
-
-    from ..search import index
-    from ..search.indexer import ensure_dictionary
-    from ..search.query import filter_query, parse_query, tracking_code
-
-    ensure_dictionary()
-    code = tracking_code(q)
-    if code:
-        main = wq.Term("code", code)
-    else:
-        parsed = parse_query(q)
-        if parsed.is_empty:
-            return []
-        main = parsed.to_query()
-    narrow = filter_query(search_filters)
-
-    def run(searcher) -> list[str]:
-        if searcher.doc_count() == 0:
-            return []
-        results = searcher.search(
-            main,
-            filter=narrow,
-            limit=limit,
-            sortedby=sorting.FieldFacet("published_on", reverse=True),
-        )
-        return [hit["code"] for hit in results]
-
-    return index.run_search(run)
 
 
 def matching_ids(filters: Filters, limit: int | None = None) -> Iterator[int]:

@@ -5,7 +5,7 @@ closed. saved_search: a public search kept by a user, with a daily digest mail a
 addressed by an unguessable token. Both go with their user (ON DELETE CASCADE).
 
 Revision ID: d7e2a9c4b1f3
-Revises: c4f1a2d9e8b7
+Revises: a7d3c5e1f802
 Create Date: 2026-12-06 10:50:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7e2a9c4b1f3'
-down_revision = 'c4f1a2d9e8b7'
+down_revision = 'a7d3c5e1f802'
 branch_labels = None
 depends_on = None
 

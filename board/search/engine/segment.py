@@ -41,7 +41,8 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from .index import PackedPositions, read_chunks, write_chunks
+from ..index import PackedPositions
+from .patches import read_chunks, write_chunks
 
 # A term's buffered postings: docnums, position counts, positions.
 _Entry = tuple[array, array, array]

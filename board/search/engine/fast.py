@@ -16,7 +16,6 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
-from math import log
 
 import numpy as np
 from whoosh import columns
@@ -28,16 +27,25 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import length_to_byte
 
-from .index import FIELD_LENGTHS, PackedPositions
+from ..index import PackedPositions
+from . import patches
+from .base import (
+    Asked,
+    Found,
+    Relevance,
+    bm25,
+    phrase_idf,
+    positive_phrases,
+    scoring_terms,
+    title_query,
+)
 from .segment import term_arrays
 
 # Columns read per segment: facet fields (codes into a value list) and sort keys (numbers).
 CODE_FIELDS = ("domain", "state", "kind", "year", "top_region")
 NUMBER_FIELDS = ("published_on", "cosigns", "reply_days")
 _EMPTY = np.empty(0, dtype=np.int64)
-_LENGTH_TABLE = np.array(FIELD_LENGTHS, dtype=np.float64)  # Whoosh's one-byte field lengths
-# Whoosh's default weighting (BM25F), reproduced over numpy arrays for ranking.
-B, K1 = 0.75, 1.2
+_LENGTH_TABLE = np.array(patches.FIELD_LENGTHS, dtype=np.float64)  # Whoosh's length bytes
 _CACHE_SEGMENTS = 64
 
 
@@ -57,11 +65,9 @@ class Segment:
         worker's arrays small at a million messages."""
         found = self.lengths.get(fieldname)
         if found is None:
-            perdoc = getattr(reader, "_perdoc", None)
-            if perdoc is not None and self.doc_count_all:
-                perdoc.doc_field_length(0, fieldname)  # index._doc_field_length reads the column
-            if perdoc is not None and fieldname in getattr(perdoc, "_board_lengths", {}):
-                found = np.frombuffer(perdoc._board_lengths[fieldname], dtype=np.uint8)
+            lengths = patches.segment_lengths(reader, fieldname)
+            if lengths is not None:
+                found = np.frombuffer(lengths, dtype=np.uint8)
                 if found.size < self.doc_count_all:
                     pad = np.zeros(self.doc_count_all - found.size, dtype=np.uint8)
                     found = np.concatenate([found, pad])
@@ -601,56 +607,6 @@ class Matches:
         return docs[order[:limit]].tolist()
 
 
-def scoring_terms(q: wq.Query, boost: float = 1.0) -> list[tuple[str, str, float]]:
-    """(field, text, boost) of every word that adds to a document's score: the positive terms
-    and the words of phrases; excluded (`-word`) and filter parts add nothing."""
-    boost *= getattr(q, "boost", 1.0) or 1.0
-    if type(q) is wq.Term:
-        return [(q.fieldname, q.text, boost)]
-    if type(q) is wq.Phrase:
-        return [(q.fieldname, word, boost) for word in q.words]
-    if type(q) is wq.AndNot:
-        return scoring_terms(q.a, boost)
-    if isinstance(q, (wq.And, wq.Or)):
-        return [term for sub in q.subqueries for term in scoring_terms(sub, boost)]
-    return []
-
-
-def bm25(idf: float, tf: np.ndarray, length: np.ndarray, average: float) -> np.ndarray:
-    """Whoosh's BM25F term score (`whoosh.scoring.bm25`) over arrays."""
-    return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
-
-
-def positive_phrases(q: wq.Query, boost: float = 1.0) -> list[tuple[wq.Phrase, float]]:
-    """The phrases a document is scored for (not those under an exclusion), with boosts."""
-    boost *= getattr(q, "boost", 1.0) or 1.0
-    if type(q) is wq.Phrase:
-        return [(q, boost)] if len(q.words) > 1 else []
-    if type(q) is wq.AndNot:
-        return positive_phrases(q.a, boost)
-    if isinstance(q, (wq.And, wq.Or)):
-        return [found for sub in q.subqueries for found in positive_phrases(sub, boost)]
-    return []
-
-
-@dataclass
-class Relevance:
-    """What a search request adds to Whoosh's BM25F (`ranked` without it equals Whoosh).
-
-    - `phrases`: a phrase also scores as a term of its own (BM25F with the phrase's document
-      frequency), once per adjacent pair of its words, as the sequential dependence model
-      (Metzler and Croft, 2005) scores ordered pairs; so a message holding the words as written
-      ranks above one holding them apart (an unquoted span is searched as words OR as written,
-      see `query._or_grams`).
-    - `exact_title`: (leaves, length) of the query as a title: messages whose title is exactly
-      the query (its leaves adjacent, and no other words) come first — someone typing a title
-      they remember is looking for that message.
-    """
-
-    phrases: bool = True
-    exact_title: tuple[list[str], int] | None = None
-
-
 def _phrase_scores(searcher: Searcher, found: Matches, q: wq.Query) -> list[np.ndarray]:
     """Per part of `found`, the phrase-as-a-term scores of its documents."""
     extra = [np.zeros(ids.size) for _, _, _, ids in found.parts]
@@ -668,7 +624,7 @@ def _phrase_scores(searcher: Searcher, found: Matches, q: wq.Query) -> list[np.n
             per_part.append(holding)
         if not df:
             continue
-        idf = log(total_docs / (df + 1)) + 1
+        idf = phrase_idf(total_docs, df)
         field_boost = searcher.schema[phrase.fieldname].format.field_boost
         average = searcher.avg_field_length(phrase.fieldname) or 1.0
         for k, (leaf, _, seg, ids) in enumerate(found.parts):
@@ -684,7 +640,7 @@ def _phrase_scores(searcher: Searcher, found: Matches, q: wq.Query) -> list[np.n
 
 def _exact_titles(found: Matches, leaves: list[str], length: int) -> list[np.ndarray]:
     """Per part of `found`, whether each document's title is exactly the query."""
-    q = wq.Phrase("title", leaves) if len(leaves) > 1 else wq.Term("title", leaves[0])
+    q = title_query(leaves)
     out = []
     for leaf, _, seg, ids in found.parts:
         if "title" not in leaf.schema or not ids.size:
@@ -764,3 +720,18 @@ def matches(searcher: Searcher, q: wq.Query, narrow: wq.Query | None = None) -> 
             ids = ids[seg.alive[ids]]
         parts.append((leaf, offset, seg, ids))
     return Matches(parts)
+
+
+def run(searcher: Searcher, q: wq.Query, narrow: wq.Query | None, asked: Asked) -> Found:
+    """The engine's answer (see `engine.run`) from numpy arrays."""
+    found = matches(searcher, q, narrow)
+    result = Found(total=found.total, facets=found.facets(asked.facets) if asked.facets else {})
+    if not found.total:
+        return result
+    limit = found.total if asked.limit is None else asked.limit
+    if asked.sort_keys:
+        result.docnums = found.top(asked.sort_keys, limit)
+        result.scores = [0.0] * len(result.docnums)
+    else:
+        result.docnums, result.scores = ranked(searcher, q, found, limit, asked.relevance)
+    return result

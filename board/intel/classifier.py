@@ -1,0 +1,331 @@
+"""The first-level topic classifier: jieba words → TF-IDF (word and character n-grams) → a
+calibrated linear model, trained by `flask suggest train` and kept in `instance/`."""
+
+from __future__ import annotations
+
+import csv
+import os
+import pickle
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+from .. import PROJECT_ROOT
+
+MODEL_FILE = "topic_model.pickle"
+MODEL_VERSION = 1
+SEED = 20200
+# Topics of the training data mapped to the platform's domains (DESIGN §3.1).
+DOMAIN_OF_TOPIC = {
+    "城乡建设": "urban",
+    "环境保护": "environment",
+    "交通运输": "transport",
+    "教育文体": "education",
+    "劳动和社会保障": "employment",
+    "商贸旅游": "business",
+    "卫生计生": "health",
+    "农村农业": "rural",
+    "政法": "security",
+    "党务政务": "government",
+    "国土资源": "urban",
+    "经济管理": "business",
+    "科技与信息产业": "business",
+    "民政": "government",
+    "纪检监察": "government",
+}
+
+
+def data_dir() -> Path:
+    """Where the real archives are: BOARD_SHARED_DATA, else ../shared/data beside the project."""
+    configured = current_app.config.get("SHARED_DATA") or os.environ.get("BOARD_SHARED_DATA")
+    return Path(configured) if configured else PROJECT_ROOT.parent / "shared" / "data"
+
+
+# ---------------------------------------------------------------------------------------------
+# Words
+
+
+_tokenizer = None
+_tokenizer_lock = threading.Lock()
+
+
+def _jieba():
+    """A jieba tokenizer of its own: the search's user dictionary must not change our words."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _tokenizer_lock:
+            if _tokenizer is None:
+                import jieba
+
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                _tokenizer = tokenizer
+    return _tokenizer
+
+
+def words(text: str, stopwords: frozenset[str]) -> str:
+    """The text as the training data has it: jieba words without stopwords, space-separated."""
+    return " ".join(
+        word
+        for word in (w.strip() for w in _jieba().lcut(text or ""))
+        if word and word not in stopwords
+    )
+
+
+def read_stopwords(path: Path) -> frozenset[str]:
+    """One stopword a line."""
+    with path.open(encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# Training data
+
+
+@dataclass
+class Examples:
+    """Training or evaluation texts (as space-separated words) and their first-level labels."""
+
+    texts: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def add(self, text: str, label: str) -> None:
+        """One example."""
+        if text.strip() and label:
+            self.texts.append(text)
+            self.labels.append(label)
+
+    def extend(self, other: Examples) -> None:
+        """Append another set."""
+        self.texts += other.texts
+        self.labels += other.labels
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def read_token_csv(path: Path) -> Examples:
+    """messages_labelled_tokens.csv: `tokens` (already words), `label`; repeated rows once."""
+    examples, seen = Examples(), set()
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            tokens = " ".join((row.get("tokens") or "").split())
+            if tokens in seen:
+                continue
+            seen.add(tokens)
+            examples.add(tokens, (row.get("label") or "").strip())
+    return examples
+
+
+def read_labelled_xlsx(path: Path, stopwords: frozenset[str]) -> Examples:
+    """Real messages with a 一级分类 column (the labelled sample), as words."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    header = [str(c or "").strip() for c in next(rows)]
+    title, body, label = (header.index(n) for n in ("留言主题", "留言详情", "一级分类"))
+    examples = Examples()
+    for row in rows:
+        if row is None or len(row) <= label or not row[label]:
+            continue
+        text = f"{row[title] or ''}\n{str(row[body] or '').strip()}"
+        examples.add(words(text, stopwords), str(row[label]).strip())
+    workbook.close()
+    return examples
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+
+
+def build_pipeline(*, small: bool = False):
+    """TF-IDF over words (1–2-grams) and characters (1–2-grams), then a calibrated linear SVM."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
+    min_df = 1 if small else 2
+    features = FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(
+                    token_pattern=r"\S+",  # noqa: S106 (words are space-separated)
+                    lowercase=False,
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    min_df=min_df,
+                ),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True, min_df=min_df
+                ),
+            ),
+        ]
+    )
+    classifier = CalibratedClassifierCV(
+        LinearSVC(C=0.5, random_state=SEED), method="sigmoid", cv=2 if small else 3
+    )
+    return Pipeline([("features", features), ("model", classifier)])
+
+
+@dataclass
+class TopicModel:
+    """A trained pipeline with what inference needs to turn raw text into its words."""
+
+    pipeline: object
+    stopwords: frozenset[str]
+    labels: list[str]
+    trained_on: dict[str, int]
+    version: int = MODEL_VERSION
+
+    def predict(self, title: str, body: str) -> list[tuple[str, float]]:
+        """(label, calibrated probability), best first."""
+        text = words(f"{title or ''}\n{body or ''}", self.stopwords)
+        if not text:
+            return []
+        probabilities = self.pipeline.predict_proba([text])[0]
+        classes = self.pipeline.classes_
+        ranked = sorted(zip(classes, probabilities, strict=True), key=lambda p: -p[1])
+        return [(str(label), float(score)) for label, score in ranked]
+
+
+def train(
+    examples: Examples,
+    stopwords: frozenset[str],
+    *,
+    sources: dict[str, int] | None = None,
+    small: bool = False,
+) -> TopicModel:
+    """Fit the pipeline on the examples."""
+    pipeline = build_pipeline(small=small)
+    pipeline.fit(examples.texts, examples.labels)
+    return TopicModel(
+        pipeline=pipeline,
+        stopwords=stopwords,
+        labels=sorted(set(examples.labels)),
+        trained_on=dict(sources or {"examples": len(examples)}),
+    )
+
+
+def macro_f1(model_pipeline, examples: Examples) -> tuple[float, dict[str, float]]:
+    """Macro-F1 of a fitted pipeline on examples, and the F1 of each label."""
+    from sklearn.metrics import f1_score
+
+    predicted = model_pipeline.predict(examples.texts)
+    labels = sorted(set(examples.labels))
+    per_label = f1_score(examples.labels, predicted, labels=labels, average=None)
+    return float(f1_score(examples.labels, predicted, average="macro")), dict(
+        zip(labels, map(float, per_label), strict=True)
+    )
+
+
+def stratified_split(
+    examples: Examples, test_share: float = 0.2, seed: int = SEED
+) -> tuple[Examples, Examples]:
+    """A seeded stratified split: the same share of every label held out."""
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(examples.labels):
+        by_label.setdefault(label, []).append(i)
+    rng = random.Random(seed)
+    train_set, test_set = Examples(), Examples()
+    for label in sorted(by_label):
+        indexes = by_label[label]
+        rng.shuffle(indexes)
+        cut = round(len(indexes) * test_share)
+        for n, i in enumerate(indexes):
+            (test_set if n < cut else train_set).add(examples.texts[i], label)
+    return train_set, test_set
+
+
+def timed_inference(model: TopicModel, samples: Sequence[tuple[str, str]]) -> float:
+    """Mean milliseconds per message of `model.predict` (words included) over the samples."""
+    model.predict(*samples[0])  # jieba's dictionary is loaded once per process
+    started = time.perf_counter()
+    for title, body in samples:
+        model.predict(title, body)
+    return (time.perf_counter() - started) * 1000 / len(samples)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model file
+
+
+_cache: dict[str, tuple[float, TopicModel]] = {}
+
+
+def model_path() -> Path:
+    """instance/topic_model.pickle (or SUGGEST_MODEL_PATH)."""
+    configured = current_app.config.get("SUGGEST_MODEL_PATH")
+    return Path(configured) if configured else Path(current_app.instance_path) / MODEL_FILE
+
+
+def save(model: TopicModel, path: Path) -> None:
+    """Write the model file atomically (a running app never reads half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as handle:
+        pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)
+
+
+def load() -> TopicModel | None:
+    """The trained model, or None when `flask suggest train` has not run; reloaded when the file
+    changes. The file is written by this app in its own instance folder (never uploaded)."""
+    path = model_path()
+    try:
+        stamp = path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    cached = _cache.get(str(path))
+    if cached is None or cached[0] != stamp:
+        with path.open("rb") as handle:
+            model = pickle.load(handle)  # noqa: S301 (our own file, see the docstring)
+        if getattr(model, "version", None) != MODEL_VERSION:
+            return None
+        _cache[str(path)] = (stamp, model)
+        return model
+    return cached[1]
+
+
+def gather(
+    sources: Iterable[tuple[str, Callable[[], Examples]]], progress: Callable[[str], None]
+) -> tuple[Examples, dict[str, int]]:
+    """Read every source in turn, saying how many examples each gave."""
+    examples, counts = Examples(), {}
+    for name, read in sources:
+        found = read()
+        counts[name] = len(found)
+        progress(f"{name}: {len(found)}")
+        examples.extend(found)
+    return examples, counts
+
+
+def without_near_duplicates(examples: Examples, others: Examples, threshold: float) -> Examples:
+    """`examples` less every row whose words overlap one of `others` by more than `threshold`
+    (Jaccard), so that `others` are truly unseen by a model trained on the rest."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False, binary=True)  # noqa: S106
+    vectorizer.fit(examples.texts + others.texts)
+    mine, theirs = vectorizer.transform(examples.texts), vectorizer.transform(others.texts)
+    shared = (mine @ theirs.T).tocoo()
+    sizes_mine = np.asarray(mine.sum(axis=1)).ravel()
+    sizes_theirs = np.asarray(theirs.sum(axis=1)).ravel()
+    union = sizes_mine[shared.row] + sizes_theirs[shared.col] - shared.data
+    near = set(shared.row[shared.data / np.maximum(union, 1) > threshold].tolist())
+    kept = Examples()
+    for n, (text, label) in enumerate(zip(examples.texts, examples.labels, strict=True)):
+        if n not in near:
+            kept.add(text, label)
+    return kept

@@ -1,0 +1,128 @@
+"""`flask suggest taxonomy | train | evaluate`: load the topic tree, train and measure the model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import classifier, services, taxonomy
+
+TIPDM = "tipdm2020c"
+suggest_cli = AppGroup("suggest", help="Topic taxonomy and the topic model.")
+
+
+def _data(name: str) -> Path:
+    """A file of ../shared/data/tipdm2020c, or a clear error when it is missing."""
+    path = classifier.data_dir() / TIPDM / name
+    if not path.exists():
+        raise click.ClickException(f"{path} not found (set BOARD_SHARED_DATA to the data folder)")
+    return path
+
+
+class Progress:
+    """Steps printed with the seconds since the start, so a long run shows where it is."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __call__(self, text: str) -> None:
+        click.echo(f"[{time.perf_counter() - self.started:6.1f}s] {text}")
+
+
+@suggest_cli.command("taxonomy")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+def taxonomy_command(file: str | None) -> None:
+    """Load the three-level topic tree (labels.xlsx by default); existing topics are kept."""
+    path = Path(file) if file else _data("labels.xlsx")
+    rows = taxonomy.read_label_rows(path)
+    added = taxonomy.load_taxonomy(rows)
+    click.echo(f"topics: {added} added from {len(rows)} rows of {path.name}")
+
+
+def _sources(stopwords: frozenset[str], progress: Progress) -> list:
+    """The training sources: the labelled words, the labelled sample, the platform's own."""
+    sources = [
+        (
+            "messages_labelled_tokens.csv",
+            lambda: classifier.read_token_csv(_data("messages_labelled_tokens.csv")),
+        )
+    ]
+    sample = classifier.data_dir() / TIPDM / "messages_labelled_sample.xlsx"
+    if sample.exists():
+        sources.append(
+            (
+                "messages_labelled_sample.xlsx",
+                lambda: classifier.read_labelled_xlsx(sample, stopwords),
+            )
+        )
+    sources.append(
+        ("platform (citizen/staff topics)", lambda: services.platform_examples(stopwords))
+    )
+    return sources
+
+
+@suggest_cli.command("train")
+def train_command() -> None:
+    """Train the topic model on the real archives and the platform's own topics (CPU, ~1 min)."""
+    progress = Progress()
+    stopwords = classifier.read_stopwords(_data("stopwords_zh.txt"))
+    progress(f"stopwords: {len(stopwords)}")
+    examples, counts = classifier.gather(_sources(stopwords, progress), progress)
+    progress(f"training on {len(examples)} messages, {len(set(examples.labels))} topics…")
+    small = bool(current_app.config.get("SUGGEST_SMALL_MODEL"))  # tests: tiny data
+    model = classifier.train(examples, stopwords, sources=counts, small=small)
+    path = classifier.model_path()
+    classifier.save(model, path)
+    progress(f"model written to {path}")
+
+
+@suggest_cli.command("evaluate")
+@click.option("--threshold", default=0.5, show_default=True, help="near-duplicate word overlap")
+def evaluate_command(threshold: float) -> None:
+    """Macro-F1 on a held-out 20% (stratified, seeded) and on real messages never trained on."""
+    progress = Progress()
+    stopwords = classifier.read_stopwords(_data("stopwords_zh.txt"))
+    tokens = classifier.read_token_csv(_data("messages_labelled_tokens.csv"))
+    train_set, test_set = classifier.stratified_split(tokens)
+    progress(f"held-out split: train {len(train_set)}, test {len(test_set)}")
+    model = classifier.train(train_set, stopwords)
+    f1, per_label = classifier.macro_f1(model.pipeline, test_set)
+    progress(f"held-out macro-F1 {f1:.4f}")
+    for label, value in per_label.items():
+        click.echo(f"    {label}: {value:.4f}")
+    sample = classifier.read_labelled_xlsx(_data("messages_labelled_sample.xlsx"), stopwords)
+    unseen = classifier.without_near_duplicates(tokens, sample, threshold)
+    progress(
+        f"unseen: {len(sample)} real messages (labelled sample); {len(tokens) - len(unseen)}"
+        f" training rows overlapping them by > {threshold:.0%} of words removed"
+    )
+    model = classifier.train(unseen, stopwords)
+    f1, per_label = classifier.macro_f1(model.pipeline, sample)
+    progress(f"unseen macro-F1 {f1:.4f}")
+    for label, value in per_label.items():
+        click.echo(f"    {label}: {value:.4f}")
+    texts = _raw_sample(_data("messages_labelled_sample.xlsx"))
+    progress(
+        f"inference: {classifier.timed_inference(model, texts):.2f} ms per message (mean over {len(texts)})"
+    )
+
+
+def _raw_sample(path: Path) -> list[tuple[str, str]]:
+    """(title, body) of the labelled sample, for timing inference on raw text."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    header = [str(c or "").strip() for c in next(rows)]
+    title, body = header.index("留言主题"), header.index("留言详情")
+    found = [
+        (str(row[title]), str(row[body] or "").strip())
+        for row in rows
+        if row and len(row) > body and row[title]
+    ]
+    workbook.close()
+    return found

@@ -1,0 +1,161 @@
+"""Pages of the intelligence features: the admin's topic tree and the staff topic correction."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..admin.services import require_admin
+from ..clock import utcnow
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..messages import services as msg
+from ..models import Kind, Message
+from . import taxonomy
+from .forms import TopicActiveForm, TopicChoiceForm, TopicNameForm
+from .models import TOPIC_SOURCE_LABELS
+
+bp = Blueprint("intel", __name__)
+
+
+@bp.app_template_global()
+def hot_issues_for(board=None, region=None) -> list:
+    """The current hot issues of a board, a region or (neither) the whole site, for pages."""
+    from .hot import current_hot_issues
+
+    return current_hot_issues(
+        board_id=board.id if board is not None else None, region=region, now=utcnow()
+    )
+
+
+@bp.app_template_global()
+def topic_source_label(source: str | None) -> str:
+    """Who set a message's topic, in words."""
+    return str(TOPIC_SOURCE_LABELS.get(source, "")) if source else ""
+
+
+@bp.app_template_global()
+def desk_intel(message):
+    """The staff panel of a message page, or None for anyone who may not set its topic."""
+    from . import services
+
+    if message is None or not taxonomy.may_set_topic(current_user, message):
+        return None
+    form = TopicChoiceForm(formdata=None, data={"topic": message.topic_id})
+    form.topic.choices = taxonomy.active_topic_choices()
+    view = services.desk_view(message)
+    # Who else the author wrote to is the author's identity: only for who may know it, and
+    # only messages this viewer may read anyway.
+    if msg.can_see_private_fields(current_user, message):
+        view.same_author = [
+            other
+            for other in view.same_author
+            if other.kind != Kind.REPORT and msg.can_view(current_user, other)
+        ]
+    else:
+        view.same_author = []
+    return {"view": view, "form": form}
+
+
+def _attach(form, error: ValidationFailed) -> None:
+    """Show a service's field errors next to the form's fields."""
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + list(messages)
+        else:
+            for message in messages:
+                flash(message, "error")
+
+
+@bp.route("/admin/topics", methods=["GET", "POST"])
+@login_required
+def topics() -> ResponseReturnValue:
+    """The topic tree with a form to add a topic (first level, or below a parent)."""
+    require_admin(current_user)
+    form = TopicNameForm()
+    if form.validate_on_submit():
+        try:
+            parent = taxonomy.get_topic(form.parent_id.data) if form.parent_id.data else None
+            topic = taxonomy.add_topic(current_user, form.name.data, parent=parent)
+        except ValidationFailed as error:
+            _attach(form, error)
+        else:
+            flash(_("已添加主题分类“%(path)s”。", path=topic.path), "success")
+            return redirect(url_for("intel.topics"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("intel/topics.html", tree=taxonomy.topic_tree(), form=form), status
+
+
+@bp.route("/admin/topics/<int:topic_id>", methods=["GET", "POST"])
+@login_required
+def edit_topic(topic_id: int) -> ResponseReturnValue:
+    """Rename a topic, add a child below it, retire it or bring it back."""
+    require_admin(current_user)
+    topic = taxonomy.get_topic(topic_id)
+    form = TopicNameForm(data={"name": topic.name} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            taxonomy.rename_topic(current_user, topic, form.name.data)
+        except ValidationFailed as error:
+            _attach(form, error)
+        else:
+            flash(_("主题分类已改名为“%(path)s”。", path=topic.path), "success")
+            return redirect(url_for("intel.edit_topic", topic_id=topic.id))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "intel/topic_edit.html",
+            topic=topic,
+            form=form,
+            child_form=TopicNameForm(formdata=None, data={"parent_id": topic.id}),
+            active_form=TopicActiveForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.post("/admin/topics/<int:topic_id>/active")
+@login_required
+def toggle_topic(topic_id: int) -> ResponseReturnValue:
+    """Retire a topic (with everything below it) or bring it back."""
+    require_admin(current_user)
+    topic = taxonomy.get_topic(topic_id)
+    form = TopicActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        taxonomy.set_topic_active(current_user, topic, is_active=form.is_active.data == "1")
+    except ValidationFailed as error:
+        for messages in error.fields.values():
+            for message in messages:
+                flash(message, "error")
+    else:
+        flash(
+            _("已启用“%(path)s”。", path=topic.path)
+            if topic.is_active
+            else _("已停用“%(path)s”及其下级分类。", path=topic.path),
+            "success",
+        )
+    return redirect(url_for("intel.edit_topic", topic_id=topic.id))
+
+
+@bp.post("/m/<code>/topic")
+@login_required
+def correct_topic(code: str) -> ResponseReturnValue:
+    """Staff correct a message's topic (the correction is recorded and feeds the next training)."""
+    message = db.session.scalar(select(Message).where(Message.code == code))
+    if message is None:
+        raise NotFound()
+    taxonomy.authorize_topic_change(current_user, message)
+    form = TopicChoiceForm()
+    form.topic.choices = taxonomy.active_topic_choices()
+    if not form.validate_on_submit():
+        flash(_("请选择主题分类。"), "error")
+        return redirect(url_for("messages.show", code=code))
+    taxonomy.correct_topic(message, taxonomy.get_topic(form.topic.data), current_user, now=utcnow())
+    flash(_("主题分类已更正。"), "success")
+    return redirect(url_for("messages.show", code=code))

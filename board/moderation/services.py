@@ -1,0 +1,67 @@
+"""Moderation decisions: pass, fail or hide a message — each one transaction under the
+moderator's claim on the message (`locks`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .. import workflow
+from ..calendar import services as clocks
+from ..deadlines import PolicyName
+from ..messages import events
+from ..messages.events import commit, transition
+from ..models import ClockState, Kind, Message, ReasonUse, User, Visibility
+from ..search import outbox
+from ..workflow import Action
+from . import locks
+
+
+def approve_message(message: Message, actor: User, *, now: datetime, note: str = "") -> Message:
+    """Pass moderation: the message is received, and published if its author wished."""
+    workflow.require_actor(Action.APPROVE, actor, message)
+    locks.claim_for_decision(message, actor, now=now)
+    workflow.check(Action.APPROVE, actor, message, now=now)
+    event = transition(message, Action.APPROVE, actor, now=now, note=note)
+    clocks.advance(
+        message,
+        event,
+        now=now,
+        close=(PolicyName.BOARD_MODERATION,),
+        start=PolicyName.BOARD_ASSIGNMENT,
+    )
+    if message.wants_public and message.kind != Kind.REPORT:
+        message.visibility = Visibility.PUBLIC
+        message.published_at = now
+    outbox.enqueue(message)
+    return commit(message)
+
+
+def reject_message(
+    message: Message, actor: User, *, reason: str, note: str = "", now: datetime
+) -> Message:
+    """Fail moderation with a published reason code; only the author sees the outcome."""
+    workflow.require_actor(Action.REJECT, actor, message)
+    locks.claim_for_decision(message, actor, now=now)
+    reason_code = events.reason(reason, ReasonUse.REJECT)
+    workflow.check(Action.REJECT, actor, message, now=now)
+    event = transition(
+        message, Action.REJECT, actor, now=now, note=note or reason_code.label, is_public=False
+    )
+    clocks.advance(message, event, now=now, close=None, closed_state=ClockState.STOPPED)
+    message.rejection_reason = reason_code.code
+    return commit(message)
+
+
+def hide_message(
+    message: Message, actor: User, *, reason: str, note: str = "", now: datetime
+) -> Message:
+    """Take published content off the public board with a reason; the page says it was removed."""
+    workflow.require_actor(Action.HIDE, actor, message)
+    locks.claim_for_decision(message, actor, now=now)
+    reason_code = events.reason(reason, ReasonUse.HIDE)
+    workflow.check(Action.HIDE, actor, message, now=now)
+    transition(message, Action.HIDE, actor, now=now, note=note or reason_code.label)
+    message.is_hidden = True
+    message.hidden_reason = reason_code.code
+    outbox.enqueue(message)
+    return commit(message)

@@ -1,0 +1,187 @@
+"""The topic model and POST /api/v1/suggest: a deterministic small training run on data built
+here (never the shared archives), the train command, and the answer's contract."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import make_test_app
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from board.intel import classifier
+from board.intel.classifier import Examples
+
+# Three topics with their own words; each example mixes a few of them with shared filler.
+VOCAB = {
+    "城乡建设": ["物业", "小区", "停车费", "电梯", "业主", "拆迁", "房屋"],
+    "交通运输": ["公交", "站点", "班次", "地铁", "线路", "出租车", "道路"],
+    "卫生计生": ["医院", "医生", "挂号", "疫苗", "看病", "医保", "护士"],
+}
+FILLER = ["反映", "问题", "市民", "情况", "请求", "解决"]
+
+
+def tiny_examples() -> Examples:
+    """36 word lists, 12 per topic, made the same way on every run."""
+    examples = Examples()
+    for label, words in VOCAB.items():
+        for i in range(12):
+            chosen = [words[(i + k) % len(words)] for k in range(4)] + FILLER[i % 3 : i % 3 + 2]
+            examples.add(" ".join(chosen), label)
+    return examples
+
+
+def train_tiny(stopwords=frozenset({"的", "了"})):
+    """The real pipeline, on the tiny set."""
+    return classifier.train(tiny_examples(), stopwords, small=True)
+
+
+def test_small_training_run_is_deterministic_and_learns_the_topics(app):
+    """Two runs give the same probabilities; a clear text gets its topic, scores sum to one."""
+    first, second = train_tiny(), train_tiny()
+    text = ("小区物业乱收停车费", "业主反映物业把电梯停了")
+    assert first.predict(*text) == second.predict(*text)
+    ranked = first.predict(*text)
+    assert ranked[0][0] == "城乡建设"
+    assert [label for label, _ in ranked] == sorted(
+        (label for label, _ in ranked), key=lambda lab: -dict(ranked)[lab]
+    )
+    assert abs(sum(score for _, score in ranked) - 1) < 1e-6
+    assert first.predict("公交站点太远", "希望增加公交班次")[0][0] == "交通运输"
+    assert first.predict("", "") == []
+
+
+def test_held_out_split_is_stratified_and_seeded():
+    """Every topic gives the same share to the test side; the same seed gives the same split."""
+    train_set, test_set = classifier.stratified_split(tiny_examples(), test_share=0.25)
+    again = classifier.stratified_split(tiny_examples(), test_share=0.25)
+    assert test_set.texts == again[1].texts
+    assert sorted(test_set.labels) == sorted([label for label in VOCAB for _ in range(3)])
+    assert len(train_set) == 27
+
+
+def test_near_duplicates_of_the_evaluation_set_are_removed():
+    """A training row sharing most words with an evaluation message is left out."""
+    rows = Examples(["物业 停车费 小区 业主", "公交 站点 班次"], ["城乡建设", "交通运输"])
+    evaluation = Examples(["物业 停车费 小区 电梯"], ["城乡建设"])
+    kept = classifier.without_near_duplicates(rows, evaluation, 0.5)
+    assert kept.texts == ["公交 站点 班次"]
+
+
+def _shared_data(tmp_path):
+    """A folder shaped like ../shared/data with a tiny tipdm2020c inside."""
+    folder = tmp_path / "data" / "tipdm2020c"
+    folder.mkdir(parents=True)
+    examples = tiny_examples()
+    rows = ["tokens,label"] + [
+        f"{t},{lab}" for t, lab in zip(examples.texts, examples.labels, strict=True)
+    ]
+    (folder / "messages_labelled_tokens.csv").write_text("\n".join(rows), encoding="utf-8")
+    (folder / "stopwords_zh.txt").write_text("的\n了\n", encoding="utf-8")
+    return folder.parent
+
+
+def test_train_command_shows_progress_and_writes_the_model(app, runner, tmp_path):
+    """`flask suggest train` reads the data, prints its steps and writes instance/…pickle."""
+    app.config["SHARED_DATA"] = str(_shared_data(tmp_path))
+    app.config["SUGGEST_SMALL_MODEL"] = True
+    result = runner.invoke(args=["suggest", "train"])
+    assert result.exit_code == 0, result.output
+    assert "messages_labelled_tokens.csv: 36" in result.output
+    assert "platform (citizen/staff topics): 0" in result.output
+    assert "model written to" in result.output
+    model = classifier.load()
+    assert model.labels == sorted(VOCAB) and model.trained_on["messages_labelled_tokens.csv"] == 36
+
+
+def test_train_command_without_data_says_where_it_looked(app, runner, tmp_path):
+    """Missing archives are a clear error, not a traceback."""
+    app.config["SHARED_DATA"] = str(tmp_path / "nowhere")
+    result = runner.invoke(args=["suggest", "train"])
+    assert result.exit_code != 0
+    assert "not found" in result.output
+
+
+def _install_tiny_model(app):
+    """Train the tiny model into the app's instance folder."""
+    classifier.save(train_tiny(), classifier.model_path())
+
+
+def test_suggest_answers_topics_domain_units_and_similar_public_messages(app, client, make_message):
+    """The contract: topics best first with label/path/score, the domain, the units that
+    answered similar public messages, and only public codes among the similar ones."""
+    from board.intel import taxonomy
+
+    taxonomy.load_taxonomy([("城乡建设", "物业管理", "物业服务"), ("交通运输",)])
+    _install_tiny_model(app)
+    answered = make_message(
+        "replied", title="小区物业乱收停车费", body="物业每月多收停车费两百元，业主多次反映。"
+    )
+    hidden = make_message(
+        "replied",
+        title="小区物业乱收停车费用",
+        body="物业每月多收停车费三百元，业主多次反映。",
+        wants_public=False,
+    )
+    response = client.post(
+        "/api/v1/suggest",
+        json={"title": "物业乱收停车费", "body": "我们小区物业服务差，还多收停车费，业主不满。"},
+    )
+    assert response.status_code == 200
+    data = response.get_json()
+    assert set(data) == {"topics", "domain", "units", "similar"}
+    scores = [t["score"] for t in data["topics"]]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
+    best = data["topics"][0]
+    assert best["path"] == ["城乡建设", "物业管理", "物业服务"] and best["label"] == "物业服务"
+    assert data["domain"] == "urban"
+    assert data["units"][0]["code"] == "330100-zj" and data["units"][0]["name"]
+    assert answered.code in data["similar"]
+    assert hidden.code not in data["similar"] and hidden.code not in json.dumps(data)
+    assert "三百元" not in response.get_data(as_text=True)
+
+
+def test_suggest_without_a_model_still_answers(app, client):
+    """Before the first training run the answer has no topics but keeps its shape."""
+    response = client.post("/api/v1/suggest", json={"title": "公交", "body": "班次太少"})
+    assert response.status_code == 200
+    assert response.get_json() == {"topics": [], "domain": None, "units": [], "similar": []}
+
+
+def test_suggest_rejects_wrong_types_with_422(app, client):
+    """Fields of the wrong type or too long are named in a 422."""
+    response = client.post("/api/v1/suggest", json={"title": 5, "body": "长" * 6000})
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["fields"]) == {"title", "body"}
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=64),
+        st.dictionaries(
+            st.sampled_from(["title", "body", "x"]),
+            st.one_of(st.none(), st.integers(), st.text(max_size=200), st.lists(st.text())),
+            max_size=3,
+        ).map(lambda d: json.dumps(d).encode()),
+    )
+)
+def test_suggest_never_500_on_hostile_bodies(app, client, body):
+    """Any body is a 200, 400 or 422: never a server error."""
+    response = client.post("/api/v1/suggest", data=body, content_type="application/json")
+    assert response.status_code in (200, 400, 422), response.get_data(as_text=True)[:300]
+
+
+def test_suggest_is_rate_limited(app, database, tmp_path):
+    """The endpoint shares the search limit per address: a burst gets 429 with Retry-After."""
+    limited = make_test_app(database, tmp_path, RATELIMIT_ENABLED=True)
+    client = limited.test_client()
+    answers = [client.post("/api/v1/suggest", json={"title": "公交"}) for _ in range(70)]
+    refused = [r for r in answers if r.status_code == 429]
+    assert refused and int(refused[0].headers["Retry-After"]) >= 1
+    assert {r.status_code for r in answers} <= {200, 429}
