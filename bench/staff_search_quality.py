@@ -16,12 +16,13 @@ import json
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from common import load, make_app
-from search_quality import DATA, import_archive, make_queries, markdown, ours, substring
+from search_quality import DATA, evaluate, import_archive, make_queries, markdown, ours, substring
 
 
 def run(rows: int | None, targets: int, seed: int = 7) -> dict:
@@ -35,15 +36,17 @@ def run(rows: int | None, targets: int, seed: int = 7) -> dict:
     from board.extensions import db
     from board.models import Message, Role
     from board.search import indexer
-    from search_quality import evaluate
 
     with tempfile.TemporaryDirectory(prefix="staff-search-") as temp:
         app = make_app(Path(temp))
         load()
         with app.app_context():
             db.create_all()
+            started = time.perf_counter()
             imported = import_archive(rows)
             indexer.rebuild(procs=1)
+            print(f"imported and indexed {imported} in {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
             moderator = auth_services.create_user(
                 "bench-moderator@example.org", Role.MODERATOR, password="bench-password-2026",
                 pen_name="bench", unit_code=None, now=utcnow(),

@@ -170,3 +170,25 @@ def test_staff_search_never_500(app, handler, q, page):
     client = app.test_client()
     login(client, handler)
     not_5xx(client.get("/desk/search", query_string={"q": q, "page": page}))
+
+
+def test_whole_words_rank_first_and_full_width_text_is_found(make_message, handler):
+    """A case holding the word as typed comes before one holding only its segments; text typed
+    with full-width digits is found as typed."""
+    apart = make_message(
+        "assigned",
+        title="停车位不够",
+        body="小区物业说要收费才给停车位。",
+        now=T0 + timedelta(hours=1),
+    )
+    whole = make_message(
+        "assigned", title="乱收停车费", body="物业停车收费不公示，业主很有意见。", now=T0
+    )
+    assert [h.message.code for h in staff.search_cases(handler, "物业停车").hits] == [
+        whole.code,
+        apart.code,
+    ]
+    wide = make_message(
+        "assigned", title="１２号楼电梯坏了", body="电梯停运一周，老人上下楼很困难。"
+    )
+    assert codes(handler, "１２号楼") == {wide.code}

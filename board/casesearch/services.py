@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..errors import PermissionDenied
@@ -62,9 +62,11 @@ _FIELD = re.compile(r"^([a-z]+)[:：](.+)$", re.IGNORECASE)
 
 @dataclass
 class Item:
-    """One word or phrase: every term must occur somewhere in the case's text."""
+    """One word or phrase: every term must occur somewhere in the case's text; `whole` is the
+    word as typed (cases holding it whole rank first)."""
 
     terms: list[str]
+    whole: str = ""
 
 
 @dataclass
@@ -78,7 +80,9 @@ class StaffQuery:
     @property
     def terms(self) -> set[str]:
         """The terms to highlight."""
-        return {t for group in self.groups for item in group for t in item.terms}
+        return {
+            analysis.normalize(t) for group in self.groups for item in group for t in item.terms
+        }
 
     @property
     def is_empty(self) -> bool:
@@ -87,9 +91,13 @@ class StaffQuery:
 
 
 def _word_terms(word: str) -> list[str]:
-    """A word's segments (jieba, the public index's dictionary), or the word if none is kept."""
-    terms = list(dict.fromkeys(w.text for w in analysis.words(word) if w.text.strip()))
-    return terms or [analysis.normalize(word)]
+    """A word's segments as typed (jieba, the public index's dictionary), or the word itself.
+
+    `analysis.normalize` keeps offsets, so each segment is cut from the word as typed: the
+    database holds the text as written (full-width digits and letters included).
+    """
+    terms = list(dict.fromkeys(word[w.start : w.end] for w in analysis.words(word)))
+    return [t for t in terms if t.strip()] or [word]
 
 
 def parse(text: str) -> StaffQuery:
@@ -117,7 +125,7 @@ def parse(text: str) -> StaffQuery:
             phrase = phrase.strip()
             if not phrase:
                 continue
-            item = Item([analysis.normalize(phrase)])
+            item = Item([phrase], phrase)
         else:
             found = _FIELD.match(bare)
             if found and found.group(1).lower() in FIELDS and not negated:
@@ -127,7 +135,7 @@ def parse(text: str) -> StaffQuery:
             bare = bare.strip("-")
             if not bare:
                 continue
-            item = Item(_word_terms(bare))
+            item = Item(_word_terms(bare), bare)
         count += 1
         if count > MAX_ITEMS:
             break
@@ -223,6 +231,19 @@ def _item_condition(item: Item, private_ok: ColumnElement[bool]) -> ColumnElemen
     return and_(*(_term_condition(t, private_ok) for t in item.terms))
 
 
+def _rank(query: StaffQuery) -> list:
+    """Cases holding the words whole (as typed) first: in the title, then in the body."""
+    wholes = [i.whole for group in query.groups for i in group if i.whole]
+    if not wholes:
+        return []
+    score = sum(
+        case((func.coalesce(column, "").ilike(_like(whole), escape="\\"), weight), else_=0)
+        for whole in wholes
+        for column, weight in ((Message.title, 2), (Message.body, 1))
+    )
+    return [score.desc()]
+
+
 def _filter_conditions(filters: dict[str, str]) -> list[ColumnElement[bool]]:
     """SQL conditions of the field:value filters; an unknown value matches nothing."""
     conds: list[ColumnElement[bool]] = []
@@ -296,7 +317,7 @@ def _matches_visible(message: Message, query: StaffQuery) -> bool:
     blob = analysis.normalize("\n".join(_texts(message, False)))
 
     def hit(item: Item) -> bool:
-        return all(t in blob for t in item.terms)
+        return all(analysis.normalize(t) in blob for t in item.terms)
 
     return all(any(hit(i) for i in group) for group in query.groups) and not any(
         hit(i) for i in query.exclude
@@ -327,7 +348,7 @@ def search_cases(user: User, text: str, *, page: int = 1) -> StaffResult:
     rows = db.session.execute(
         select(Message.id, private_ok.label("sees_private"))
         .where(*conds)
-        .order_by(Message.updated_at.desc(), Message.id.desc())
+        .order_by(*_rank(query), Message.updated_at.desc(), Message.id.desc())
         .limit(MAX_CANDIDATES + 1)
     ).all()
     is_capped = len(rows) > MAX_CANDIDATES
