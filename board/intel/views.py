@@ -32,6 +32,16 @@ def hot_issues_for(board=None, region=None) -> list:
 
 
 @bp.app_template_global()
+def reply_checklist(reply) -> list:
+    """The advisory checks of a reply (on the message it answers), for the sign-off card."""
+    from .replies import check_reply
+
+    if reply is None:
+        return []
+    return check_reply(reply.message.title, reply.message.body, reply.body)
+
+
+@bp.app_template_global()
 def topic_source_label(source: str | None) -> str:
     """Who set a message's topic, in words."""
     return str(TOPIC_SOURCE_LABELS.get(source, "")) if source else ""
