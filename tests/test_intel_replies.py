@@ -57,7 +57,13 @@ def test_coordinator_sees_the_checklist_and_may_still_sign_off(
 ):
     """The checklist shows on the reply awaiting sign-off; a failing check blocks nothing."""
     m = make_message("in_progress", title=TITLE, body=BODY)
-    msg.reply_message(m, handler, body="学校食堂收费已按标准公示，请知悉。", outcome=None, now=T0 + timedelta(days=3))
+    msg.reply_message(
+        m,
+        handler,
+        body="学校食堂收费已按标准公示，请知悉。",
+        outcome=None,
+        now=T0 + timedelta(days=3),
+    )
     login(client, coordinator)
     page = client.get(f"/desk/m/{m.code}").get_data(as_text=True)
     assert "答复自查" in page and "请确认答复的是这条留言" in page
