@@ -185,3 +185,28 @@ def test_suggest_is_rate_limited(app, database, tmp_path):
     refused = [r for r in answers if r.status_code == 429]
     assert refused and int(refused[0].headers["Retry-After"]) >= 1
     assert {r.status_code for r in answers} <= {200, 429}
+
+
+def test_compose_preview_suggests_the_topic_and_a_better_domain(app, client, citizen):
+    """The preview names the likely topic; a domain unlike it is pointed out, not changed."""
+    from conftest import login
+
+    _install_tiny_model(app)
+    login(client, citizen)
+    form = {
+        "track": "board",
+        "kind": "complaint",
+        "domain": "transport",
+        "region": "330106",
+        "title": "小区物业乱收停车费",
+        "body": "我们小区物业今年起每月多收停车费两百元，业主多次反映无果。",
+        "wants_public": "y",
+        "preview": "x",
+    }
+    page = client.post("/write?board=330100-secretary", data=form).get_data(as_text=True)
+    assert "compose-suggestion" in page and "城乡建设" in page
+    assert "建议选“城建”" in page
+    page = client.post("/write?board=330100-secretary", data={**form, "domain": "urban"}).get_data(
+        as_text=True
+    )
+    assert "城乡建设" in page and "建议选" not in page

@@ -32,6 +32,31 @@ def hot_issues_for(board=None, region=None) -> list:
 
 
 @bp.app_template_global()
+def compose_suggestion(title: str | None, body: str | None) -> dict | None:
+    """The topic and domain the model suggests for a draft (None without a model or text)."""
+    from .classifier import DOMAIN_OF_TOPIC, load
+    from .services import domain_label
+
+    model = load()
+    ranked = model.predict(title or "", body or "") if model is not None else []
+    if not ranked:
+        return None
+    label, score = ranked[0]
+    domain = DOMAIN_OF_TOPIC.get(label)
+    return {"topic": label, "score": score, "domain": domain, "domain_label": domain_label(domain)}
+
+
+@bp.app_template_global()
+def reply_checklist(reply) -> list:
+    """The advisory checks of a reply (on the message it answers), for the sign-off card."""
+    from .replies import check_reply
+
+    if reply is None:
+        return []
+    return check_reply(reply.message.title, reply.message.body, reply.body)
+
+
+@bp.app_template_global()
 def topic_source_label(source: str | None) -> str:
     """Who set a message's topic, in words."""
     return str(TOPIC_SOURCE_LABELS.get(source, "")) if source else ""
