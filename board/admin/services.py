@@ -492,18 +492,6 @@ def update_unit(
     return unit
 
 
-def update_unit_contact(actor: User, code: str, *, contact_phone: str, now: datetime) -> Unit:
-    """Set (or clear) only the phone a unit publishes, logged; one transaction."""
-    unit = get_unit(actor, code)
-    before = {"contact_phone": unit.contact_phone}
-    unit.contact_phone = _phone(contact_phone)
-    record_change(
-        actor, "unit.update", unit.code, before, {"contact_phone": unit.contact_phone}, now=now
-    )
-    db.session.commit()
-    return unit
-
-
 def unit_staff(actor: User, unit: Unit) -> list[User]:
     """The unit's staff accounts, by role then e-mail."""
     require_admin(actor)
