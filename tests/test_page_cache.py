@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import redis
@@ -157,6 +157,28 @@ def test_raw_statements_and_bulk_updates_change_the_version(app, make_message):
     db.session.execute(text("SELECT 1"))
     db.session.commit()
     assert page_cache.versions.current() == unchanged
+
+
+def test_private_rows_leave_the_public_pages_cached(app, make_message, citizen, admin):
+    """A follow, a saved search or an admin change-log row shows on no public page: the cached
+    pages stay valid (a real change, like a co-sign count, still moves the version)."""
+    from board import cache as page_cache
+    from board.audit import record_change
+    from board.follow import services as follow
+
+    m = make_message("received")
+    m.visibility = "public"
+    db.session.commit()
+    unchanged = page_cache.versions.current()
+    follow.follow_message(m, citizen, now=datetime(2026, 3, 2, 9, 0))
+    follow.save_search(citizen, {"q": "路灯"}, name="", now=datetime(2026, 3, 2, 9, 0))
+    record_change(admin, "user.role", "user:1", {"role": "citizen"}, {"role": "handler"},
+                  now=datetime(2026, 3, 2, 9, 0))
+    db.session.commit()
+    assert page_cache.versions.current() == unchanged
+    db.session.execute(text("UPDATE message SET cosign_count = cosign_count + 1"))
+    db.session.commit()
+    assert page_cache.versions.current() != unchanged
 
 
 def _who(page: str) -> list[str]:

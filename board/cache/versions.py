@@ -30,6 +30,8 @@ PRUNE_EVERY = 1000
 
 def _private_types() -> tuple[type, ...]:
     """Models whose rows no public page shows."""
+    from ..admin.models import AdminChange, Invitation
+    from ..follow.models import Follow, SavedSearch
     from ..models.accounts import AccountToken, UserSession
     from ..moderation.models import ModerationLock
     from ..notify.models import OutgoingMail
@@ -43,6 +45,10 @@ def _private_types() -> tuple[type, ...]:
         ContentVersion,
         AccountToken,
         UserSession,
+        AdminChange,  # the admin change log and invitations: admin pages only
+        Invitation,
+        Follow,  # follows and saved searches: their owner's pages and mail only
+        SavedSearch,
     )
 
 
