@@ -160,6 +160,7 @@ def test_follows_page_lists_state_and_last_public_change_in_both_languages(
     client.get("/lang/en?next=/")
     english = client.get("/account/follows").get_data(as_text=True)
     assert "My follows" in english and "Unfollow" in english
+    assert client.get("/account/follows?page=99999999999999999999999999").status_code == 200
 
 
 def test_follows_listing_is_only_the_users_own(make_message, troll, make_user):

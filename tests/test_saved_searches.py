@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from test_hostile_input import HEAVY, TEXT, not_5xx
 
+from board.calendar.cli import tick
 from board.errors import ValidationFailed
 from board.extensions import db
 from board.follow import services as follow
 from board.follow.forms import SEARCH_ARGS
 from board.follow.models import SavedSearch
 from board.notify import services as notify
-from board.calendar.cli import tick
 from board.notify.models import OutgoingMail
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -178,6 +178,7 @@ def test_another_users_saved_search_cannot_be_deleted(client, troll, make_user):
     login(client, troll)
     assert client.post(f"/account/searches/{saved.id}/delete").status_code == 404
     assert client.post("/account/searches/999999/delete").status_code == 404
+    assert client.post("/account/searches/99999999999999999999999999/delete").status_code == 404
     assert db.session.get(SavedSearch, saved.id) is not None
     assert f"/feeds/saved/{saved.feed_token}" not in client.get("/account/searches").get_data(
         as_text=True

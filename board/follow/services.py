@@ -259,7 +259,8 @@ def saved_searches_query(user: User) -> Select:
 
 def get_saved_search(user: User, search_id: int) -> SavedSearch:
     """The user's own saved search; anyone else's is reported missing."""
-    saved = db.session.get(SavedSearch, search_id)
+    # Beyond a 32-bit id nothing exists (PostgreSQL would refuse the comparison itself).
+    saved = db.session.get(SavedSearch, search_id) if 0 < search_id < 2**31 else None
     if saved is None or saved.user_id != _require_user(user).id:
         raise NotFound(_("没有这个保存的搜索。"))
     return saved

@@ -20,6 +20,7 @@ from .forms import ButtonForm, SaveSearchForm
 bp = Blueprint("follow", __name__, cli_group="alerts")  # `flask alerts …` (cli.py)
 
 PER_PAGE = 30
+MAX_PAGE = 1000  # a deeper page is empty anyway (500 follows at most); keeps OFFSET sane
 cli.init_blueprint(bp)
 
 
@@ -90,7 +91,7 @@ def unfollow(code: str) -> ResponseReturnValue:
 @login_required
 def follows() -> ResponseReturnValue:
     """我的关注: the followed messages with their state and last public change."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     rows, total = services.follow_rows(_me(), page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     return render_template("follow/follows.html", rows=rows, total=total, page=page, pages=pages)
