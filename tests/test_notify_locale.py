@@ -132,3 +132,38 @@ def test_registration_in_chinese_makes_a_chinese_account(client, directory):
     assert client.post("/register", data=GOOD_REGISTRATION).status_code == 302
     user = db.session.scalar(select(User).where(User.email == GOOD_REGISTRATION["email"]))
     assert user.locale == "zh_CN"
+
+
+def test_follow_digest_and_invitation_mails_speak_the_recipients_language(app):
+    """The mails of following, saved searches and staff invitations are translated too: in
+    English nothing but the user's own words (title, search name) and codes stays Chinese."""
+    from types import SimpleNamespace
+
+    from board.models import ROLE_LABELS, STATE_LABELS, State
+    from board.notify.outbox import render
+
+    message = SimpleNamespace(code="MS-2026-ABCDEF")
+    today = datetime(2026, 3, 2).date()
+    contexts = {
+        "follower_event": dict(
+            message=message, title="路灯不亮", what="answered",
+            state_label=STATE_LABELS[State.REPLIED], url="u", follows_url="f",
+        ),
+        "saved_search_digest": dict(
+            saved=SimpleNamespace(name="路灯"), today=today, more=True, search_url="s",
+            manage_url="m",
+            items=[dict(code="MS-2026-ABCDEF", title="路灯不亮", state=STATE_LABELS[State.REPLIED],
+                        published_on=today, url="u")],
+        ),
+        "invitation": dict(
+            role_label=ROLE_LABELS[Role.HANDLER], unit=None, url="u",
+            expires_at=datetime(2026, 3, 9, 1, 0),
+        ),
+    }
+    with app.test_request_context():
+        for template, context in contexts.items():
+            subject, body = render(template, locale="en", unsubscribe_url="x", **context)
+            english = (subject + body).replace("路灯不亮", "").replace("路灯", "")
+            assert not CJK.search(english), (template, CJK.findall(english))
+            subject, body = render(template, locale="zh_CN", unsubscribe_url="x", **context)
+            assert CJK.search(subject), template

@@ -675,7 +675,7 @@ def invite_staff(
             dedupe_key=f"invitation:{invitation.id}",
             template="invitation",
             context={
-                "role_label": str(ROLE_LABELS[Role(role)]),
+                "role_label": ROLE_LABELS[Role(role)],  # translated in the mail's language
                 "unit": unit,
                 "url": notify.link(f"/invite/{token}"),
                 "expires_at": invitation.expires_at,

@@ -22,7 +22,17 @@ from sqlalchemy import Select, func, select
 from ..clock import local_date, to_local
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import DOMAIN_LABELS, KIND_LABELS, Domain, Event, Kind, Message, State, User
+from ..models import (
+    DOMAIN_LABELS,
+    KIND_LABELS,
+    STATE_LABELS,
+    Domain,
+    Event,
+    Kind,
+    Message,
+    State,
+    User,
+)
 from ..notify import services as notify
 from ..privacy import public_text
 from ..stats import listing
@@ -169,7 +179,7 @@ def follower_drafts(event: Event, already: set[str]) -> list[notify.Draft]:
                     "message": message,
                     "title": public_text(message, message.title),
                     "what": what,
-                    "state_label": message.public_state_label,
+                    "state_label": STATE_LABELS[State(message.state)],  # translated when rendered
                     "url": notify.link(f"/m/{message.code}"),
                     "follows_url": notify.link("/account/follows"),
                 },
@@ -347,7 +357,7 @@ def queue_digests(*, now: datetime) -> DigestCounts:
                         {
                             "code": m.code,
                             "title": public_text(m, m.title),
-                            "state": m.public_state_label,
+                            "state": STATE_LABELS[State(m.state)],
                             "published_on": to_local(m.published_at).date(),
                             "url": notify.link(f"/m/{m.code}"),
                         }
