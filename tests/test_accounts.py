@@ -17,7 +17,7 @@ from sqlalchemy import select
 from board.auth import services as accounts
 from board.clock import utcnow
 from board.extensions import db
-from board.models import User
+from board.models import Event, Role, User
 from board.models.accounts import AccountToken, TokenPurpose, UserSession
 from board.notify import services as notify
 from board.notify.models import OutgoingMail
@@ -332,3 +332,40 @@ def test_profile_refuses_an_invalid_phone_and_keeps_what_was_typed(client, citiz
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "请填写有效的手机号码" in page and "新网名" in page
     assert _user(citizen.email).pen_name == "陈明"
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal-information rights
+
+
+def test_export_holds_the_persons_own_data_and_nothing_internal(
+    app, client, citizen, make_message, make_user
+):
+    """/account/export: profile, own messages with their private parts, the public history and
+    the person's own actions, ratings and co-signs; no staff-internal note, nobody else's data."""
+    from board.messages import services as msg
+
+    mine = make_message("replied", private_note="我的身份证号码写在这里")
+    other_author = make_user(Role.CITIZEN, pen_name="别人")
+    theirs = make_message("approved", author=other_author, title="别人的留言")
+    msg.cosign_message(theirs, citizen, now=T0 + timedelta(days=1))
+    internal = Event(message=mine, action="note", note="仅内部可见的备注", is_public=False,
+                     created_at=T0 + timedelta(days=2))  # fmt: skip
+    db.session.add(internal)
+    db.session.commit()
+    login(client, citizen)
+    response = client.get("/account/export")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    data = response.get_json()
+    assert data["profile"]["email"] == citizen.email and data["profile"]["phone"] == "13912345678"
+    assert [m["code"] for m in data["messages"]] == [mine.code]
+    assert data["messages"][0]["private_note"] == "我的身份证号码写在这里"
+    assert {e["message"] for e in data["events"]} == {mine.code}
+    assert any(e["action"] == "submit" and e["by_me"] for e in data["events"])
+    assert "仅内部可见的备注" not in response.get_data(as_text=True)
+    assert [c["message"] for c in data["cosigns"]] == [theirs.code]
+    assert len(data["sessions"]) == 1 and data["sessions"][0]["ended_at"] is None
+    assert data["ratings"] == []
+    assert other_author.email not in response.get_data(as_text=True)
