@@ -121,6 +121,17 @@ def test_staff_and_seeded_accounts_are_verified(citizen, handler, admin):
     assert citizen.is_verified and handler.is_verified and admin.is_verified
 
 
+def test_accounts_the_system_creates_directly_are_verified(app, directory):
+    """The demo seed and the importer build User rows themselves: verified at creation."""
+    from board.auth.services import hash_password
+
+    user = User(email="seed@example.org", password_hash=hash_password("x" * 12),
+                pen_name="种子", role=Role.CITIZEN, created_at=T0)  # fmt: skip
+    db.session.add(user)
+    db.session.commit()
+    assert user.email_verified_at == T0
+
+
 def test_an_unverified_account_gets_no_api_token(app, client, directory):
     """The API publishes too: creating a token waits for verification."""
     client.post("/register", data=REGISTRATION)
