@@ -63,6 +63,7 @@ ACCOUNT_RULES: dict[tuple[str, str], Rule] = {
     ("auth.unsubscribe", "POST"): Rule(
         "/unsubscribe/{token}", expect=EVERYONE, setup=_no_such_link
     ),
+    ("auth.export", "GET"): Rule("/account/export", expect=SIGNED_IN_ONLY),
     ("auth.sessions", "GET"): Rule("/account/sessions", expect=SIGNED_IN_ONLY),
     ("auth.end_session", "POST"): Rule(
         "/account/sessions/{session_id}/end",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from board.auth import services as accounts
 from board.clock import utcnow
 from board.extensions import db
-from board.models import User
+from board.models import Event, Role, User
 from board.models.accounts import AccountToken, TokenPurpose, UserSession
 from board.notify import services as notify
 from board.notify.models import OutgoingMail
@@ -119,6 +119,17 @@ def test_only_the_token_hash_is_stored(app, directory):
 def test_staff_and_seeded_accounts_are_verified(citizen, handler, admin):
     """Accounts an administrator (or the CLI, or the demo seed) makes count as verified."""
     assert citizen.is_verified and handler.is_verified and admin.is_verified
+
+
+def test_accounts_the_system_creates_directly_are_verified(app, directory):
+    """The demo seed and the importer build User rows themselves: verified at creation."""
+    from board.auth.services import hash_password
+
+    user = User(email="seed@example.org", password_hash=hash_password("x" * 12),
+                pen_name="种子", role=Role.CITIZEN, created_at=T0)  # fmt: skip
+    db.session.add(user)
+    db.session.commit()
+    assert user.email_verified_at == T0
 
 
 def test_an_unverified_account_gets_no_api_token(app, client, directory):
@@ -332,3 +343,40 @@ def test_profile_refuses_an_invalid_phone_and_keeps_what_was_typed(client, citiz
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "请填写有效的手机号码" in page and "新网名" in page
     assert _user(citizen.email).pen_name == "陈明"
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal-information rights
+
+
+def test_export_holds_the_persons_own_data_and_nothing_internal(
+    app, client, citizen, make_message, make_user
+):
+    """/account/export: profile, own messages with their private parts, the public history and
+    the person's own actions, ratings and co-signs; no staff-internal note, nobody else's data."""
+    from board.messages import services as msg
+
+    mine = make_message("replied", private_note="我的身份证号码写在这里")
+    other_author = make_user(Role.CITIZEN, pen_name="别人")
+    theirs = make_message("approved", author=other_author, title="别人的留言")
+    msg.cosign_message(theirs, citizen, now=T0 + timedelta(days=1))
+    internal = Event(message=mine, action="note", note="仅内部可见的备注", is_public=False,
+                     created_at=T0 + timedelta(days=2))  # fmt: skip
+    db.session.add(internal)
+    db.session.commit()
+    login(client, citizen)
+    response = client.get("/account/export")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    data = response.get_json()
+    assert data["profile"]["email"] == citizen.email and data["profile"]["phone"] == "13912345678"
+    assert [m["code"] for m in data["messages"]] == [mine.code]
+    assert data["messages"][0]["private_note"] == "我的身份证号码写在这里"
+    assert {e["message"] for e in data["events"]} == {mine.code}
+    assert any(e["action"] == "submit" and e["by_me"] for e in data["events"])
+    assert "仅内部可见的备注" not in response.get_data(as_text=True)
+    assert [c["message"] for c in data["cosigns"]] == [theirs.code]
+    assert len(data["sessions"]) == 1 and data["sessions"][0]["ended_at"] is None
+    assert data["ratings"] == []
+    assert other_author.email not in response.get_data(as_text=True)

@@ -149,6 +149,10 @@ def register_citizen(
         phone=phone or None,
         locale=_known_locale(locale),
     )
+    # The column defaults to the creation time (accounts the system makes are verified), and
+    # the ORM lets that default fill an explicit None: clear it once the row exists.
+    db.session.flush()
+    user.email_verified_at = None  # not verified until the mailed link is used
     _mail_link(user, TokenPurpose.VERIFY, now=now)
     _open_session(user, session_key, user_agent=user_agent, ip=ip, now=now)
     db.session.commit()

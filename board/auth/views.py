@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -24,6 +25,7 @@ from ..security import (
     retry_after_seconds,
 )
 from . import services
+from .export import export_data
 from .forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -456,3 +458,20 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     page = render_template("account/unsubscribe.html", done=False, address=address,
                            category=category, categories=preferences.CATEGORIES, token=token)  # fmt: skip
     return page, 200, NO_STORE
+
+
+@bp.get("/account/export")
+@login_required
+def export() -> ResponseReturnValue:
+    """Download one's own data as JSON (PIPL art. 45)."""
+    data = export_data(_me(), now=utcnow())
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return (
+        body,
+        200,
+        {
+            **NO_STORE,
+            "Content-Type": "application/json; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="minsheng-my-data.json"',
+        },
+    )

@@ -21,6 +21,11 @@ from .directory import Unit
 from .vocab import ROLE_LABELS, STAFF_ROLES, Role
 
 
+def _verified_at_creation(context) -> datetime | None:
+    """Default for `email_verified_at`: the account's creation time."""
+    return context.get_current_parameters().get("created_at")
+
+
 class User(UserMixin, db.Model):
     """Anyone with an account: citizens, staff of units, moderators and admins."""
 
@@ -51,7 +56,11 @@ class User(UserMixin, db.Model):
     # registration, changeable in the profile.
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN", server_default="zh_CN")
     # When the person opened the verification link sent to `email` (None: not verified yet).
-    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Accounts made by the system (demo seed, importer, admins) are verified at creation;
+    # self-registration clears it and waits for the link.
+    email_verified_at: Mapped[datetime | None] = mapped_column(
+        DateTime, default=_verified_at_creation
+    )
 
     unit: Mapped[Unit | None] = relationship()
 
