@@ -360,6 +360,11 @@ def test_export_holds_the_persons_own_data_and_nothing_internal(
     other_author = make_user(Role.CITIZEN, pen_name="别人")
     theirs = make_message("approved", author=other_author, title="别人的留言")
     msg.cosign_message(theirs, citizen, now=T0 + timedelta(days=1))
+    from board.follow import services as follow
+
+    follow.follow_message(theirs, citizen, now=T0 + timedelta(days=1))
+    follow.follow_message(theirs, other_author, now=T0 + timedelta(days=1))
+    follow.save_search(citizen, {"q": "路灯"}, name="路灯", now=T0 + timedelta(days=1))
     internal = Event(message=mine, action="note", note="仅内部可见的备注", is_public=False,
                      created_at=T0 + timedelta(days=2))  # fmt: skip
     db.session.add(internal)
@@ -379,4 +384,6 @@ def test_export_holds_the_persons_own_data_and_nothing_internal(
     assert [c["message"] for c in data["cosigns"]] == [theirs.code]
     assert len(data["sessions"]) == 1 and data["sessions"][0]["ended_at"] is None
     assert data["ratings"] == []
+    assert [f["message"] for f in data["follows"]] == [theirs.code]  # not the other's follow
+    assert [(x["name"], x["daily_mail"]) for x in data["saved_searches"]] == [("路灯", True)]
     assert other_author.email not in response.get_data(as_text=True)

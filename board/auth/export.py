@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from ..extensions import db
+from ..follow.models import Follow, SavedSearch
 from ..models import Cosign, Event, Message, Rating, User
 from ..models.accounts import UserSession
 from ..notify.preferences import opted_out
@@ -21,7 +22,7 @@ def _when(value: date | datetime | None) -> str | None:
 def export_data(user: User, *, now: datetime) -> dict[str, Any]:
     """Everything the platform keeps about `user` that is theirs to see: the profile, their
     messages (private parts included), the public history of those messages and their own
-    actions on them, ratings, co-signs, mail choices and signed-in sessions. Staff's internal
+    actions on them, ratings, co-signs, follows, saved searches, mail choices and signed-in sessions. Staff's internal
     notes are not the person's data and stay out."""
     messages = db.session.scalars(
         select(Message).where(Message.author_id == user.id).order_by(Message.id)
@@ -106,6 +107,23 @@ def export_data(user: User, *, now: datetime) -> dict[str, Any]:
         "cosigns": [
             {"message": code, "title": title, "created_at": _when(created_at)}
             for created_at, code, title in cosigns
+        ],
+        "follows": [
+            {"message": f.message.code, "followed_at": _when(f.created_at)}
+            for f in db.session.scalars(
+                select(Follow).where(Follow.user_id == user.id).order_by(Follow.id)
+            )
+        ],
+        "saved_searches": [
+            {
+                "name": s.name,
+                "query": s.query,
+                "daily_mail": s.is_digest_on,
+                "created_at": _when(s.created_at),
+            }
+            for s in db.session.scalars(
+                select(SavedSearch).where(SavedSearch.user_id == user.id).order_by(SavedSearch.id)
+            )
         ],
         "mail_turned_off": sorted(opted_out(user.email)),
         "sessions": [
