@@ -14,7 +14,8 @@ from sqlalchemy import delete, func, select, update
 from board.extensions import db
 from board.messages import services as msg
 from board.models import Clock, Cosign, Message, Rating, Region, Reply, RequestKind, User
-from board.stats import facts
+from board.stats import facts, tally
+from board.stats import figures as figures_module
 from board.stats import services as stats
 from board.stats.models import StatsCase
 
@@ -38,6 +39,8 @@ def assert_exact() -> None:
     computed = _normal(facts.computed_rows(connection))
     assert len(stored) == db.session.scalar(select(func.count()).select_from(Message))
     assert stored == computed
+    # The running sums per region, board and unit equal the sums of the fact rows.
+    assert tally.stored_rows(connection) == tally.computed_rows(connection)
 
 
 def test_fact_rows_follow_a_mixed_workload(
@@ -205,7 +208,7 @@ def test_percentiles_of_many_groups_span_several_statements(app, directory, monk
     build()
     scope = stats.Scope()
     one = stats.ranking("unit", scope, now=NOW, min_cases=1)
-    monkeypatch.setattr(stats, "PERCENTILE_BATCH", 1)
+    monkeypatch.setattr(figures_module, "PERCENTILE_BATCH", 1)
     many = stats.ranking("unit", scope, now=NOW, min_cases=1)
     assert [(r.entity.code, r.median_days, r.p90_days) for r in one.rows] == [
         (r.entity.code, r.median_days, r.p90_days) for r in many.rows

@@ -39,9 +39,10 @@ def _page() -> int:
     return max(request.args.get("page", 1, type=int) or 1, 1)
 
 
-def _paginate(query):
+def _paginate(query, total: int | None = None):
     """One page of a query with the site's page size; the total (a count over every matching
-    message) is reused for a bounded time (`cache.recent`), the page's rows are current."""
+    message, unless the caller knows it) is reused for a bounded time (`cache.recent`), the
+    page's rows are current."""
     pagination = db.paginate(
         query,
         page=_page(),
@@ -49,6 +50,9 @@ def _paginate(query):
         error_out=False,
         count=False,
     )
+    if total is not None:
+        pagination.total = total
+        return pagination
     compiled = query.compile()
     key = ("total", str(compiled), repr(sorted(compiled.params.items())))
     pagination.total = cache.recent(
@@ -142,7 +146,11 @@ def _listing_page(template: str, *, fixed: dict, scope_kwargs: dict, **context):
         ],
         domain_choices=[(d.value, label) for d, label in DOMAIN_LABELS.items()],
         state_choices=state_groups(),
-        pagination=_paginate(query),
+        # Without a state or reply filter the listing holds exactly the cases the figures
+        # count (public, in scope, kind, domain and period alike): no second count.
+        pagination=_paginate(
+            query, figures.messages if not filters.states and filters.replied is None else None
+        ),
         **context,
     )
 

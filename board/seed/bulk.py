@@ -20,7 +20,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from enum import Enum
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import Connection, Table, insert, select, text
@@ -121,6 +121,9 @@ class _Builder:
         self.codes: set[str] = set()
         self.sentences = _sentence_pool()
         self.vary_bodies = True
+        # Tracking codes' first characters: every `lanes`-th one from `lane`, so that writers
+        # running side by side (`lanes` of them) never draw the same code.
+        self.first_characters = CODE_ALPHABET
 
     # -- helpers
 
@@ -132,7 +135,9 @@ class _Builder:
     def code(self, now: datetime) -> str:
         """A fresh tracking code (uniqueness checked against every code loaded or made)."""
         while True:
-            tail = "".join(self.rng.choice(CODE_ALPHABET) for _ in range(6))
+            tail = self.rng.choice(self.first_characters) + "".join(
+                self.rng.choice(CODE_ALPHABET) for _ in range(5)
+            )
             code = f"MS-{now.year}-{tail}"
             if code not in self.codes:
                 self.codes.add(code)
@@ -421,11 +426,6 @@ def _sentence_pool() -> dict[str, list[str]]:
 # Writing
 
 
-def _plain(value):
-    """A value as the database driver takes it in COPY (enums as their text)."""
-    return value.value if isinstance(value, Enum) else value
-
-
 def _copy(conn: Connection, table: Table, rows: list[dict]) -> None:
     """PostgreSQL: write rows with COPY … FROM STDIN (no statement text to build or parse).
 
@@ -440,11 +440,12 @@ def _copy(conn: Connection, table: Table, rows: list[dict]) -> None:
         c.name: c.default.arg if c.default is not None and c.default.is_scalar else None
         for c in columns
     }
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    values = itemgetter(*defaults)
+    names = ", ".join(f'"{name}"' for name in defaults)
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row(tuple(_plain(row.get(c.name, defaults[c.name])) for c in columns))
+            copy.write_row(values(defaults | row))
 
 
 def _new_message_ids(conn: Connection, count: int) -> list[int]:
@@ -515,7 +516,17 @@ def _insert_chunk(built: list[_Rows], outbox_time: datetime) -> None:
     stats_facts.refresh(conn, ids)
 
 
-LOADED = ("message", "event", "clock", "reply", "rating", "cosign", "search_outbox", "stats_case")
+LOADED = (
+    "message",
+    "event",
+    "clock",
+    "reply",
+    "rating",
+    "cosign",
+    "search_outbox",
+    "stats_case",
+    "stats_tally",
+)
 
 
 def _analyze(tables: Iterable[str]) -> None:
@@ -536,11 +547,14 @@ def add_bulk_messages(
     seed: int = 2026,
     progress: Progress = None,
     chunk: int = CHUNK,
+    lane: tuple[int, int] = (0, 1),
 ) -> int:
     """Plan `count` demo messages and insert them in chunks; returns how many were added.
 
     Each chunk is one transaction: an interrupted run leaves whole messages only, and running
-    again adds the rest (`demo.messages_to_add`). The outbox rows carry `now`.
+    again adds the rest (`demo.messages_to_add`). The outbox rows carry `now`. Writers running
+    side by side take one `lane` (number, of how many) each, with their own `seed`, after
+    `prepare_accounts` (bench/seed_parallel.py).
     """
     if count <= 0:
         return 0
@@ -549,6 +563,8 @@ def add_bulk_messages(
         raise LookupError("no demo board found: load the regions first (flask seed regions)")
     rng = random.Random(f"{seed}:{demo.demo_message_count()}:bulk")
     builder = _Builder(accounts, rng)
+    number, lanes = lane
+    builder.first_characters = CODE_ALPHABET[number::lanes]
     builder.codes.update(db.session.scalars(select(Message.code)))
     # The accounts, boards and units the builder holds do not change while it writes: keep
     # them loaded across commits instead of reloading each one after every chunk.
@@ -582,6 +598,24 @@ def _add_chunks(builder, count, scopes, now, rng, chunk, progress) -> int:
         if progress:
             progress(size)
     return added
+
+
+def prepare_accounts(accounts: demo.DemoAccounts) -> int:
+    """Create the coordinator of every demo board and the handler of every unit a plan can
+    name (each writer otherwise creates them on first use: side by side, twice). Returns the
+    units."""
+    units = set()
+    for scope in demo.demo_scopes():
+        accounts.coordinator_for(
+            db.session.scalar(select(Board).where(Board.code == scope.board_code))
+        )
+        for place in scope.places:
+            for domain in scope.domains:
+                units.update(scope.units_for(place, domain))
+    for code in sorted(units):
+        accounts.handler_for(db.session.scalar(select(Unit).where(Unit.code == code)))
+    db.session.commit()
+    return len(units)
 
 
 def use_bulk(count: int) -> bool:

@@ -8,7 +8,8 @@ How the table stays exact:
 - Writers that bypass the ORM (the bulk demo generator, board/seed/bulk.py) call `refresh` with
   the ids they inserted, in their own transaction.
 - `flask stats rebuild` recomputes every row in batches (a database restored from elsewhere,
-  or rows written by hand in SQL).
+  or rows written by hand in SQL), then the running sums per scope (board/stats/tally.py), which
+  every rewrite of a row adjusts in the same transaction.
 
 Nothing time-dependent is stored: "overdue now" and the open clocks that count against the
 on-time rate compare the stored due dates with today when a page is asked for.
@@ -44,6 +45,7 @@ from ..models import (
     ReplyState,
     Visibility,
 )
+from . import tally
 from .models import StatsCase
 from .sql import days_between, local_date, local_month
 
@@ -136,8 +138,10 @@ def _write(connection: Connection, ids: IdFilter) -> None:
     """Replace the fact rows of the messages `ids` admits by freshly computed ones."""
     names, query = _source(ids)
     table = StatsCase.__table__
+    tally.adjust(connection, ids, -1)  # the sums per region, board and unit follow the rows
     connection.execute(delete(table).where(ids(table.c.message_id)))
     connection.execute(insert(table).from_select(names, query))
+    tally.adjust(connection, ids, 1)
 
 
 def refresh(connection: Connection, message_ids: Iterable[int]) -> int:
@@ -184,6 +188,8 @@ def rebuild(session: Session, *, batch: int = 5000, progress=None) -> int:
         session.commit()
         if progress:
             progress(done, total)
+    tally.rebuild(session.connection())
+    session.commit()
     return total
 
 

@@ -143,3 +143,27 @@ INDEXES = (
     Index("ix_reply_state_published_at", Reply.state, Reply.published_at),
     Index("ix_event_action_created_at", Event.action, Event.created_at, Event.message_id),
 )
+
+
+class StatsTally(db.Model):
+    """Running sums of the cases (public fact rows) of one region, board or unit, by one
+    dimension: kept by board/stats/tally.py in the transaction that changes the fact rows.
+
+    dim `p`: by publication month (value `YYYY-MM`): cases, replied, answer clocks met and met on
+    time, cases with several open answer clocks; `r`: replies by reply month; `d`: cases with an
+    open answer clock, by the earliest one's due date (`YYYY-MM-DD`; `open_one`: with exactly
+    one open); `x`: replied cases by whole days to reply (for percentiles); `b`: rated cases by
+    the latest rating's score sum."""
+
+    __tablename__ = "stats_tally"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # province … unit
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)  # region code or id
+    dim: Mapped[str] = mapped_column(String(1), primary_key=True)
+    value: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    replied: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    several: Mapped[int] = mapped_column(Integer, default=0)
+    open_one: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,7 +6,7 @@ calendar days, so every date taken from a timestamp is shifted by eight hours in
 
 from __future__ import annotations
 
-from sqlalchemy import Date, Float, String
+from sqlalchemy import Date, Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -71,3 +71,27 @@ def _days_pg(element, compiler, **kw):
         f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
         " / 86400.0)"
     )
+
+
+class floor_int(FunctionElement):  # noqa: N801
+    """The largest whole number not above a number (the bucket of a number of days)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(floor_int, "sqlite")
+def _floor_sqlite(element, compiler, **kw):
+    (column,) = list(element.clauses)
+    value = compiler.process(column, **kw)
+    # CAST truncates towards zero: one less for a negative number with a fraction.
+    return (
+        f"(CAST({value} AS INTEGER) - "
+        f"(CASE WHEN {value} < CAST({value} AS INTEGER) THEN 1 ELSE 0 END))"
+    )
+
+
+@compiles(floor_int)
+def _floor_pg(element, compiler, **kw):
+    (column,) = list(element.clauses)
+    return f"CAST(floor({compiler.process(column, **kw)}) AS INTEGER)"
