@@ -1,7 +1,7 @@
 """stats_tally: running sums of the cases per region, board and unit (page figures at any size)
 
 Revision ID: d7a3e5f1c902
-Revises: c4f1a2d9e8b7
+Revises: c5a9e7b3d214
 Create Date: 2026-12-06 10:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7a3e5f1c902'
-down_revision = 'c4f1a2d9e8b7'
+down_revision = 'c5a9e7b3d214'
 branch_labels = None
 depends_on = None
 
