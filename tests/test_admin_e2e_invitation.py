@@ -116,7 +116,7 @@ def test_invite_then_open_the_mailed_link_and_sign_in_as_handler(tmp_path):
         page.goto(f"{site}/login")
         page.fill("input[name=email]", "admin@e2e.example.org")
         page.fill("input[name=password]", PASSWORD)
-        page.click("form.form button[type=submit]")
+        page.click("form.form button[type=submit], form.form input[type=submit]")
         page.wait_for_load_state()
         page.goto(f"{site}/admin/users")
         page.fill("#email", "new.handler@e2e.example.org")

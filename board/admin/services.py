@@ -747,7 +747,16 @@ def open_invitation(token: str, *, now: datetime) -> Invitation:
     return invitation
 
 
-def accept_invitation(token: str, *, password: str, pen_name: str, now: datetime) -> User:
+def accept_invitation(
+    token: str,
+    *,
+    password: str,
+    pen_name: str,
+    now: datetime,
+    session_key: str | None = None,
+    user_agent: str = "",
+    ip: str | None = None,
+) -> User:
     """Open the invited account with the password the invitee chose; the link is then used up.
 
     One transaction: the account, the used invitation and the log entry.
@@ -784,6 +793,9 @@ def accept_invitation(token: str, *, password: str, pen_name: str, now: datetime
         },
         now=now,
     )
+    from ..auth.services import _open_session  # the browser that accepted is signed in
+
+    _open_session(user, session_key, user_agent=user_agent, ip=ip, now=now)
     db.session.commit()
     return user
 

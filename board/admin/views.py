@@ -11,20 +11,21 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
+from ..auth import services as auth_services
+from ..auth.views import start_session
 from ..clock import local_date, utcnow
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ROLE_LABELS, Role
 from ..notify import services as notify
 from ..notify.models import MailState
-from ..privacy import mask_text
+from ..privacy import mask_text, truncate_ip
 from . import services
 from .forms import (
     AcceptInvitationForm,
@@ -741,15 +742,21 @@ def accept(token: str) -> ResponseReturnValue:
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
+            key = auth_services.new_session_key()
             user = services.accept_invitation(
-                token, password=form.password.data, pen_name=form.pen_name.data, now=utcnow()
+                token,
+                password=form.password.data,
+                pen_name=form.pen_name.data,
+                now=utcnow(),
+                session_key=key,
+                user_agent=(request.headers.get("User-Agent") or "")[:200],
+                ip=truncate_ip(request.remote_addr),
             )
         except ValidationFailed as error:
             db.session.rollback()
             _attach(form, error)
         else:
-            session.clear()
-            login_user(user)
+            start_session(user, key)
             flash(_("欢迎！账户已开通，您已登录。"), "success")
             return redirect(url_for("directory.home"))
     status = 422 if request.method == "POST" else 200

@@ -77,7 +77,7 @@ def _device() -> dict:
     }
 
 
-def _start_session(user, key: str) -> None:
+def start_session(user, key: str) -> None:
     """Sign `user` in on a fresh session so no earlier session id or data survives."""
     session.clear()
     login_user(user)
@@ -122,7 +122,7 @@ def register() -> ResponseReturnValue:
         except ValidationFailed as error:
             apply_service_errors(form, error)
         else:
-            _start_session(user, key)
+            start_session(user, key)
             flash(
                 _(
                     "注册成功，欢迎您，%(name)s。我们已向 %(email)s 发送验证链接，验证后即可留言。",
@@ -160,7 +160,7 @@ def login() -> ResponseReturnValue:
         except services.LoginFailed as error:
             form.password.errors.append(error.message)
         else:
-            _start_session(user, key)
+            start_session(user, key)
             flash(_("已登录。"), "success")
             return redirect(next_url or url_for("directory.home"))
     status = (429 if headers else 422) if form.errors else 200
