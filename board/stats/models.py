@@ -167,3 +167,15 @@ class StatsTally(db.Model):
     on_time: Mapped[int] = mapped_column(Integer, default=0)
     several: Mapped[int] = mapped_column(Integer, default=0)
     open_one: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsDay(db.Model):
+    """Messages received (`created_at`) and replies published (`published_at`, published replies
+    only) on one Beijing day: the home counters. Kept by board/stats/daily.py in the transaction
+    of every change."""
+
+    __tablename__ = "stats_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[int] = mapped_column(Integer, default=0)

@@ -134,7 +134,7 @@ def _add(connection: Connection, ids: IdFilter, sign: int) -> None:
     )
 
 
-def _take_turn(connection: Connection) -> None:
+def take_turn(connection: Connection) -> None:
     """PostgreSQL: wait for the sums until the other writers' transactions end."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
@@ -144,13 +144,13 @@ def adjust(connection: Connection, ids: IdFilter, sign: int) -> None:
     """Add (+1) or take away (-1) the stored fact rows `ids` admits from the sums."""
     if sign < 0 and not connection.execute(select(exists().where(ids(Fact.message_id)))).scalar():
         return  # new messages (the bulk generator): nothing to take away, no turn to wait for
-    _take_turn(connection)
+    take_turn(connection)
     _add(connection, ids, sign)
 
 
 def rebuild(connection: Connection) -> None:
     """Recompute every sum from the fact table (in the caller's transaction)."""
-    _take_turn(connection)
+    take_turn(connection)
     connection.execute(delete(Tally.__table__))
     _add(connection, lambda column: column.is_not(None), 1)
 
