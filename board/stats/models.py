@@ -152,7 +152,7 @@ class StatsTally(db.Model):
     dim `p`: by publication month (value `YYYY-MM`): cases, replied, answer clocks met and met on
     time, cases with several open answer clocks; `r`: replies by reply month; `d`: cases with an
     open answer clock, by the earliest one's due date (`YYYY-MM-DD`; `open_one`: with exactly
-    one open); `x`: replied cases by whole days to reply (for percentiles); `b`: rated cases by
+    one open); `x`: replied cases by hours to reply (whole hours, for percentiles); `b`: rated cases by
     the latest rating's score sum."""
 
     __tablename__ = "stats_tally"
