@@ -8,16 +8,18 @@ import re
 from datetime import datetime, timedelta
 
 from conftest import T0
+from flask_migrate import downgrade, stamp, upgrade
+from opendata_world import build
 from sqlalchemy import delete, event, func, select
 
 from board.clock import local_date, utcnow
 from board.extensions import db
 from board.messages import services as msg
 from board.models import Message, Reply, ReplyState
-from board.stats import daily
+from board.stats import daily, tally
 from board.stats import services as stats
 from board.stats.figures import day_start
-from board.stats.models import StatsDay
+from board.stats.models import StatsDay, StatsTally
 
 LABELS = ("今日留言", "今年留言", "累计留言", "今日回复", "今年回复", "累计回复")
 
@@ -189,3 +191,36 @@ def test_the_home_page_counts_no_message_or_reply_rows(app, client, directory, m
     counting = [s for s in seen if "count(" in s and re.search(r"from (message|reply)\b", s)]
     assert not counting, counting
     assert any("from stats_day" in s for s in seen)
+
+
+def test_migrations_fill_the_day_counts_and_turn_day_buckets_into_hours(app, directory):
+    """Upgrading a database with messages fills stats_day exactly and recomputes the sums per
+    scope with hour buckets; downgrading adds each scope's hours up per whole day."""
+    build()
+    db.session.commit()
+    hours = {
+        (row.scope, row.key, int(row.value)): row.n
+        for row in db.session.scalars(select(StatsTally).where(StatsTally.dim == "x"))
+    }
+    assert any(h % 24 for _s, _k, h in hours), "no bucket inside a day: the test shows nothing"
+    wanted: dict = {}
+    for (scope, key, hour), n in hours.items():
+        wanted[(scope, key, hour // 24)] = wanted.get((scope, key, hour // 24), 0) + n
+    db.session.remove()
+    stamp(revision="head")  # the schema came from the models, so it is at the newest revision
+    downgrade(revision="e4c7a2f9b051")
+    days = {
+        (row.scope, row.key, int(row.value)): row.n
+        for row in db.session.scalars(select(StatsTally).where(StatsTally.dim == "x"))
+    }
+    assert days == {k: n for k, n in wanted.items() if n}
+    downgrade(revision="d7a3e5f1c902")
+    db.session.remove()
+    assert "stats_day" not in db.inspect(db.engine).get_table_names()
+    upgrade()
+    connection = db.session.connection()
+    assert tally.stored_rows(connection) == tally.computed_rows(connection)
+    assert daily.stored_rows(connection) == daily.computed_rows(connection)
+    assert sum(m for m, _r in daily.stored_rows(connection).values()) == db.session.scalar(
+        select(func.count()).select_from(Message)
+    )
