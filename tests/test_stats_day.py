@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+import pytest
 from conftest import T0
 from flask_migrate import downgrade, stamp, upgrade
 from opendata_world import build
@@ -224,3 +225,61 @@ def test_migrations_fill_the_day_counts_and_turn_day_buckets_into_hours(app, dir
     assert sum(m for m, _r in daily.stored_rows(connection).values()) == db.session.scalar(
         select(func.count()).select_from(Message)
     )
+
+
+def test_concurrent_submissions_on_one_day_are_all_counted(app, database, directory, citizen):
+    """PostgreSQL: several transactions that each flushed a new message of the same day before
+    any of them commits (the day rows are counted again at commit, after the writers' turn)
+    leave the exact count, not the last writer's."""
+    if not database.startswith("postgresql"):
+        pytest.skip("SQLite serializes writers: no two transactions overlap")
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from board.models import Board, Region, User
+
+    writers = 4
+    barrier = threading.Barrier(writers, timeout=30)
+    author_id = citizen.id
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def wait_for_the_others(session, _context):
+        if session.info.pop("wait_once", False):
+            barrier.wait()
+
+    def submit(n: int) -> None:
+        try:
+            with app.app_context():
+                db.session.info["wait_once"] = True
+                msg.submit_message(
+                    db.session.get(User, author_id),
+                    board=db.session.scalar(select(Board).where(Board.code == "330100-secretary")),
+                    region=db.session.get(Region, "330106"),
+                    track="board",
+                    kind="complaint",
+                    domain="urban",
+                    title=f"第{n}个路口的路灯坏了",
+                    body="路口的路灯坏了半个月，夜里行人和车辆都看不清，请尽快修理。",
+                    private_note="",
+                    wants_public=True,
+                    now=T0 + timedelta(minutes=n),
+                )
+                db.session.remove()
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    event.listen(Session, "after_flush", wait_for_the_others)
+    try:
+        threads = [threading.Thread(target=submit, args=(n,)) for n in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        event.remove(Session, "after_flush", wait_for_the_others)
+    assert not errors, errors
+    db.session.remove()
+    assert daily.stored_rows(db.session.connection())[local_date(T0)] == (writers, 0)
+    assert_exact(T0)
