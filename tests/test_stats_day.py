@@ -7,17 +7,20 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+import pytest
 from conftest import T0
+from flask_migrate import downgrade, stamp, upgrade
+from opendata_world import build
 from sqlalchemy import delete, event, func, select
 
 from board.clock import local_date, utcnow
 from board.extensions import db
 from board.messages import services as msg
 from board.models import Message, Reply, ReplyState
-from board.stats import daily
+from board.stats import daily, tally
 from board.stats import services as stats
 from board.stats.figures import day_start
-from board.stats.models import StatsDay
+from board.stats.models import StatsDay, StatsTally
 
 LABELS = ("今日留言", "今年留言", "累计留言", "今日回复", "今年回复", "累计回复")
 
@@ -189,3 +192,94 @@ def test_the_home_page_counts_no_message_or_reply_rows(app, client, directory, m
     counting = [s for s in seen if "count(" in s and re.search(r"from (message|reply)\b", s)]
     assert not counting, counting
     assert any("from stats_day" in s for s in seen)
+
+
+def test_migrations_fill_the_day_counts_and_turn_day_buckets_into_hours(app, directory):
+    """Upgrading a database with messages fills stats_day exactly and recomputes the sums per
+    scope with hour buckets; downgrading adds each scope's hours up per whole day."""
+    build()
+    db.session.commit()
+    hours = {
+        (row.scope, row.key, int(row.value)): row.n
+        for row in db.session.scalars(select(StatsTally).where(StatsTally.dim == "x"))
+    }
+    assert any(h % 24 for _s, _k, h in hours), "no bucket inside a day: the test shows nothing"
+    wanted: dict = {}
+    for (scope, key, hour), n in hours.items():
+        wanted[(scope, key, hour // 24)] = wanted.get((scope, key, hour // 24), 0) + n
+    db.session.remove()
+    stamp(revision="head")  # the schema came from the models, so it is at the newest revision
+    downgrade(revision="e4c7a2f9b051")
+    days = {
+        (row.scope, row.key, int(row.value)): row.n
+        for row in db.session.scalars(select(StatsTally).where(StatsTally.dim == "x"))
+    }
+    assert days == {k: n for k, n in wanted.items() if n}
+    downgrade(revision="d7a3e5f1c902")
+    db.session.remove()
+    assert "stats_day" not in db.inspect(db.engine).get_table_names()
+    upgrade()
+    connection = db.session.connection()
+    assert tally.stored_rows(connection) == tally.computed_rows(connection)
+    assert daily.stored_rows(connection) == daily.computed_rows(connection)
+    assert sum(m for m, _r in daily.stored_rows(connection).values()) == db.session.scalar(
+        select(func.count()).select_from(Message)
+    )
+
+
+def test_concurrent_submissions_on_one_day_are_all_counted(app, database, directory, citizen):
+    """PostgreSQL: several transactions that each flushed a new message of the same day before
+    any of them commits (the day rows are counted again at commit, after the writers' turn)
+    leave the exact count, not the last writer's."""
+    if not database.startswith("postgresql"):
+        pytest.skip("SQLite serializes writers: no two transactions overlap")
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from board.models import Board, Region, User
+
+    writers = 4
+    barrier = threading.Barrier(writers, timeout=30)
+    author_id = citizen.id
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def wait_for_the_others(session, _context):
+        if session.info.pop("wait_once", False):
+            barrier.wait()
+
+    def submit(n: int) -> None:
+        try:
+            with app.app_context():
+                db.session.info["wait_once"] = True
+                msg.submit_message(
+                    db.session.get(User, author_id),
+                    board=db.session.scalar(select(Board).where(Board.code == "330100-secretary")),
+                    region=db.session.get(Region, "330106"),
+                    track="board",
+                    kind="complaint",
+                    domain="urban",
+                    title=f"第{n}个路口的路灯坏了",
+                    body="路口的路灯坏了半个月，夜里行人和车辆都看不清，请尽快修理。",
+                    private_note="",
+                    wants_public=True,
+                    now=T0 + timedelta(minutes=n),
+                )
+                db.session.remove()
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    event.listen(Session, "after_flush", wait_for_the_others)
+    try:
+        threads = [threading.Thread(target=submit, args=(n,)) for n in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        event.remove(Session, "after_flush", wait_for_the_others)
+    assert not errors, errors
+    db.session.remove()
+    assert daily.stored_rows(db.session.connection())[local_date(T0)] == (writers, 0)
+    assert_exact(T0)
