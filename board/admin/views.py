@@ -26,7 +26,7 @@ from ..models import ROLE_LABELS, Role
 from ..notify import services as notify
 from ..notify.models import MailState
 from ..privacy import mask_text, truncate_ip
-from . import services
+from . import regions_merge, services
 from .forms import (
     AcceptInvitationForm,
     ActionForm,
@@ -38,6 +38,7 @@ from .forms import (
     MoveStaffForm,
     PolicyForm,
     ReasonCodeForm,
+    RegionMergeForm,
     RegionRenameForm,
     RoleForm,
     UnitForm,
@@ -687,7 +688,35 @@ def region(code: str) -> ResponseReturnValue:
                 return redirect(url_for("admin.region", code=region.code))
         db.session.rollback()
         status = 422
-    return render_template("admin/region.html", region=region, form=form), status
+    return _region_page(region, form=form, status=status)
+
+
+def _region_page(region, *, status: int = 200, **forms) -> ResponseReturnValue:
+    """The region's admin page with its rename and merge forms."""
+    forms.setdefault("form", RegionRenameForm(formdata=None))
+    forms.setdefault("merge_form", RegionMergeForm(formdata=None))
+    return render_template("admin/region.html", region=region, **forms), status
+
+
+@bp.post("/regions/<code>/merge")
+@login_required
+def merge_region(code: str) -> ResponseReturnValue:
+    """Retire this region into another after a GB/T 2260 merge (board/admin/regions_merge.py)."""
+    region = services.get_region(current_user, code)
+    form = RegionMergeForm()
+    if form.validate_on_submit():
+        try:
+            survivor = regions_merge.merge_region(
+                current_user, code, into=form.into.data, merged_on=form.merged_on.data,
+                now=utcnow(),
+            )  # fmt: skip
+        except ValidationFailed as error:
+            _attach(form, error)
+        else:
+            flash(_("%(old)s 已并入 %(new)s。", old=code, new=survivor.full_name), "success")
+            return redirect(url_for("admin.region", code=survivor.code))
+    db.session.rollback()
+    return _region_page(region, merge_form=form, status=422)
 
 
 # ---------------------------------------------------------------------------------------------
