@@ -265,3 +265,14 @@ def test_the_confirmation_mail_is_forgotten_once_sent(app, person):
     db.session.expire_all()
     row = db.session.get(OutgoingMail, row.id)
     assert row.state == "sent" and row.recipient == "" and row.body == ""
+
+
+def test_the_confirmation_speaks_the_persons_language(app, make_user, directory):
+    """An English account's confirmation is English: only the person's own pen name is not."""
+    from board.notify.outbox import render
+
+    english = make_user(Role.CITIZEN, email="reader@example.org", pen_name="Reader", locale="en")
+    subject, body = render("account_deleted", locale="en", user=english, deleted_at=T0)
+    assert subject == "[Minsheng] Your account is deleted"
+    assert "reader@example.org" in body and "Deleted user" in body
+    assert not re.search(r"[\u4e00-\u9fff]", subject + body)

@@ -172,8 +172,14 @@ def test_private_rows_leave_the_public_pages_cached(app, make_message, citizen, 
     unchanged = page_cache.versions.current()
     follow.follow_message(m, citizen, now=datetime(2026, 3, 2, 9, 0))
     follow.save_search(citizen, {"q": "路灯"}, name="", now=datetime(2026, 3, 2, 9, 0))
-    record_change(admin, "user.role", "user:1", {"role": "citizen"}, {"role": "handler"},
-                  now=datetime(2026, 3, 2, 9, 0))
+    record_change(
+        admin,
+        "user.role",
+        "user:1",
+        {"role": "citizen"},
+        {"role": "handler"},
+        now=datetime(2026, 3, 2, 9, 0),
+    )
     db.session.commit()
     assert page_cache.versions.current() == unchanged
     db.session.execute(text("UPDATE message SET cosign_count = cosign_count + 1"))

@@ -40,6 +40,7 @@ from .reasons import (
     set_reason_retired,
     update_reason_code,
 )
+from .region_merge import merge_region
 from .regions import REGION_NAME_MAX, get_region, regions_query, rename_region
 from .units import (
     CONTACT_PHONE_MAX,
@@ -63,6 +64,7 @@ from .users import (
 )
 
 __all__ = [
+    "merge_region",
     "BOARD_CODE",
     "CONTACT_PHONE_MAX",
     "HOLDER_MAX",

@@ -45,6 +45,12 @@ def get_user(actor: User, user_id: int) -> User:
     return user
 
 
+def _require_live(user: User) -> None:
+    """A deleted account (docs/accounts.md) is a tombstone: it gets no role and stays off."""
+    if user.deleted_at is not None:
+        raise PermissionDenied(_("该账户已注销，不能再修改。"))
+
+
 def _unit_for_role(role: str, unit_code: str | None) -> Unit | None:
     """The unit a role needs (handlers and coordinators must have one; others have none)."""
     if role not in UNIT_ROLES:
@@ -68,6 +74,7 @@ def change_role(actor: User, user: User, *, role: str, unit_code: str = "", now:
         raise ValidationFailed(fields={"role": [_("未知角色。")]})
     if user.id == actor.id:
         raise PermissionDenied(_("不能修改自己的角色，请由另一位管理员操作。"))
+    _require_live(user)
     unit = _unit_for_role(role, unit_code)
     before = {"role": user.role, "unit": user.unit.code if user.unit else None}
     user.role, user.unit = role, unit
@@ -84,6 +91,7 @@ def set_active(actor: User, user: User, *, active: bool, now: datetime) -> User:
     require_admin(actor)
     if user.id == actor.id:
         raise PermissionDenied(_("不能停用自己的账户。"))
+    _require_live(user)
     if user.is_active_account == active:
         return user
     user.is_active_account = active

@@ -1,4 +1,4 @@
-"""Regions: the searchable list, a region renamed."""
+"""Regions: the searchable list, a region renamed or merged into another."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ...clock import utcnow
 from ...errors import ValidationFailed
 from ...extensions import db
 from .. import services
-from ..forms import RegionRenameForm
+from ..forms import RegionMergeForm, RegionRenameForm
 from . import bp
 from .common import attach_errors, paginate
 
@@ -49,4 +49,32 @@ def region(code: str) -> ResponseReturnValue:
                 return redirect(url_for("admin.region", code=region.code))
         db.session.rollback()
         status = 422
-    return render_template("admin/region.html", region=region, form=form), status
+    return _region_page(region, form=form, status=status)
+
+
+def _region_page(region, *, status: int = 200, **forms) -> ResponseReturnValue:
+    """The region's admin page with its rename and merge forms."""
+    forms.setdefault("form", RegionRenameForm(formdata=None))
+    forms.setdefault("merge_form", RegionMergeForm(formdata=None))
+    return render_template("admin/region.html", region=region, **forms), status
+
+
+@bp.post("/regions/<code>/merge")
+@login_required
+def merge_region(code: str) -> ResponseReturnValue:
+    """Retire this region into another after a GB/T 2260 merge (services/region_merge.py)."""
+    region = services.get_region(current_user, code)
+    form = RegionMergeForm()
+    if form.validate_on_submit():
+        try:
+            survivor = services.merge_region(
+                current_user, code, into=form.into.data, merged_on=form.merged_on.data,
+                now=utcnow(),
+            )  # fmt: skip
+        except ValidationFailed as error:
+            attach_errors(form, error)
+        else:
+            flash(_("%(old)s 已并入 %(new)s。", old=code, new=survivor.full_name), "success")
+            return redirect(url_for("admin.region", code=survivor.code))
+    db.session.rollback()
+    return _region_page(region, merge_form=form, status=422)
