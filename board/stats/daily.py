@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, delete, event, func, literal, select, union_all
+from sqlalchemy import Connection, delete, event, func, inspect, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -190,8 +190,6 @@ def counters(connection: Connection, today: date) -> tuple[int, int, int, int, i
 
 def _days(obj, attribute: str) -> set[date]:
     """The Beijing days of every value (old and new) of `attribute` the session knows."""
-    from sqlalchemy import inspect
-
     history = inspect(obj).attrs[attribute].history
     values = [*history.added, *history.unchanged, *history.deleted]
     if not values and attribute in inspect(obj).unloaded:
@@ -199,23 +197,37 @@ def _days(obj, attribute: str) -> set[date]:
     return {local_date_of(v) for v in values if v is not None}
 
 
-def _note(session: Session, objects) -> None:
+# What a row's counts depend on: a message counts on its creation day; a reply on its
+# publication day while it is published.
+_WATCHED = {Message: ("created_at",), Reply: ("state", "published_at")}
+_DAY = {Message: "created_at", Reply: "published_at"}
+
+
+def _note(session: Session, objects, *, changed_only: bool) -> None:
+    """Note the days of `objects` (all of them, or only those whose watched attributes
+    changed: a message approved or a reply edited moves no count)."""
     pending = session.info.setdefault(_PENDING, set())
     for obj in objects:
-        if isinstance(obj, Message):
-            pending.update(_days(obj, "created_at"))
-        elif isinstance(obj, Reply):
-            pending.update(_days(obj, "published_at"))
+        kind = type(obj) if type(obj) in _DAY else None
+        if kind is None:
+            continue
+        if changed_only:
+            attrs = inspect(obj).attrs
+            if not any(attrs[name].history.has_changes() for name in _WATCHED[kind]):
+                continue
+        pending.update(_days(obj, _DAY[kind]))
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
     # Changed and deleted rows: their days as stored (the old values) before the flush.
-    _note(session, [*session.dirty, *session.deleted])
+    _note(session, session.dirty, changed_only=True)
+    _note(session, session.deleted, changed_only=False)
 
 
 def _after_flush(session: Session, _context) -> None:
     # Added and changed rows: their days now (defaults such as created_at are set by now).
-    _note(session, [*session.new, *session.dirty])
+    _note(session, session.new, changed_only=False)
+    _note(session, session.dirty, changed_only=True)
 
 
 def _before_commit(session: Session) -> None:
