@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import redis
-from conftest import T0, login, make_test_app
+from conftest import T0, empty_schema, login, make_test_app
 from sqlalchemy import text
 
 from board import cache
@@ -27,16 +27,6 @@ def _redis_or_skip() -> None:
         pytest.skip("no Redis server reachable at 127.0.0.1:6379")
 
 
-def _fresh_schema(database: str) -> None:
-    """An empty schema, as the conftest `app` fixture makes it."""
-    if database.startswith("sqlite"):
-        db.create_all()
-    else:
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-
-
 @pytest.fixture(params=["memory", "redis"])
 def backend(request) -> str:
     """The page cache setting: the embedded default, or Redis."""
@@ -47,11 +37,12 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def app(database, tmp_path, backend):
+def app(database, tmp_path, backend, request):
     """The conftest app with the page cache on in the backend under test (emptied first)."""
     app = make_test_app(database, tmp_path, PAGE_CACHE=backend)
     with app.app_context():
-        _fresh_schema(database)
+        sqlite = database.startswith("sqlite")
+        empty_schema(database, request.getfixturevalue("sqlite_schema") if sqlite else None)
         app.extensions["page_cache"].clear()
         yield app
         app.extensions["page_cache"].clear()
