@@ -745,7 +745,7 @@ MATRIX.update(
     }
 )
 
-# Merging regions (board/admin/regions_merge.py): into itself, so the admin is let through to
+# Merging regions (board/admin/services/region_merge.py): into itself, so the admin is let through to
 # the form's answer (422) and nothing moves.
 MATRIX[("admin.merge_region", "POST")] = Rule(
     "/admin/regions/{region}/merge",

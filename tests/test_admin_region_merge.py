@@ -10,8 +10,8 @@ import pytest
 from conftest import T0, board, login
 from sqlalchemy import func, select
 
-from board.admin import regions_merge
 from board.admin.models import AdminChange
+from board.admin.services import region_merge as regions_merge
 from board.errors import PermissionDenied, ValidationFailed
 from board.extensions import db
 from board.messages import services as msg

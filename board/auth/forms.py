@@ -190,7 +190,10 @@ class ProfileForm(FlaskForm):
     )
     locale = SelectField(
         _l("邮件语言"),
-        choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
+        choices=[
+            SelectChoice("zh_CN", "中文", render_kw={"lang": "zh-CN"}),
+            SelectChoice("en", "English"),
+        ],
         default="zh_CN",
     )
     submit = SubmitField(_l("保存"))

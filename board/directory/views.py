@@ -76,7 +76,7 @@ def home() -> ResponseReturnValue:
     now = utcnow()
     return render_template(
         "directory/home.html",
-        counters=cache.recent(("counters", local_date(now)), lambda: stats.counters(now=now)),
+        counters=stats.counters(now=now),  # exact: counts per day (board/stats/daily.py)
         cosigned=stats.most_cosigned(now=now, limit=HOME_LIST_SIZE),
         latest_replied=latest_replied,
         latest=latest,

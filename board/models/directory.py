@@ -28,7 +28,7 @@ class Region(db.Model):
     level: Mapped[str] = mapped_column(String(16), index=True)
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)
     path: Mapped[str] = mapped_column(String(32), index=True)  # 330000/330100/330106
-    # GB/T 2260 merges (board/admin/regions_merge.py): a retired region was absorbed by this
+    # GB/T 2260 merges (board/admin/services/region_merge.py): a retired region was absorbed by this
     # code on `merged_on`. It leaves the tree (no parent, its path is its own code), keeps its
     # names as history, and its public pages redirect to the region that absorbed it.
     merged_into_code: Mapped[str | None] = mapped_column(String(6), index=True)

@@ -53,7 +53,7 @@ COMPOUND = False
 
 def _refs() -> columns.RefBytesColumn:
     """Facet columns: a few distinct values, one small reference per document, read whole by
-    `fast.segment` (a plain sortable ID column can only be read value by value)."""
+    `engine.docarrays.segment` (a plain sortable ID column can only be read value by value)."""
     return columns.RefBytesColumn()
 
 

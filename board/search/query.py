@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import Message
 from ..privacy import public_text
 from . import analysis, engine, index
-from .indexer import ensure_dictionary
+from .documents import ensure_dictionary
 
 TEXT_FIELDS = ("title", "body", "reply", "region_name", "board_title", "code_text")
 FACETS = {

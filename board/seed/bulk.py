@@ -50,6 +50,7 @@ from ..models import (
     Unit,
     Visibility,
 )
+from ..stats import daily as stats_daily
 from ..stats import facts as stats_facts
 from . import demo
 
@@ -514,6 +515,7 @@ def _insert_chunk(built: list[_Rows], outbox_time: datetime) -> None:
     _write(conn, SearchOutbox.__table__, outbox)
     # The statistics' fact rows, in the same transaction (the ORM hooks do not see Core inserts).
     stats_facts.refresh(conn, ids)
+    stats_daily.add_new(conn, ids)
 
 
 LOADED = (
@@ -526,6 +528,7 @@ LOADED = (
     "search_outbox",
     "stats_case",
     "stats_tally",
+    "stats_day",
 )
 
 

@@ -4,7 +4,7 @@ user.deleted_at is when the person deleted their account (PIPL erasure): the row
 anonymous tombstone, so nothing that points at it moves. Existing accounts are not deleted.
 
 Revision ID: e5b2c8d4a713
-Revises: d7a3e5f1c902
+Revises: f1a8c3d5e720
 Create Date: 2026-12-06 14:10:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5b2c8d4a713'
-down_revision = 'd7a3e5f1c902'
+down_revision = 'f1a8c3d5e720'
 branch_labels = None
 depends_on = None
 

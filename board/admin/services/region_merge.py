@@ -8,13 +8,14 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import DateTime, String, func, insert, literal, or_, select, update
 
-from ..audit import record_change
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..models import Board, Message, Post, Region, SearchOutbox, Unit, User
-from ..search import outbox as search_outbox
-from ..stats import facts
-from .services import _renamed, get_region, require_admin
+from ...audit import record_change
+from ...errors import ValidationFailed
+from ...extensions import db
+from ...models import Board, Message, Post, Region, SearchOutbox, Unit, User
+from ...search import outbox as search_outbox
+from ...stats import facts
+from .common import require_admin
+from .regions import _renamed, get_region
 
 
 def _check(retired: Region, survivor: Region | None, merged_on: date | None) -> Region:
