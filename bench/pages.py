@@ -109,11 +109,37 @@ def pick_pages(directory: Path, database_url: str | None) -> list[tuple[str, str
         ("unit", f"/units/{unit.code}"),
         ("message", f"/m/{message.code}"),
         ("search", "/search?q=%E8%B7%AF%E7%81%AF"),  # 路灯
+        ("search-api", "/api/v1/search?q=%E8%B7%AF%E7%81%AF"),  # never cached: a search each
         ("rankings", "/rankings"),
         ("reports", "/reports"),
         ("feed-replies", "/feeds/replies.atom"),
         ("feed-messages", "/feeds/messages.atom"),
     ]
+
+
+def pg_activity(database_url: str | None) -> str:
+    """PostgreSQL: the other work on the same server while we measure (other helpers' tests
+    share it): backends that are not idle, by database, from `pg_stat_activity`."""
+    if not database_url:
+        return ""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT coalesce(datname, '-'), count(*) FROM pg_stat_activity "
+                    "WHERE state IS NOT NULL AND state <> 'idle' AND pid <> pg_backend_pid() "
+                    "GROUP BY 1 ORDER BY 2 DESC"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    busy = sum(n for _db, n in rows)
+    return f"{busy} busy backends" + (
+        " (" + ", ".join(f"{name} {n}" for name, n in rows) + ")" if rows else ""
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,6 +420,8 @@ def main() -> None:
         "loader": "wrk" if use_wrk else "python",
         "app_dir": str(args.app_dir.resolve()),
         "load_before": load(),
+        "pg_before": pg_activity(args.database_url),
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "reference": [],
         "pages": {},
     }
@@ -428,12 +456,14 @@ def main() -> None:
                 first_ms=round(first, 1),
                 alone_ms=round(single, 1),
                 load=load(),
+                pg=pg_activity(args.database_url),
             )
             results["pages"][name] = run
             print(
                 f"  {name:17} {run['rps']:7.0f} req/s  p50 {run['p50']:7.1f} ms  "
                 f"p99 {run['p99']:7.1f} ms  err {run['errors']} to {run['timeouts']}  "
-                f"first {first:.0f} ms  alone {single:.1f} ms  [{status}]  load {run['load']}",
+                f"first {first:.0f} ms  alone {single:.1f} ms  [{status}]  load {run['load']}"
+                + (f"  pg {run['pg']}" if run["pg"] else ""),
                 flush=True,
             )
             run["reference_before"] = len(results["reference"]) - 1
@@ -448,9 +478,13 @@ def main() -> None:
     ref_rps = statistics.mean(run["rps"] for run in results["reference"])
     results["reference_rps"] = ref_rps
     results["load_after"] = load()
+    results["pg_after"] = pg_activity(args.database_url)
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(
-        f"\nreference {ref_rps:.0f} req/s (mean of {len(results['reference'])} runs); "
+        f"\n{results['started']} – {results['finished']}: reference {ref_rps:.0f} req/s "
+        f"(mean of {len(results['reference'])} runs); "
         f"load {results['load_before']} → {results['load_after']}"
+        + (f"; pg {results['pg_before']} → {results['pg_after']}" if args.database_url else "")
     )
     print(
         "| page | path | req/s | reference req/s | share | p50 ms | p99 ms | errors/timeouts "

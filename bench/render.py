@@ -6,7 +6,8 @@
 Renders each page of `bench/pages.py` in this process (Flask test client, a visitor, page cache
 off, aggregates never reused: `STATS_REUSE_SECONDS=0`) `--rounds` times after one warm-up and
 prints the median ms; then again with the figures computed from every case in scope (the
-running sums of board/stats/tally.py switched off), as before issue 20's second step. Run it
+running sums of board/stats/tally.py switched off, the home counters counted over the message
+and reply tables instead of read from stats_day), as before issue 20's second step. Run it
 on the same database at two sizes to see whether a render grows with the data. Prints the
 number of messages and the load average; appends to DIR/render.json.
 """
@@ -37,6 +38,34 @@ def _median_ms(client, url: str, rounds: int) -> float:
     return round(statistics.median(times), 1)
 
 
+def _counted(now):
+    """The home counters as they were computed before stats_day: six counts over the message
+    and reply tables (for the "every case" column)."""
+    from sqlalchemy import func, select
+
+    from board.clock import local_date
+    from board.extensions import db
+    from board.models import Message, Reply, ReplyState
+    from board.stats.figures import day_start
+    from board.stats.home import Counters
+
+    today = local_date(now)
+    day, year = day_start(today), day_start(today.replace(month=1, day=1))
+
+    def count(model, *where) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    published = Reply.state == ReplyState.PUBLISHED
+    return Counters(
+        count(Message, Message.created_at >= day),
+        count(Message, Message.created_at >= year),
+        count(Message),
+        count(Reply, published, Reply.published_at >= day),
+        count(Reply, published, Reply.published_at >= year),
+        count(Reply, published),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -56,6 +85,7 @@ def main() -> None:
     from board.extensions import db
     from board.models import Message
     from board.stats import figures
+    from board.stats import services as stats
 
     with app.app_context():
         messages = db.session.scalar(select(func.count()).select_from(Message))
@@ -65,12 +95,13 @@ def main() -> None:
     client = app.test_client()
     for name, url in pages:
         with_sums = _median_ms(client, url, args.rounds)
-        tally_key = figures.tally_key
+        tally_key, counters = figures.tally_key, stats.counters
         figures.tally_key = lambda _scope: None
+        stats.counters = _counted
         try:
             direct = _median_ms(client, url, args.rounds)
         finally:
-            figures.tally_key = tally_key
+            figures.tally_key, stats.counters = tally_key, counters
         results[name] = {"url": url, "with_sums_ms": with_sums, "direct_ms": direct}
         print(f"{name:16} {url:40} sums {with_sums:8.1f} ms   every case {direct:8.1f} ms")
     load_after = os.getloadavg()

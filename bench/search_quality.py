@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/search_quality.py                 # all of ../shared/data
     .venv/bin/python bench/search_quality.py --rows 400 --targets 60
+    .venv/bin/python bench/search_quality.py --rows 900 --targets 120 --seeds 101,202,303
 
 The archive (`../shared/data`: the TipDM board with replies, and the Zhejiang board snapshot) is
 imported into a throw-away SQLite database in a temp directory (never into the repository) and
@@ -19,6 +20,11 @@ Systems: ours (`search_messages`, the real code path); a plain substring search 
 space-separated term must occur in the title, body or reply: SQL LIKE, newest first); Whoosh's
 default `StandardAnalyzer` over the same fields and boosts, queried with its `MultifieldParser`.
 A target found at rank r (1–10) scores 1/r for MRR and counts for recall@10.
+
+Held-out measurement: ranking was tuned on the queries of some seeds (see docs/search.md,
+"held-out ranking"); `--seeds` samples targets with other seeds, each on its own, and pools
+them. `--keep DIR` imports and indexes once into DIR and reuses it on later runs; `--misses`
+prints the queries where ours does not rank the target first (for tuning seeds only).
 """
 
 from __future__ import annotations
@@ -135,7 +141,7 @@ def substring(query: str) -> list[str]:
 
     from board.extensions import db
     from board.models import Message, Reply
-    from board.search.indexer import public_condition
+    from board.search.documents import public_condition
 
     terms = [t for t in query.replace('"', " ").split() if t]
     if not terms:
@@ -165,7 +171,7 @@ class StandardWhoosh:
         from board.extensions import db
         from board.models import Message
         from board.privacy import public_text
-        from board.search.indexer import public_condition
+        from board.search.documents import public_condition
 
         analyzer = StandardAnalyzer()
         schema = Schema(
@@ -199,12 +205,22 @@ class StandardWhoosh:
 # ---------------------------------------------------------------------------------------------
 
 
-def evaluate(queries, systems) -> dict:
-    """recall@10 and MRR per system and query kind (and over all queries)."""
+def _rank(ranked: list[str], target: str) -> int | None:
+    """The target's rank (1–10) in a system's first ten, or None."""
+    return ranked.index(target) + 1 if target in ranked else None
+
+
+def evaluate(queries, systems, answers: dict | None = None) -> dict:
+    """recall@10 and MRR per system and query kind (and over all queries); `answers` keeps
+    each system's first ten per query, so a query asked again is not run twice."""
     scores: dict = defaultdict(lambda: defaultdict(lambda: [0, 0.0, 0]))
+    answers = {} if answers is None else answers
     for kind, query, target in queries:
         for name, system in systems.items():
-            ranked = system(query)
+            held = answers.setdefault(name, {})
+            if query not in held:
+                held[query] = system(query)
+            ranked = held[query]
             cell = scores[name][kind]
             cell[2] += 1
             if target in ranked:
@@ -232,70 +248,108 @@ def evaluate(queries, systems) -> dict:
     return table
 
 
-def run(rows: int | None, targets: int, seed: int = 7, workdir: Path | None = None) -> dict:
-    """Import, index, query; returns the result table (and how long each part took)."""
+def run(
+    rows: int | None,
+    targets: int,
+    seed: int = 7,
+    workdir: Path | None = None,
+    *,
+    seeds: list[int] | None = None,
+    only_ours: bool = False,
+    misses: bool = False,
+) -> dict:
+    """Import, index, query; returns the result table (and how long each part took).
+
+    With `seeds`, one sample of targets per seed: `results` pools their queries, `per_seed`
+    holds each seed's table. A `workdir` that already holds an imported archive of the same
+    `rows` is reused as it is."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
     from board.extensions import db
     from board.models import Message
-    from board.search import indexer
+    from board.search import documents
+    from board.search.rebuild import rebuild
 
     temp = tempfile.TemporaryDirectory(prefix="search-quality-") if workdir is None else None
     directory = Path(temp.name) if temp else workdir
+    marker = directory / "imported.json"
     try:
         app = make_app(directory)
         timings = {"load": load()}
         with app.app_context():
-            db.create_all()
-            started = time.perf_counter()
-            imported = import_archive(rows)
-            timings["import_s"] = round(time.perf_counter() - started, 1)
-            started = time.perf_counter()
-            indexer.rebuild(procs=1)
-            timings["index_s"] = round(time.perf_counter() - started, 1)
+            if marker.exists() and json.loads(marker.read_text())["rows"] == rows:
+                imported = json.loads(marker.read_text())["messages"]
+            else:
+                db.create_all()
+                started = time.perf_counter()
+                imported = import_archive(rows)
+                timings["import_s"] = round(time.perf_counter() - started, 1)
+                started = time.perf_counter()
+                rebuild(procs=1)
+                timings["index_s"] = round(time.perf_counter() - started, 1)
+                marker.write_text(json.dumps({"rows": rows, "messages": imported}))
             public = list(
                 db.session.scalars(
                     select(Message)
-                    .where(indexer.public_condition())
+                    .where(documents.public_condition())
                     .options(selectinload(Message.replies))
                     .order_by(Message.id)
                 )
             )
-            rng = random.Random(seed)
-            sample = rng.sample(public, min(targets, len(public)))
-            queries = make_queries(sample, rng)
-            standard = StandardWhoosh(directory / "standard-index")
-            systems = {"ours": ours, "substring (LIKE)": substring, "whoosh standard": standard}
+            by_seed = {}
+            for one in seeds or [seed]:
+                rng = random.Random(one)
+                sample = rng.sample(public, min(targets, len(public)))
+                by_seed[one] = make_queries(sample, rng)
+            queries = [q for found in by_seed.values() for q in found]
+            systems: dict = {"ours": ours}
+            standard = None
+            if not only_ours:
+                standard = StandardWhoosh(directory / "standard-index")
+                systems.update({"substring (LIKE)": substring, "whoosh standard": standard})
             started = time.perf_counter()
-            table = evaluate(queries, systems)
+            ranked = {name: {} for name in systems}
+            table = evaluate(queries, systems, ranked)
+            per_seed = {one: evaluate(found, systems, ranked) for one, found in by_seed.items()}
             timings["evaluate_s"] = round(time.perf_counter() - started, 1)
-            standard.searcher.close()
+            timings["load_end"] = load()
+            missed = [
+                (kind, query, target, _rank(ranked["ours"][query], target))
+                for kind, query, target in queries
+                if _rank(ranked["ours"][query], target) != 1
+            ]
+            if standard is not None:
+                standard.searcher.close()
             db.session.remove()
             db.engine.dispose()
         return {
             "messages": imported,
             "public": len(public),
             "targets": len(sample),
+            "seeds": list(by_seed),
             "queries": len(queries),
             "examples": [q for q in queries[:12]],
             "timings": timings,
             "results": table,
+            "per_seed": per_seed if seeds else {},
+            "misses": missed if misses else [],
         }
     finally:
         if temp:
             temp.cleanup()
 
 
-def markdown(result: dict) -> str:
-    """The result table as Markdown: one row per query kind, recall@10 / MRR per system."""
-    systems = list(result["results"])
+def markdown(result: dict, table: dict | None = None) -> str:
+    """A result table as Markdown: one row per query kind, recall@10 / MRR per system."""
+    table = result["results"] if table is None else table
+    systems = list(table)
     lines = [
         "| query kind | n | " + " | ".join(f"{s} R@10 / MRR" for s in systems) + " |",
         "|---|---|" + "---|" * len(systems),
     ]
     for kind in (*KINDS, "all"):
-        cells = [result["results"][s].get(kind) for s in systems]
+        cells = [table[s].get(kind) for s in systems]
         if not cells[0]:
             continue
         shown = " | ".join(f"{c['recall@10']:.3f} / {c['mrr']:.3f}" for c in cells)
@@ -308,13 +362,32 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="rows read from each file (default: all)")
     parser.add_argument("--targets", type=int, default=300, help="target messages sampled")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seeds", help="comma-separated seeds, each its own sample, pooled")
+    parser.add_argument("--keep", type=Path, help="import and index once into this folder")
+    parser.add_argument("--only-ours", action="store_true", help="skip LIKE and Whoosh's own")
+    parser.add_argument("--misses", action="store_true", help="print where ours is not first")
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is not there")
-    result = run(args.rows, args.targets, args.seed)
-    print(json.dumps({k: v for k, v in result.items() if k != "results"}, ensure_ascii=False))
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    result = run(
+        args.rows,
+        args.targets,
+        args.seed,
+        args.keep,
+        seeds=seeds,
+        only_ours=args.only_ours,
+        misses=args.misses,
+    )
+    shown = {k: v for k, v in result.items() if k not in ("results", "per_seed", "misses")}
+    print(json.dumps(shown, ensure_ascii=False))
+    for one, table in result["per_seed"].items():
+        print(f"\nseed {one}\n" + markdown(result, table))
+    print("\nall seeds\n" if seeds else "", end="")
     print(markdown(result))
+    for kind, query, target, rank in result["misses"]:
+        print(f"miss\t{kind}\t{query}\t{target}\t{rank}")
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     if not math.isfinite(result["results"]["ours"]["all"]["mrr"]):

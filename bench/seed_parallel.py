@@ -74,8 +74,11 @@ def main() -> None:
         writer.join()
     wall = time.perf_counter() - started
     failed = [w.exitcode for w in writers if w.exitcode]
+    with app.app_context():  # what was written (all of it unless a writer was stopped)
+        added = demo.demo_message_count() - before
+        db.engine.dispose()
     print(
-        f"{todo} messages in {wall:.0f} s: {todo / max(wall, 1e-9):.0f} messages/s; "
+        f"{added} messages in {wall:.0f} s: {added / max(wall, 1e-9):.0f} messages/s; "
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     if failed:

@@ -341,7 +341,8 @@ def _fts_match(q: str) -> str | None:
 
 def step_fts5(args) -> None:
     from board.extensions import db
-    from board.search import indexer
+    from board.search import documents
+    from board.search.topics import topic_roots
 
     app = make_app(args.dir, args.database_url)
     path = args.dir / "fts5.sqlite"
@@ -356,17 +357,18 @@ def step_fts5(args) -> None:
     started = time.perf_counter()
     count = 0
     with app.app_context():
-        indexer.ensure_dictionary(force=True)
-        ids = indexer._public_ids()
+        documents.ensure_dictionary(force=True)
+        ids = documents.public_ids()
+        roots = topic_roots()
         procs = args.procs[-1]
         with multiprocessing.get_context("fork").Pool(procs) as pool:
             # Documents are read here (the app context is this thread's); tokens in the pool.
             for first in range(0, len(ids), 500 * procs):
                 group = []
                 for start in range(first, min(first + 500 * procs, len(ids)), 500):
-                    messages = indexer.load_messages(ids[start : start + 500])
+                    messages = documents.load_messages(ids[start : start + 500])
                     group.append(
-                        [indexer.document_for(m) for m in messages.values() if m.is_public]
+                        [documents.document_for(m, roots) for m in messages.values() if m.is_public]
                     )
                     db.session.expunge_all()
                 for rows in pool.map(_fts_tokens, group):

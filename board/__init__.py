@@ -74,10 +74,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         forget_connections_after_fork(db.engines.values())
-    from .stats import facts
+    from .stats import daily, facts
 
-    # stats_case is recomputed in the transaction of every change (board/stats/facts.py).
+    # stats_case is recomputed in the transaction of every change (board/stats/facts.py), and
+    # so are the day counts of the home counters (board/stats/daily.py).
     facts.install(db.session.session_factory.class_)
+    daily.install(db.session.session_factory.class_)
     from . import notify
 
     notify.init_app(app)  # mails queued with the events of each transaction (board/notify/)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext
 from stdnum import luhn
 from stdnum.cn import ric
 
@@ -386,10 +387,17 @@ def note_values(note: str | None) -> list[str]:
     return [v for v in values if v]
 
 
+# The pen name left on the messages of a deleted account (board/auth/erasure.py): shown whole,
+# in the reader's language.
+DELETED_PEN_NAME = "已注销用户"
+
+
 def mask_pen_name(name: str | None) -> str:
     """A pen name as lists show it: `陈**`."""
     if not name:
         return "网友"
+    if name == DELETED_PEN_NAME:
+        return gettext("已注销用户")
     return name[0] + "**"
 
 

@@ -70,6 +70,15 @@ ACCOUNT_RULES: dict[tuple[str, str], Rule] = {
         expect=expect(404, anonymous=LOGIN, author=OK),
         setup=_spare_session,
     ),
+    # Staff see a page telling them to ask an admin; a post is refused. A citizen's wrong
+    # password is a 422 (allowed to try, nothing deleted: the other rules keep their actors).
+    ("auth.delete_account", "GET"): Rule("/account/delete", expect=SIGNED_IN_ONLY),
+    ("auth.delete_account", "POST"): Rule(
+        "/account/delete",
+        expect=expect(403, anonymous=LOGIN, author=OK, other_citizen=OK),
+        data={"current_password": "not-the-password"},
+    ),
+    # Signs every actor out: kept last.
     ("auth.end_all_sessions", "POST"): Rule(
         "/account/sessions/end-all", expect=SIGNED_IN_ONLY, fresh_session=True
     ),

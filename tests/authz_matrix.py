@@ -744,3 +744,11 @@ MATRIX.update(
         ),
     }
 )
+
+# Merging regions (board/admin/services/region_merge.py): into itself, so the admin is let through to
+# the form's answer (422) and nothing moves.
+MATRIX[("admin.merge_region", "POST")] = Rule(
+    "/admin/regions/{region}/merge",
+    expect=ADMINS_ONLY,
+    data={"into": "330106", "merged_on": "2026-09-01"},
+)

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 from authz_matrix import ACTORS, LOGIN, MATRIX, OK, Rule
-from conftest import MINI_REGIONS, PASSWORD, T0, _databases, make_test_app
+from conftest import MINI_REGIONS, PASSWORD, T0, _databases, empty_schema, make_test_app
 from PIL import Image
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from board.api.actions import ACTIONS
 from board.attachments import services as attachments
@@ -161,12 +161,7 @@ def world(request, tmp_path_factory):
         url = request.getfixturevalue("postgres_url")
     app = make_test_app(url, tmp)
     with app.app_context():
-        if url.startswith("sqlite"):
-            db.create_all()
-        else:
-            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+        empty_schema(url)
         load_regions(MINI_REGIONS)
         ensure_boards()
         seed_reason_codes()

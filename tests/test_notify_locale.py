@@ -146,17 +146,33 @@ def test_follow_digest_and_invitation_mails_speak_the_recipients_language(app):
     today = datetime(2026, 3, 2).date()
     contexts = {
         "follower_event": dict(
-            message=message, title="路灯不亮", what="answered",
-            state_label=STATE_LABELS[State.REPLIED], url="u", follows_url="f",
+            message=message,
+            title="路灯不亮",
+            what="answered",
+            state_label=STATE_LABELS[State.REPLIED],
+            url="u",
+            follows_url="f",
         ),
         "saved_search_digest": dict(
-            saved=SimpleNamespace(name="路灯"), today=today, more=True, search_url="s",
+            saved=SimpleNamespace(name="路灯"),
+            today=today,
+            more=True,
+            search_url="s",
             manage_url="m",
-            items=[dict(code="MS-2026-ABCDEF", title="路灯不亮", state=STATE_LABELS[State.REPLIED],
-                        published_on=today, url="u")],
+            items=[
+                dict(
+                    code="MS-2026-ABCDEF",
+                    title="路灯不亮",
+                    state=STATE_LABELS[State.REPLIED],
+                    published_on=today,
+                    url="u",
+                )
+            ],
         ),
         "invitation": dict(
-            role_label=ROLE_LABELS[Role.HANDLER], unit=None, url="u",
+            role_label=ROLE_LABELS[Role.HANDLER],
+            unit=None,
+            url="u",
             expires_at=datetime(2026, 3, 9, 1, 0),
         ),
     }

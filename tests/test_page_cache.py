@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import redis
-from conftest import T0, login, make_test_app
+from conftest import T0, empty_schema, login, make_test_app
 from sqlalchemy import text
 
 from board import cache
@@ -27,16 +27,6 @@ def _redis_or_skip() -> None:
         pytest.skip("no Redis server reachable at 127.0.0.1:6379")
 
 
-def _fresh_schema(database: str) -> None:
-    """An empty schema, as the conftest `app` fixture makes it."""
-    if database.startswith("sqlite"):
-        db.create_all()
-    else:
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-
-
 @pytest.fixture(params=["memory", "redis"])
 def backend(request) -> str:
     """The page cache setting: the embedded default, or Redis."""
@@ -47,11 +37,12 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def app(database, tmp_path, backend):
+def app(database, tmp_path, backend, request):
     """The conftest app with the page cache on in the backend under test (emptied first)."""
     app = make_test_app(database, tmp_path, PAGE_CACHE=backend)
     with app.app_context():
-        _fresh_schema(database)
+        sqlite = database.startswith("sqlite")
+        empty_schema(database, request.getfixturevalue("sqlite_schema") if sqlite else None)
         app.extensions["page_cache"].clear()
         yield app
         app.extensions["page_cache"].clear()
@@ -172,8 +163,14 @@ def test_private_rows_leave_the_public_pages_cached(app, make_message, citizen, 
     unchanged = page_cache.versions.current()
     follow.follow_message(m, citizen, now=datetime(2026, 3, 2, 9, 0))
     follow.save_search(citizen, {"q": "路灯"}, name="", now=datetime(2026, 3, 2, 9, 0))
-    record_change(admin, "user.role", "user:1", {"role": "citizen"}, {"role": "handler"},
-                  now=datetime(2026, 3, 2, 9, 0))
+    record_change(
+        admin,
+        "user.role",
+        "user:1",
+        {"role": "citizen"},
+        {"role": "handler"},
+        now=datetime(2026, 3, 2, 9, 0),
+    )
     db.session.commit()
     assert page_cache.versions.current() == unchanged
     db.session.execute(text("UPDATE message SET cosign_count = cosign_count + 1"))

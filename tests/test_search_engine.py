@@ -106,14 +106,14 @@ def test_packed_positions_index_as_whoosh_positions_do():
 
 
 def test_positions_decoded_whole_equal_each_format_decoding():
-    """`fast` decodes a posting list's positions at once: packed ones with numpy, Whoosh's
+    """`postings` decodes a posting list's positions at once: packed ones with numpy, Whoosh's
     pickled ones (indexes built before `PackedPositions`) one distinct value at a time."""
-    from board.search.engine import fast
+    from board.search.engine import postings
 
     lists = _position_lists(5000, 3)
     for fmt, decode in (
-        (index.PackedPositions(), fast._packed),
-        (formats.Positions(), lambda v: fast._pickled(v, formats.Positions().decode_positions)),
+        (index.PackedPositions(), postings._packed),
+        (formats.Positions(), lambda v: postings._pickled(v, formats.Positions().decode_positions)),
     ):
         counts, flat = decode([fmt.encode(p) for p in lists])
         assert counts.tolist() == [len(p) for p in lists]
@@ -276,7 +276,7 @@ def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path, monkeypatch):
     Whoosh's own writer's, with runs spilled to disk and merged, and searches the same."""
     from whoosh import query as wq
 
-    from board.search.engine import fast
+    from board.search.engine import fast, postings
     from board.search.engine.segment import BulkWriter, CompactTermTable
 
     documents = _random_documents(700, 21)
@@ -323,9 +323,9 @@ def test_bulk_writer_writes_the_segment_whoosh_writes(tmp_path, monkeypatch):
         text = ours.schema[fieldname].from_bytes(tbytes)
         fmt = ours.schema[fieldname].format
         with_positions = fmt.supports("positions")
-        direct = fast._read_postings(ours, fieldname, text, positions=with_positions)
-        monkeypatch.setattr(fast, "term_arrays", lambda *args, **kwargs: None)
-        blocks = fast._read_postings(ours, fieldname, text, positions=with_positions)
+        direct = postings.read_postings(ours, fieldname, text, positions=with_positions)
+        monkeypatch.setattr(postings, "term_arrays", lambda *args, **kwargs: None)
+        blocks = postings.read_postings(ours, fieldname, text, positions=with_positions)
         monkeypatch.undo()
         assert direct.ids.tolist() == blocks.ids.tolist(), (fieldname, text)
         assert direct.weights.tolist() == blocks.weights.tolist(), (fieldname, text)
@@ -443,7 +443,7 @@ def test_docnum_unions_and_intersections_equal_numpys():
     for many) equal numpy's sort-based ones."""
     import numpy as np
 
-    from board.search.engine import fast
+    from board.search.engine import docsets
 
     rng = np.random.default_rng(8)
     for doccount in (50, 10_000):
@@ -451,13 +451,13 @@ def test_docnum_unions_and_intersections_equal_numpys():
             parts = [
                 np.flatnonzero(rng.random(doccount) < density).astype(np.int64) for _ in range(3)
             ]
-            union = fast._union(parts, doccount)
+            union = docsets.union(parts, doccount)
             assert union.tolist() == np.unique(np.concatenate(parts)).tolist()
-            both = fast._intersection(parts[0], parts[1], doccount)
+            both = docsets.intersection(parts[0], parts[1], doccount)
             assert both.tolist() == np.intersect1d(parts[0], parts[1]).tolist()
-            left = fast._difference(parts[0], parts[1], doccount)
+            left = docsets.difference(parts[0], parts[1], doccount)
             assert left.tolist() == np.setdiff1d(parts[0], parts[1]).tolist()
-            assert fast._union(parts[:1], doccount) is parts[0]
+            assert docsets.union(parts[:1], doccount) is parts[0]
 
 
 def test_compact_term_table_writes_whooshs_file_byte_for_byte(tmp_path):
@@ -501,7 +501,7 @@ def test_phrases_keep_finding_after_their_positions_leave_the_cache(tmp_path):
     positions again and still finds exactly what Whoosh finds."""
     from whoosh import query as wq
 
-    from board.search.engine import fast
+    from board.search.engine import fast, postings
     from board.search.engine.segment import BulkWriter
 
     ix = index.create_index(tmp_path)
@@ -509,9 +509,9 @@ def test_phrases_keep_finding_after_their_positions_leave_the_cache(tmp_path):
     for document in _random_documents(900, 4):
         writer.add_document(**document)
     writer.commit()
-    fast._postings_cache.clear()
-    fast._postings_bytes = 0
-    fast._phrase_cache.clear()
+    postings._postings_cache.clear()
+    postings._postings_bytes = 0
+    postings._phrase_cache.clear()
     with ix.searcher() as searcher:
         for words in (["物业", "费", "上涨"], ["费", "上涨"], ["上涨", "路灯"], ["费", "上涨"]):
             q = wq.Phrase("body", words)
@@ -520,8 +520,10 @@ def test_phrases_keep_finding_after_their_positions_leave_the_cache(tmp_path):
             assert len(expected) > 5
             cached = [
                 found
-                for key, found in fast._postings_cache.items()
+                for key, found in postings._postings_cache.items()
                 if key[-2] == "body" and key[-1] in words
             ]
             assert cached and all(found.flat is None and found.ids.size for found in cached)
-        assert fast._postings_bytes == sum(map(fast._size, fast._postings_cache.values()))
+        assert postings._postings_bytes == sum(
+            map(postings._size, postings._postings_cache.values())
+        )

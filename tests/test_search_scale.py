@@ -26,7 +26,7 @@ from board.models import (
     SearchOutbox,
     State,
 )
-from board.search import index, indexer
+from board.search import documents, index, indexer
 from board.search.engine import fast
 from board.search.query import FACETS, SORT_KEYS, filter_query, parse_query, search_messages
 from board.seed import bulk, demo
@@ -225,15 +225,15 @@ def test_a_failing_writer_process_fails_the_rebuild_and_keeps_the_live_index(mix
     before = search_messages("物业").total
     live = index.live_dir(create=False)
     generations = sorted(index.index_root().iterdir())
-    victim = indexer._public_ids()[-1]
-    original = indexer.document_for
+    victim = documents.public_ids()[-1]
+    original = documents.document_for
 
     def document_for(message):
         if message.id == victim:
             raise ValueError("disk full")
         return original(message)
 
-    monkeypatch.setattr(indexer, "document_for", document_for)
+    monkeypatch.setattr(documents, "document_for", document_for)
     with pytest.raises(RuntimeError, match="disk full"):
         indexer.rebuild(procs=2, batch=4)
     assert index.live_dir(create=False) == live

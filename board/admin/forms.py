@@ -197,3 +197,16 @@ class RegionRenameForm(FlaskForm):
 
     name = StringField(_l("新名称"), validators=[InputRequired(_l("请填写名称。")), Length(max=64)])
     changed_on = DateField(_l("生效日期"), validators=[InputRequired(_l("请输入有效的日期。"))])
+
+
+class RegionMergeForm(FlaskForm):
+    """The region that absorbs this one, and the day the State Council's change took effect."""
+
+    into = StringField(
+        _l("并入的区划代码"),
+        validators=[
+            InputRequired(_l("请填写区划代码。")),
+            Length(max=6, message=_l("代码为 6 位数字。")),
+        ],
+    )
+    merged_on = DateField(_l("生效日期"), validators=[InputRequired(_l("请输入有效的日期。"))])

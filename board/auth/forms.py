@@ -190,7 +190,10 @@ class ProfileForm(FlaskForm):
     )
     locale = SelectField(
         _l("邮件语言"),
-        choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
+        choices=[
+            SelectChoice("zh_CN", "中文", render_kw={"lang": "zh-CN"}),
+            SelectChoice("en", "English"),
+        ],
         default="zh_CN",
     )
     submit = SubmitField(_l("保存"))
@@ -203,3 +206,16 @@ class NotificationsForm(FlaskForm):
     cosigned = BooleanField(_l("我附议的留言收到答复"))
     digests = BooleanField(_l("每日待办与超期汇总（工作人员）"))
     submit = SubmitField(_l("保存设置"))
+
+
+class DeleteAccountForm(FlaskForm):
+    """Delete one's own account, confirmed by the password."""
+
+    current_password = PasswordField(
+        _l("当前密码"),
+        validators=[
+            DataRequired(_l("请填写当前密码。")),
+            Length(max=200, message=_l("密码太长。")),
+        ],
+    )
+    submit = SubmitField(_l("永久注销我的账户"))

@@ -24,12 +24,13 @@ from ..security import (
     ip_key,
     retry_after_seconds,
 )
-from . import services
+from . import erasure, services
 from .export import export_data
 from .forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     ConfirmForm,
+    DeleteAccountForm,
     LoginForm,
     NewPasswordForm,
     NotificationsForm,
@@ -475,3 +476,25 @@ def export() -> ResponseReturnValue:
             "Content-Disposition": 'attachment; filename="minsheng-my-data.json"',
         },
     )
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account() -> ResponseReturnValue:
+    """Warn what deleting the account erases and keeps; the password confirms it (staff
+    accounts are told to ask an admin instead)."""
+    if request.method == "POST":
+        erasure.require_deletable(_me())
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            erasure.delete_account(_me(), form.current_password.data, now=utcnow())
+        except services.PasswordWrong as error:
+            apply_service_errors(form, error)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("您的账户已注销，个人资料已删除。确认邮件已发往原邮箱。"), "success")
+            return redirect(url_for("directory.home"), 303)
+    page = render_template("account/delete.html", form=form, may_delete=erasure.may_delete(_me()))
+    return page, 422 if form.errors else 200, NO_STORE

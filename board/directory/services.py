@@ -91,3 +91,18 @@ def ancestors(region: Region) -> list[Region]:
         return []
     found = {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))}
     return [found[c] for c in codes if c in found]
+
+
+def successor_board(board: Board) -> Board | None:
+    """Where a leader board of a merged region now lives: the same post in the region that
+    absorbed it (following later merges too), or None."""
+    region = board.region
+    seen = set()
+    while region is not None and region.merged_into_code and region.code not in seen:
+        seen.add(region.code)
+        region = db.session.get(Region, region.merged_into_code)
+    if region is None or region.code == board.region_code:
+        return None
+    return db.session.scalar(
+        select(Board).where(Board.region_code == region.code, Board.post == board.post)
+    )

@@ -76,7 +76,7 @@ def home() -> ResponseReturnValue:
     now = utcnow()
     return render_template(
         "directory/home.html",
-        counters=cache.recent(("counters", local_date(now)), lambda: stats.counters(now=now)),
+        counters=stats.counters(now=now),  # exact: counts per day (board/stats/daily.py)
         cosigned=stats.most_cosigned(now=now, limit=HOME_LIST_SIZE),
         latest_replied=latest_replied,
         latest=latest,
@@ -159,6 +159,8 @@ def _listing_page(template: str, *, fixed: dict, scope_kwargs: dict, **context):
 def region(code: str) -> ResponseReturnValue:
     """A region: its boards, the regions below it, its figures and the public messages about it."""
     region = services.get_region(code)
+    if region.merged_into_code:  # a retired GB/T 2260 code: its region lives on there
+        return redirect(url_for("directory.region", code=region.merged_into_code), 301)
     return _listing_page(
         "directory/region.html",
         fixed={"region": region, "board": None, "unit": None},
@@ -172,6 +174,9 @@ def region(code: str) -> ResponseReturnValue:
 def board(code: str) -> ResponseReturnValue:
     """A leader board: its public messages with their replies, filters, figures and chart."""
     board = services.get_board(code)
+    successor = services.successor_board(board) if board.region.merged_into_code else None
+    if successor is not None:  # the post of a merged region: its messages are there now
+        return redirect(url_for("directory.board", code=successor.code), 301)
     return _listing_page(
         "directory/board.html",
         fixed={"board": board, "region": None, "unit": None},

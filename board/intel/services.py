@@ -67,6 +67,18 @@ def _topic_paths(ranked: list[tuple[str, float]], title: str, body: str) -> list
     return topics
 
 
+def suggested_topic(title: str, body: str) -> Topic | None:
+    """The active topic the model sees in a draft (narrowed to the most specific node the text
+    names), or None without a model or a guess."""
+    model = classifier.load()
+    ranked = model.predict(title or "", body or "")[:1] if model is not None else []
+    if not ranked:
+        return None
+    path = PATH_SEPARATOR.join(_topic_paths(ranked, title or "", body or "")[0]["path"])
+    topic = db.session.scalar(select(Topic).where(Topic.path == path))
+    return topic if topic is not None and topic.is_active else None
+
+
 def suggest(title: str, body: str, *, limit: int = 3) -> Suggestion:
     """Topics, domain, units that answered similar public messages, and those messages."""
     from ..search.query import similar_to_text

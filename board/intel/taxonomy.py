@@ -14,6 +14,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..messages import services as msg
 from ..models import Message, Role, User
+from ..search import outbox
 from .models import PATH_SEPARATOR, Topic, TopicSource
 
 MAX_LEVEL = 3
@@ -96,6 +97,38 @@ def active_topic_choices() -> list[tuple[int, str]]:
     """(id, path) of every active topic, tree order, for a select box."""
     topics = db.session.scalars(select(Topic).where(Topic.is_active.is_(True))).all()
     return [(t.id, t.path) for t in sorted(topics, key=lambda t: t.path)]
+
+
+def compose_topic_choices() -> list:
+    """The compose form's topic choices: active topics grouped by first level (<optgroup>), each
+    carrying its path for the suggestion script; the empty choice leaves the topic to staff."""
+    from wtforms import SelectChoice
+
+    topics = db.session.scalars(select(Topic).where(Topic.is_active.is_(True))).all()
+    by_path = {t.path: t for t in topics}
+    choices = [SelectChoice("", _("不确定，由工作人员分类"))]
+    for topic in sorted(topics, key=lambda t: (by_path.get(t.names[0], t).sort, t.path)):
+        root = topic.names[0]
+        if root not in by_path:
+            continue  # below a retired first level
+        below = topic.names[1:]
+        label = " / ".join(below) if below else _("%(name)s（综合）", name=root)
+        choices.append(
+            SelectChoice(str(topic.id), label, render_kw={"data-path": topic.path}, optgroup=root)
+        )
+    return choices
+
+
+def citizen_topic(topic_id: str | int | None) -> Topic | None:
+    """The topic a citizen picked on the compose form (None for none); a retired or unknown one
+    is refused with a field error."""
+    if topic_id in (None, ""):
+        return None
+    text = str(topic_id)
+    topic = db.session.get(Topic, int(text)) if text.isdigit() and 0 < int(text) < 2**31 else None
+    if topic is None or not topic.is_active:
+        raise ValidationFailed(fields={"topic": [_("请从列表中选择主题分类。")]})
+    return topic
 
 
 def add_topic(actor: User, name: str, *, parent: Topic | None) -> Topic:
@@ -186,5 +219,7 @@ def correct_topic(message: Message, topic: Topic, actor: User, *, now: datetime)
     authorize_topic_change(actor, message)
     apply_topic(message, topic, TopicSource.STAFF)
     msg.record(message, "topic", actor, now=now, note=topic.path, is_public=False)
+    outbox.enqueue(message)  # the first-level topic is a search facet
     db.session.commit()
+    outbox.apply_after_commit()
     return message

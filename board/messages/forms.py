@@ -72,6 +72,10 @@ class ComposeForm(FlaskForm):
             Length(max=BODY_MAX, message=_l("正文不能超过 %(n)d 个字。", n=BODY_MAX)),
         ],
     )
+    # Checked by the service (an active topic of the tree); choices set by the view.
+    topic = SelectField(
+        _l("主题分类（选填）"), validate_choice=False, validators=[Optional()], default=""
+    )
     private_note = TextAreaField(
         _l("备注（不公开）"),
         validators=[

@@ -178,6 +178,7 @@ def submit_message(
     idempotency_key: str | None = None,
     attachments: Sequence[files.Prepared] = (),
     attachments_public: bool = False,
+    topic_id: str | int | None = None,
 ) -> Message:
     """File a new message for moderation and give it a tracking code.
 
@@ -185,7 +186,11 @@ def submit_message(
     not: a petition carries the petitioner's own affairs (DESIGN §7). With `idempotency_key`,
     filing again with the same key (a retry after a lost answer) returns the message filed the
     first time instead of a second one. `attachments` (checked uploads) are stored with the
-    message in the same transaction: the message is filed with all of them or not at all."""
+    message in the same transaction: the message is filed with all of them or not at all.
+    `topic_id` is the topic the author chose (optional), kept as chosen by the citizen."""
+    from ..intel.models import TopicSource
+    from ..intel.taxonomy import citizen_topic
+
     replayed = find_submission(author, idempotency_key, title=title, body=body)
     if replayed is not None:
         return replayed
@@ -226,6 +231,10 @@ def submit_message(
             phone = canonical
         if not address:
             errors["address"] = [_("信访事项须填写住址。")]
+    try:
+        topic = citizen_topic(topic_id)
+    except ValidationFailed as error:
+        errors.update(error.fields)
     if errors:
         raise ValidationFailed(fields=errors)
 
@@ -253,6 +262,8 @@ def submit_message(
         submission_key=submission_key(author, idempotency_key) if idempotency_key else None,
         created_at=now,
         updated_at=now,
+        topic_id=topic.id if topic is not None else None,
+        topic_source=TopicSource.CITIZEN.value if topic is not None else None,
     )
     db.session.add(message)
     if idempotency_key:

@@ -29,6 +29,8 @@ from ..clock import utcnow
 from ..directory.services import ancestors, get_board, get_region, provinces
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
+from ..intel.services import suggested_topic
+from ..intel.taxonomy import compose_topic_choices
 from ..models import (
     DOMAIN_LABELS,
     KIND_LABELS,
@@ -208,6 +210,18 @@ def _preview(form: ComposeForm, region: Region) -> dict:
     }
 
 
+def prefill_topic(form: ComposeForm) -> bool:
+    """On the preview, a citizen who chose no topic finds the suggested one selected (they may
+    change it or clear it); True when it was pre-selected."""
+    if form.topic.data:
+        return False
+    topic = suggested_topic(form.title.data, form.body.data)
+    if topic is None:
+        return False
+    form.topic.data = str(topic.id)
+    return True
+
+
 @bp.route("/write", methods=["GET", "POST"])
 @login_required
 @limit_posting
@@ -220,6 +234,7 @@ def write() -> ResponseReturnValue:
     me = _me()
     form = ComposeForm()
     form.region.choices = _region_choices(board)
+    form.topic.choices = compose_topic_choices()
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
     if request.method == "GET":
@@ -239,6 +254,7 @@ def write() -> ResponseReturnValue:
                 )
             else:
                 preview = _preview(form, region)
+                preview["topic_prefilled"] = prefill_topic(form)
         else:
             is_petition = form.track.data == Track.PETITION
             mark_idempotent()
@@ -264,6 +280,7 @@ def write() -> ResponseReturnValue:
                     idempotency_key=form.submission_key.data,
                     attachments=uploads,
                     attachments_public=bool(form.attachments_public.data),
+                    topic_id=form.topic.data or None,
                 )
             except services.SubmissionKeyReused:
                 # Filed once already, with other text: a new key lets a second click file this.

@@ -61,6 +61,9 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(
         DateTime, default=_verified_at_creation
     )
+    # When the person deleted the account (docs/accounts.md): the row stays as an anonymous
+    # tombstone so the messages, events and co-signs that name it keep their meaning.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     unit: Mapped[Unit | None] = relationship()
 

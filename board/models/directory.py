@@ -28,12 +28,24 @@ class Region(db.Model):
     level: Mapped[str] = mapped_column(String(16), index=True)
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)
     path: Mapped[str] = mapped_column(String(32), index=True)  # 330000/330100/330106
+    # GB/T 2260 merges (board/admin/services/region_merge.py): a retired region was absorbed by this
+    # code on `merged_on`. It leaves the tree (no parent, its path is its own code), keeps its
+    # names as history, and its public pages redirect to the region that absorbed it.
+    merged_into_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    merged_on: Mapped[date | None] = mapped_column(Date)
 
     parent: Mapped[Region | None] = relationship(remote_side=[code], back_populates="children")
     children: Mapped[list[Region]] = relationship(back_populates="parent", order_by="Region.code")
     boards: Mapped[list[Board]] = relationship(back_populates="region", order_by="Board.id")
     former_names: Mapped[list[RegionName]] = relationship(
         order_by="(RegionName.changed_on.desc(), RegionName.id.desc())"
+    )
+    # The regions merged into this one: their codes are this region's former codes.
+    absorbed: Mapped[list[Region]] = relationship(
+        primaryjoin="Region.code == foreign(Region.merged_into_code)",
+        remote_side="Region.merged_into_code",
+        viewonly=True,
+        order_by="Region.code",
     )
 
     @property
@@ -58,7 +70,10 @@ class Region(db.Model):
         return self.label + (f", {self.parent.full_label}" if self.parent else "")
 
     def contains(self, other: Region) -> bool:
-        """True if `other` is this region or lies inside it."""
+        """True if `other` is this region or lies inside it (a merged region holds nothing and
+        lies nowhere: no new message goes there)."""
+        if self.merged_into_code or other.merged_into_code:
+            return False
         return other.path == self.path or other.path.startswith(self.path + "/")
 
 

@@ -9,7 +9,8 @@ import threading
 import click
 from flask.cli import AppGroup
 
-from . import indexer
+from . import documents, indexer
+from .rebuild import rebuild
 
 search_cli = AppGroup("search", help="Build, sync, check and serve the search index.")
 
@@ -23,9 +24,9 @@ search_cli = AppGroup("search", help="Build, sync, check and serve the search in
 )
 def rebuild_command(batch_size: int, procs: int | None) -> None:
     """Build a fresh index from the database beside the live one and swap it in atomically."""
-    total = indexer.count_public()
+    total = documents.count_public()
     with click.progressbar(length=total, label="indexing public messages") as bar:
-        count = indexer.rebuild(progress=bar.update, batch=batch_size, procs=procs)
+        count = rebuild(progress=bar.update, batch=batch_size, procs=procs)
     click.echo(f"rebuilt the search index: {count} documents")
 
 

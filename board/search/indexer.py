@@ -1,35 +1,29 @@
-"""Keeping the index equal to the public messages: the outbox applier, rebuild, check, worker.
+"""Keeping the index equal to the public messages: the outbox applier, check, heal, worker.
 
-Only public text enters the index: a message is indexed iff `message.is_public`, and its title,
-body and published replies pass through `privacy.public_text` first; otherwise its document is
-deleted. Each index generation records the outbox sequence it has applied (index.ApplyState), so
+Each index generation records the outbox sequence it has applied (index.ApplyState), so
 applying is idempotent and at-least-once, and several nodes may each keep their own index.
+What a message's document holds is `documents`; whole rebuilds are `rebuild`.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import queue
-import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import selectinload
 from whoosh.index import LockError
-from whoosh.writing import SegmentWriter
 
-from ..clock import local_date, utcnow
+from ..clock import utcnow
 from ..extensions import db
-from ..models import PUBLIC_STATES, Board, Message, Region, SearchOutbox, Unit, Visibility
-from ..privacy import public_text
-from . import analysis, engine, index
+from ..models import Message, SearchOutbox
+from . import index
+from .documents import count_public, ensure_dictionary, public_condition, write_documents
+from .rebuild import rebuild
 
 logger = logging.getLogger(__name__)
 
@@ -37,165 +31,6 @@ BATCH = 500  # outbox rows per writer commit
 GAP_SECONDS = 600.0  # how long an id skipped by the sequence is looked for again
 GAP_WINDOW = 5000  # only ids this close below the newest are tracked as gaps
 STALE_AFTER = 60.0  # index_status is not ok when a pending row is older than this (seconds)
-# Common short names of departments, so they stay whole like the unit names they stand for.
-DEPARTMENT_ABBREVIATIONS = (
-    "住建局",
-    "住建委",
-    "住建厅",
-    "交通局",
-    "交运局",
-    "交警队",
-    "人社局",
-    "人社厅",
-    "市监局",
-    "城管局",
-    "发改委",
-    "卫健委",
-    "教育局",
-    "教育厅",
-    "公安局",
-    "民政局",
-    "环保局",
-    "生态环境局",
-    "自然资源局",
-    "规划局",
-    "水务局",
-    "医保局",
-    "税务局",
-    "信访局",
-    "街道办",
-    "居委会",
-    "村委会",
-    "业委会",
-)
-_REGION_SUFFIXES = (
-    "特别行政区",
-    "自治区",
-    "自治州",
-    "自治县",
-    "地区",
-    "新区",
-    "省",
-    "市",
-    "区",
-    "县",
-)
-
-
-# ---------------------------------------------------------------------------------------------
-# The user dictionary
-
-
-_dictionary_sources: set[str] = set()
-
-
-def directory_words() -> list[str]:
-    """Region, board and unit names (and short forms) that segmentation must keep whole."""
-    words: list[str] = list(DEPARTMENT_ABBREVIATIONS)
-    for name in db.session.scalars(select(Region.name)):
-        words.append(name)
-        for suffix in _REGION_SUFFIXES:
-            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-                words.append(name[: -len(suffix)])
-                break
-    words += db.session.scalars(select(Board.title))
-    words += db.session.scalars(select(Unit.name))
-    return words
-
-
-def ensure_dictionary(force: bool = False) -> None:
-    """Load the directory's names into jieba once per process and database (or again if forced)."""
-    source = str(db.engine.url)
-    if force or source not in _dictionary_sources:
-        analysis.add_words(directory_words())
-        _dictionary_sources.add(source)
-
-
-# ---------------------------------------------------------------------------------------------
-# Documents
-
-
-def public_condition():
-    """SQL for `Message.is_public`."""
-    return (
-        (Message.visibility == Visibility.PUBLIC)
-        & Message.is_hidden.is_(False)
-        & Message.state.in_(PUBLIC_STATES)
-    )
-
-
-def document_for(message: Message) -> dict:
-    """The index document of a public message: masked text, filters, sort keys."""
-    replies = [r for r in message.published_replies if r.published_at is not None]
-    path = message.region_path.split("/")
-    published = message.published_at or message.created_at
-    doc = {
-        "message_id": str(message.id),
-        "code": message.code,
-        "code_text": message.code,
-        "title": public_text(message, message.title),
-        "body": public_text(message, message.body),
-        "reply": "\n\n".join(public_text(message, r.body) for r in replies),
-        "grams": "",  # filled below from the masked title, body and replies
-        "region": " ".join(path),
-        "region_name": message.region.full_name,
-        "board": message.board.code,
-        "board_title": message.board.title,
-        "kind": message.kind,
-        "domain": message.domain,
-        "state": message.state,
-        "replied": bool(replies),
-        "published_on": published,
-        "year": str(local_date(published).year),
-        "top_region": path[0],
-        "cosigns": message.cosign_count or 0,
-        "stamp": message.updated_at.isoformat(),
-        "reply_days": -1,
-    }
-    doc["grams"] = "\n".join((doc["title"], doc["body"], doc["reply"]))
-    if message.unit is not None:
-        doc["unit"] = message.unit.code
-    if replies:
-        first = min(r.published_at for r in replies)
-        doc["replied_on"] = first
-        doc["reply_days"] = max((first - published).days, 0)
-    return doc
-
-
-def load_messages(ids: Iterable[int]) -> dict[int, Message]:
-    """Messages by id with what a document needs, fresh from the database."""
-    ids = list(ids)
-    found: dict[int, Message] = {}
-    for start in range(0, len(ids), 500):
-        query = (
-            select(Message)
-            .where(Message.id.in_(ids[start : start + 500]))
-            .options(
-                selectinload(Message.board),
-                selectinload(Message.region),
-                selectinload(Message.unit),
-                selectinload(Message.replies),
-                selectinload(Message.author),
-            )
-            .execution_options(populate_existing=True)
-        )
-        found.update((m.id, m) for m in db.session.scalars(query))
-    return found
-
-
-def write_documents(writer: SegmentWriter, message_ids: Iterable[int]) -> None:
-    """Update the documents of these messages, deleting those that are not public (or gone)."""
-    message_ids = sorted(set(message_ids))
-    messages = load_messages(message_ids)
-    fields = set(writer.schema.names())
-    for message_id in message_ids:
-        message = messages.get(message_id)
-        if message is not None and message.is_public:
-            # An index built before a field was added lacks it until the next rebuild.
-            doc = document_for(message)
-            writer.update_document(**{k: v for k, v in doc.items() if k in fields})
-        else:
-            writer.delete_by_term("message_id", str(message_id))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,174 +220,7 @@ def has_deletions() -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Rebuild and check
-
-
-def _public_ids() -> list[int]:
-    return list(
-        db.session.scalars(select(Message.id).where(public_condition()).order_by(Message.id))
-    )
-
-
-def count_public() -> int:
-    """How many messages the index should hold."""
-    return db.session.scalar(select(func.count(Message.id)).where(public_condition())) or 0
-
-
-def rebuild_procs() -> int:
-    """Writer processes for a rebuild: SEARCH_REBUILD_PROCS, else one per core (at most 4)."""
-    configured = current_app.config.get("SEARCH_REBUILD_PROCS")
-    if configured:
-        return max(int(configured), 1)
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
-def rebuild(
-    progress: Callable[[int], None] | None = None, batch: int = 500, procs: int | None = None
-) -> int:
-    """Build a fresh index from the database beside the live one, then swap it in atomically.
-
-    Its sequence is the newest outbox id seen before reading any message, so every change made
-    during the build is applied again after the swap. Returns the number of documents.
-
-    Segments are written by `engine.segment_writer`, at most `segment_docs()` documents each. With
-    `procs` > 1, `procs` forked processes each read a consecutive share of the messages and
-    write its segments (`_build_in_processes`). Measured in docs/search.md.
-    """
-    procs = rebuild_procs() if procs is None else max(int(procs), 1)
-    ensure_dictionary(force=True)
-    root = index.index_root()
-    seq = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
-    # Ids just below `seq` not visible yet may belong to transactions still committing.
-    visible = set(db.session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > seq - 1000)))
-    now = time.time()
-    gaps = {i: now for i in range(max(seq - 999, 1), seq) if i not in visible}
-    generation = index.new_generation(root)
-    count = 0
-    try:
-        analysis.load()  # forked writers inherit jieba's dictionary and the directory's words
-        ix = index.create_index(generation)
-        ids = _public_ids()
-        writer = index.writer(ix)
-        try:
-            if procs > 1 and len(ids) >= 2 * batch:
-                count = _build_in_processes(ix, writer, ids, procs, batch, progress)
-            else:
-                count, segments = _write_segments(ix, ids, batch, progress)
-                engine.commit_segments(writer, segments)
-        except BaseException:
-            if not writer.is_closed:
-                writer.cancel()
-            raise
-        index.write_state(generation, index.ApplyState(seq=seq, gaps=gaps))
-    except BaseException:
-        shutil.rmtree(generation, ignore_errors=True)
-        raise
-    with index.root_lock(root):
-        index.swap_in(root, generation)
-    db.session.rollback()  # end the long read transaction
-    return count
-
-
-def _build_in_processes(ix, writer, ids: list[int], procs: int, batch: int, progress) -> int:
-    """Index `ids` in `procs` forked processes, each reading its own share of the messages
-    from the database and writing its own segments; the segments are then committed together
-    under `writer`'s lock (as Whoosh's MpWriter with `multisegment`, without sending every
-    document through a pipe from one reading process)."""
-    context = multiprocessing.get_context("fork")
-    events = context.Queue()
-    # Consecutive shares, committed in order: documents keep the order of their ids, which
-    # sorts break ties by.
-    shares = [ids[k * len(ids) // procs : (k + 1) * len(ids) // procs] for k in range(procs)]
-    db.session.rollback()  # no connection in use while forking
-    children = [
-        context.Process(target=_index_share, args=(ix, k, share, batch, events), daemon=True)
-        for k, share in enumerate(shares)
-    ]
-    for child in children:
-        child.start()
-    segments, finished, count, failure = {}, 0, 0, None
-    try:
-        while finished < len(children):
-            try:
-                kind, value = events.get(timeout=5)
-            except queue.Empty:
-                if any(c.exitcode not in (None, 0) for c in children):
-                    failure = "a writer process died"
-                    break
-                continue
-            if kind == "progress" and progress:
-                progress(value)
-            elif kind == "done":
-                place, done, written = value
-                finished += 1
-                count += done
-                segments[place] = written
-            elif kind == "error":
-                failure = value
-                break
-    finally:
-        for child in children:
-            child.join(timeout=None if failure is None else 5)
-            if child.is_alive():
-                child.kill()
-    if failure is not None:
-        raise RuntimeError(f"search rebuild failed in a writer process: {failure}")
-    engine.commit_segments(writer, [seg for k in sorted(segments) for seg in segments[k]])
-    return count
-
-
-def segment_docs() -> int:
-    """Documents per segment of a rebuild (SEARCH_REBUILD_SEGMENT_DOCS, default 125,000).
-
-    A segment's whole term table stays in memory until the segment is written (12 bytes a
-    term in `segment.CompactTermTable`, ~11 terms of its own a message), and its per-document
-    lengths and columns too, so a bound on a segment bounds a writer's memory; a search pays
-    little for a few more segments (docs/search.md)."""
-    return max(int(current_app.config.get("SEARCH_REBUILD_SEGMENT_DOCS") or 125_000), 1)
-
-
-def _write_segments(ix, ids: list[int], batch: int, progress=None) -> tuple[int, list]:
-    """Index the public messages among `ids` into new segments of at most `segment_docs()`
-    documents each (segment writers without the lock: the caller holds it); (count, segments)."""
-    limit = segment_docs()
-    count, segments, sub = 0, [], None
-    try:
-        for start in range(0, len(ids), batch):
-            messages = load_messages(ids[start : start + batch])
-            for message in messages.values():
-                if not message.is_public:
-                    continue
-                if sub is None:
-                    sub = engine.segment_writer(ix, compound=index.COMPOUND)
-                sub.add_document(**document_for(message))
-                count += 1
-                if sub.doc_count() >= limit:
-                    segments.append(engine.finish_segment(sub))
-                    sub = None
-            if progress:
-                progress(len(ids[start : start + batch]))
-        if sub is not None:
-            segments.append(engine.finish_segment(sub))
-            sub = None
-    finally:
-        if sub is not None:
-            engine.abandon_segment(sub)
-    return count, segments
-
-
-def _index_share(ix, place: int, ids: list[int], batch: int, events) -> None:
-    """A forked writer process: index these messages into segments of its own."""
-    try:
-        db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
-        count, segments = _write_segments(ix, ids, batch, lambda n: events.put(("progress", n)))
-        events.put(("done", (place, count, segments)))
-    except BaseException as error:  # reported to the parent, which fails the rebuild
-        events.put(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        db.session.remove()
-        events.close()
-        events.join_thread()
+# Check and heal
 
 
 @dataclass

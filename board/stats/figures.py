@@ -586,8 +586,9 @@ def tally_key(scope: Scope) -> tuple[str, str] | None:
 
 
 def _values_at(conds: list, buckets: list[tuple[int, int]], lower: int, upper: int) -> list:
-    """The days to reply at 0-based positions lower…upper in order: the whole-day buckets'
-    counts say which buckets hold them, one probe of the scope's index reads them there."""
+    """The days to reply at 0-based positions lower…upper in order: the hour buckets' counts
+    (board/stats/tally.py) say which buckets hold them, one probe of the scope's index reads
+    them there."""
     before, start, end = 0, None, None
     for bucket, n in buckets:
         if start is None and lower < before + n:
@@ -598,10 +599,20 @@ def _values_at(conds: list, buckets: list[tuple[int, int]], lower: int, upper: i
         before += n
     if start is None or end is None:
         return []
+    per_day = tally.BUCKETS_PER_DAY
+    # The index range is one bucket wider on each side (floating point near a boundary); the
+    # bucket expression itself decides, as it did for the sums.
+    found = tally.bucket(Fact.days_to_reply)
     return list(
         db.session.scalars(
             select(Fact.days_to_reply)
-            .where(*conds, Fact.days_to_reply >= start, Fact.days_to_reply < end + 1)
+            .where(
+                *conds,
+                Fact.days_to_reply >= (start - 1) / per_day,
+                Fact.days_to_reply < (end + 2) / per_day,
+                found >= start,
+                found <= end,
+            )
             .order_by(Fact.days_to_reply)
             .limit(upper - lower + 1)
             .offset(offset)

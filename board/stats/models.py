@@ -152,7 +152,7 @@ class StatsTally(db.Model):
     dim `p`: by publication month (value `YYYY-MM`): cases, replied, answer clocks met and met on
     time, cases with several open answer clocks; `r`: replies by reply month; `d`: cases with an
     open answer clock, by the earliest one's due date (`YYYY-MM-DD`; `open_one`: with exactly
-    one open); `x`: replied cases by whole days to reply (for percentiles); `b`: rated cases by
+    one open); `x`: replied cases by hours to reply (whole hours, for percentiles); `b`: rated cases by
     the latest rating's score sum."""
 
     __tablename__ = "stats_tally"
@@ -167,3 +167,15 @@ class StatsTally(db.Model):
     on_time: Mapped[int] = mapped_column(Integer, default=0)
     several: Mapped[int] = mapped_column(Integer, default=0)
     open_one: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsDay(db.Model):
+    """Messages received (`created_at`) and replies published (`published_at`, published replies
+    only) on one Beijing day: the home counters. Kept by board/stats/daily.py in the transaction
+    of every change."""
+
+    __tablename__ = "stats_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,7 +15,7 @@ Memory stays bounded: past `spill_postings` buffered postings, the buffer is wri
 temporary file as one run sorted by term, and the runs are merged term by term at the end
 (not posting by posting). The segment's term table is held until the segment is written, in
 arrays (`CompactTermTable`), and a rebuild also bounds the documents per segment
-(`indexer.segment_docs`).
+(`rebuild.segment_docs`).
 """
 
 from __future__ import annotations

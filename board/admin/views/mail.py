@@ -1,0 +1,45 @@
+"""The mail outbox: mails not yet delivered, one queued again."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ...clock import utcnow
+from ...notify import services as notify
+from ...notify.models import MailState
+from .. import services
+from ..forms import ActionForm
+from . import bp
+from .common import button_pressed, paginate
+
+
+@bp.get("/mail")
+@login_required
+def outbox() -> ResponseReturnValue:
+    """Mails not yet delivered (or a chosen state), with a retry button for each."""
+    state = request.args.get("state", "")
+    state = state if state in {s.value for s in MailState} else ""
+    pagination = paginate(notify.outbox_query(current_user, state=state))
+    return render_template(
+        "admin/outbox.html",
+        pagination=pagination,
+        counts=notify.outbox_counts(current_user),
+        state=state,
+        states=[s.value for s in MailState],
+        form=ActionForm(),
+        mail_to_files=not current_app.config.get("MAIL_URL"),
+    )
+
+
+@bp.post("/mail/<int:mail_id>/retry")
+@login_required
+def retry(mail_id: int) -> ResponseReturnValue:
+    """Queue a mail again for the next `flask deadlines tick`."""
+    services.require_admin(current_user)
+    if button_pressed():
+        services.retry_mail(current_user, mail_id, now=utcnow())
+        flash(_("邮件已重新排队，将在下次发送时投递。"), "success")
+    return redirect(url_for("admin.outbox"))

@@ -1,0 +1,72 @@
+"""Regions: the searchable list, a region renamed or merged into another."""
+
+from __future__ import annotations
+
+from flask import render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ...clock import utcnow
+from .. import services
+from ..forms import RegionMergeForm, RegionRenameForm
+from . import bp
+from .common import form_status, paginate, save
+
+
+@bp.get("/regions")
+@login_required
+def regions() -> ResponseReturnValue:
+    """Regions, searchable by code or name."""
+    q = request.args.get("q", "")[: services.SEARCH_MAX]
+    pagination = paginate(services.regions_query(current_user, q=q))
+    return render_template("admin/regions.html", pagination=pagination, q=q)
+
+
+@bp.route("/regions/<code>", methods=["GET", "POST"])
+@login_required
+def region(code: str) -> ResponseReturnValue:
+    """Rename a region after a GB/T 2260 change; its earlier names stay listed."""
+    region = services.get_region(current_user, code)
+    form = RegionRenameForm()
+    saved = save(
+        form,
+        lambda: services.rename_region(
+            current_user, code, name=form.name.data, changed_on=form.changed_on.data, now=utcnow()
+        ),
+        lambda region: (
+            _("行政区划已改名为“%(name)s”。", name=region.name),
+            url_for("admin.region", code=region.code),
+        ),
+    )
+    if saved is not None:
+        return saved
+    return _region_page(region, form=form, status=form_status())
+
+
+def _region_page(region, *, status: int = 200, **forms) -> ResponseReturnValue:
+    """The region's admin page with its rename and merge forms."""
+    forms.setdefault("form", RegionRenameForm(formdata=None))
+    forms.setdefault("merge_form", RegionMergeForm(formdata=None))
+    return render_template("admin/region.html", region=region, **forms), status
+
+
+@bp.post("/regions/<code>/merge")
+@login_required
+def merge_region(code: str) -> ResponseReturnValue:
+    """Retire this region into another after a GB/T 2260 merge (services/region_merge.py)."""
+    region = services.get_region(current_user, code)
+    form = RegionMergeForm()
+    saved = save(
+        form,
+        lambda: services.merge_region(
+            current_user, code, into=form.into.data, merged_on=form.merged_on.data, now=utcnow()
+        ),
+        lambda survivor: (
+            _("%(old)s 已并入 %(new)s。", old=code, new=survivor.full_name),
+            url_for("admin.region", code=survivor.code),
+        ),
+    )
+    if saved is not None:
+        return saved
+    return _region_page(region, merge_form=form, status=form_status())
