@@ -1,13 +1,16 @@
 """Admin pages, one module per page; the blueprints and their template globals live here.
 
-`admin` (under /admin): deadline policies, the holiday calendar, units, accounts and
-invitations, boards, reason codes, regions and the mail outbox. `invite`: the invitee's page.
+`admin` (under /admin, admins only: `admins_only` runs before every page): deadline policies,
+the holiday calendar, units, accounts and invitations, boards, reason codes, regions and the
+mail outbox. `invite`: the invitee's page (no account yet: the link's token is the credential).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_login.config import EXEMPT_METHODS
 
 from ...clock import utcnow
 from ...models import ROLE_LABELS
@@ -16,6 +19,20 @@ from .. import services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 invite_bp = Blueprint("invite", __name__)
+
+
+@bp.before_request
+def admins_only() -> ResponseReturnValue | None:
+    """Every /admin page is for admins: the anonymous are sent to sign in, anyone else gets 403.
+
+    The services check again; this keeps a page that forgets to ask from being reachable.
+    """
+    if request.method in EXEMPT_METHODS:
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    services.require_admin(current_user)
+    return None
 
 
 @bp.app_template_global()

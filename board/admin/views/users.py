@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ...clock import utcnow
 from ...errors import ValidationFailed
@@ -17,7 +17,6 @@ from .common import button_pressed, flash_errors, form_status, paginate, save
 
 
 @bp.get("/users")
-@login_required
 def users() -> ResponseReturnValue:
     """Accounts, searchable by e-mail or pen name, with open invitations and the invite form."""
     q = request.args.get("q", "")[: services.SEARCH_MAX]
@@ -38,7 +37,6 @@ def users() -> ResponseReturnValue:
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@login_required
 def user(user_id: int) -> ResponseReturnValue:
     """One account: change its role and unit, disable or enable it, sign it out everywhere."""
     account = services.get_user(current_user, user_id)
@@ -72,7 +70,6 @@ def user(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:user_id>/<any(disable, enable, 'sign-out'):action>")
-@login_required
 def user_action(user_id: int, action: str) -> ResponseReturnValue:
     """Disable, enable or sign out everywhere one account."""
     account = services.get_user(current_user, user_id)
