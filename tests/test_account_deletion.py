@@ -86,7 +86,8 @@ def test_deleting_erases_the_person_and_keeps_public_messages_anonymous(
     private_board = make_message(
         "assigned", author=person, wants_public=False, attachments=[_png()], **PETITION
     )
-    follow.follow_message(make_message("received"), person, now=T0)
+    someone_elses = make_message("received")  # by the `citizen` fixture, 陈明
+    follow.follow_message(someone_elses, person, now=T0)
     follow.save_search(person, {"q": "停车"}, now=T0)
     person.email_verified_at = T0
     accounts.issue_token(person, name="script", now=T0)
@@ -129,6 +130,9 @@ def test_deleting_erases_the_person_and_keeps_public_messages_anonymous(
     assert "已注销用户" in shown and "经核查" in shown
     client.get("/lang/en")
     assert "Deleted user" in client.get(f"/m/{kept.code}").get_data(as_text=True)
+
+    untouched = db.session.get(Message, someone_elses.id)
+    assert untouched.pen_name == "陈明" and untouched.author.email != user.email
 
     board_private = db.session.get(Message, private_board.id)
     assert (board_private.real_name, board_private.phone, board_private.address) == (None,) * 3
