@@ -82,7 +82,12 @@ def test_deleting_erases_the_person_and_keeps_public_messages_anonymous(
     message still shows, under "已注销用户"; the board message's note, contacts and private
     attachment are gone; the confirmation mail reached the old address and then left the
     outbox's memory too."""
-    public = make_message("replied", author=person, private_note="身份证号 330106198503152310")
+    public = make_message(
+        "replied",
+        author=person,
+        private_note="身份证号 330106198503152310",
+        body="我是林晓燕，小区物业今年起每月多收停车管理费两百元，业主多次反映无果。",
+    )
     private_board = make_message(
         "assigned", author=person, wants_public=False, attachments=[_png()], **PETITION
     )
@@ -128,6 +133,7 @@ def test_deleting_erases_the_person_and_keeps_public_messages_anonymous(
     assert kept.cosign_count == before and kept.state == "replied"
     shown = client.get(f"/m/{kept.code}").get_data(as_text=True)
     assert "已注销用户" in shown and "经核查" in shown
+    assert "林**" in shown and "林晓燕" not in shown  # masked as before, now in the text itself
     client.get("/lang/en")
     assert "Deleted user" in client.get(f"/m/{kept.code}").get_data(as_text=True)
 
