@@ -342,6 +342,7 @@ def _fts_match(q: str) -> str | None:
 def step_fts5(args) -> None:
     from board.extensions import db
     from board.search import documents
+    from board.search.topics import topic_roots
 
     app = make_app(args.dir, args.database_url)
     path = args.dir / "fts5.sqlite"
@@ -358,6 +359,7 @@ def step_fts5(args) -> None:
     with app.app_context():
         documents.ensure_dictionary(force=True)
         ids = documents.public_ids()
+        roots = topic_roots()
         procs = args.procs[-1]
         with multiprocessing.get_context("fork").Pool(procs) as pool:
             # Documents are read here (the app context is this thread's); tokens in the pool.
@@ -366,7 +368,7 @@ def step_fts5(args) -> None:
                 for start in range(first, min(first + 500 * procs, len(ids)), 500):
                     messages = documents.load_messages(ids[start : start + 500])
                     group.append(
-                        [documents.document_for(m) for m in messages.values() if m.is_public]
+                        [documents.document_for(m, roots) for m in messages.values() if m.is_public]
                     )
                     db.session.expunge_all()
                 for rows in pool.map(_fts_tokens, group):

@@ -267,6 +267,7 @@ SEARCH_PARAMS = (
     Param("q", "string", "检索词（中文分词）；为空时按筛选条件列出"),
     *(p for p in MESSAGE_FILTERS if p.name != "track"),
     Param("replied", "boolean", "只要已回复（true）或未回复（false）的留言"),
+    Param("topic", "string", "一级主题分类：编号或名称（如 城乡建设）；分面 topic 给出编号与名称"),
     Param("date_from", "date", "发布日期起（含），YYYY-MM-DD"),
     Param("date_to", "date", "发布日期止（含），YYYY-MM-DD"),
     Param(
@@ -293,6 +294,7 @@ SEARCH_FILTERS = (
     "unit",
     "kind",
     "domain",
+    "topic",
     "state",
     "replied",
     "date_from",

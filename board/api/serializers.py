@@ -247,11 +247,14 @@ def hit_json(hit: Any) -> dict:
     }
 
 
-def facets_json(facets: dict[str, list[tuple[str, int]]]) -> dict[str, list[dict]]:
-    """Facet counts as `{name: [{"value", "count", "label"?}]}`."""
+def facets_json(
+    facets: dict[str, list[tuple[str, int]]], labels_of: dict[str, dict[str, str]] | None = None
+) -> dict[str, list[dict]]:
+    """Facet counts as `{name: [{"value", "count", "label"?}]}`; `labels_of` names values that
+    live in the database (a search's topics)."""
     out: dict[str, list[dict]] = {}
     for name, pairs in facets.items():
-        labels = FACET_LABELS.get(name, {})
+        labels = FACET_LABELS.get(name) or (labels_of or {}).get(name, {})
         rows = []
         for value, count in pairs:
             row: dict[str, Any] = {"value": value, "count": count}

@@ -347,9 +347,15 @@ def message_action(code: str, action: str):
 def search():
     """Full-text search over public messages with filters, facets and highlighted snippets."""
     from ..search.query import search_messages
+    from ..search.topics import resolve_topic
 
     args = read_args(SEARCH_PARAMS)
     _resolve(args, ("board", "unit", "region"))
+    if args["topic"] is not None:
+        topic = resolve_topic(args["topic"])
+        if topic is None:
+            raise ValidationFailed(fields={"topic": [_("没有这个一级主题分类。")]})
+        args["topic"] = topic
     filters = {name: args[name] for name in SEARCH_FILTERS if args[name] is not None}
     result = search_messages(
         args["q"] or "",
@@ -364,7 +370,7 @@ def search():
             "page": result.page,
             "per_page": result.per_page,
             "hits": [out.hit_json(hit) for hit in result.hits],
-            "facets": out.facets_json(result.facets),
+            "facets": out.facets_json(result.facets, result.labels),
         }
     )
 

@@ -14,6 +14,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..messages import services as msg
 from ..models import Message, Role, User
+from ..search import outbox
 from .models import PATH_SEPARATOR, Topic, TopicSource
 
 MAX_LEVEL = 3
@@ -218,5 +219,7 @@ def correct_topic(message: Message, topic: Topic, actor: User, *, now: datetime)
     authorize_topic_change(actor, message)
     apply_topic(message, topic, TopicSource.STAFF)
     msg.record(message, "topic", actor, now=now, note=topic.path, is_public=False)
+    outbox.enqueue(message)  # the first-level topic is a search facet
     db.session.commit()
+    outbox.apply_after_commit()
     return message

@@ -16,6 +16,7 @@ from flask_babel import LazyString, gettext
 from sqlalchemy import Select, select
 
 from ..clock import local_date, to_local
+from ..deadlines import PolicyName
 from ..extensions import db
 from ..models import Clock, ClockState, Event, Message, Role, Unit
 from ..privacy import public_text
@@ -24,9 +25,16 @@ from .outbox import Draft, _author_address, _office_of, enqueue, link, unit_addr
 RATE_REMINDER_DAYS = 7  # remind the author this many days before the rating window ends
 WINDOW_NOTICE_DAYS = 7  # …and before a review / re-review request window ends
 HANDLER_DUTIES = frozenset(
-    {"board_reply_short", "board_reply_long", "petition_acceptance", "petition_handling"}
+    {
+        PolicyName.BOARD_REPLY_SHORT,
+        PolicyName.BOARD_REPLY_LONG,
+        PolicyName.PETITION_ACCEPTANCE,
+        PolicyName.PETITION_HANDLING,
+    }
 )
-REVIEW_WINDOWS = frozenset({"petition_review_request", "petition_rereview_request"})
+REVIEW_WINDOWS = frozenset(
+    {PolicyName.PETITION_REVIEW_REQUEST, PolicyName.PETITION_REREVIEW_REQUEST}
+)
 
 
 def policy_label(name: str) -> LazyString:
@@ -46,8 +54,10 @@ def policy_label(name: str) -> LazyString:
 
 # Clocks whose moved due date a unit's handlers hear of (their own duties), and clocks only the
 # handling side watches (the author is not told when these move).
-CLOCK_HANDLER_POLICIES = HANDLER_DUTIES | {"board_return"}
-STAFF_ONLY_CLOCKS = frozenset({"board_moderation", "board_assignment", "board_return"})
+CLOCK_HANDLER_POLICIES = HANDLER_DUTIES | {PolicyName.BOARD_RETURN}
+STAFF_ONLY_CLOCKS = frozenset(
+    {PolicyName.BOARD_MODERATION, PolicyName.BOARD_ASSIGNMENT, PolicyName.BOARD_RETURN}
+)
 
 
 def queue_clock_moved_mail(event: Event, clock: Clock, *, previous_on: date) -> int:
@@ -144,12 +154,12 @@ def queue_reminders(*, now: datetime) -> ReminderCounts:
     window_start = today + timedelta(days=RATE_REMINDER_DAYS)
     citizen_windows = select(Clock).where(
         Clock.state == ClockState.OPEN,
-        Clock.policy.in_({"rating_window"} | REVIEW_WINDOWS),
+        Clock.policy.in_({PolicyName.RATING_WINDOW} | REVIEW_WINDOWS),
         Clock.due_on >= today,
         Clock.due_on <= window_start,
     )
     for clock in _open_clocks(citizen_windows.order_by(Clock.due_on, Clock.id)):
-        kind = "rate_reminder" if clock.policy == "rating_window" else "window_closing"
+        kind = "rate_reminder" if clock.policy == PolicyName.RATING_WINDOW else "window_closing"
         added = _queue_clock(clock, kind, now, today)
         if kind == "rate_reminder":
             counts.rate += added

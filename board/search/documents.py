@@ -17,7 +17,8 @@ from ..clock import local_date
 from ..extensions import db
 from ..models import PUBLIC_STATES, Board, Message, Region, Unit, Visibility
 from ..privacy import public_text
-from . import analysis
+from . import analysis, topics
+from .topics import topic_roots
 
 # Common short names of departments, so they stay whole like the unit names they stand for.
 DEPARTMENT_ABBREVIATIONS = (
@@ -118,8 +119,11 @@ def count_public() -> int:
     return db.session.scalar(select(func.count(Message.id)).where(public_condition())) or 0
 
 
-def document_for(message: Message) -> dict:
-    """The index document of a public message: masked text, filters, sort keys."""
+def document_for(message: Message, roots: dict[int, int] | None = None) -> dict:
+    """The index document of a public message: masked text, filters, sort keys.
+
+    `roots` maps topics to their first-level ancestors (`topics.topic_roots()`): pass it when
+    writing many documents, else it is read for this one."""
     replies = [r for r in message.published_replies if r.published_at is not None]
     path = message.region_path.split("/")
     published = message.published_at or message.created_at
@@ -149,6 +153,10 @@ def document_for(message: Message) -> dict:
     doc["grams"] = "\n".join((doc["title"], doc["body"], doc["reply"]))
     if message.unit is not None:
         doc["unit"] = message.unit.code
+    if message.topic_id is not None:
+        topic = topics.root_value(message.topic_id, topic_roots() if roots is None else roots)
+        if topic is not None:
+            doc["topic"] = topic
     if replies:
         first = min(r.published_at for r in replies)
         doc["replied_on"] = first
@@ -182,11 +190,12 @@ def write_documents(writer: SegmentWriter, message_ids: Iterable[int]) -> None:
     message_ids = sorted(set(message_ids))
     messages = load_messages(message_ids)
     fields = set(writer.schema.names())
+    roots = topic_roots()
     for message_id in message_ids:
         message = messages.get(message_id)
         if message is not None and message.is_public:
             # An index built before a field was added lacks it until the next rebuild.
-            doc = document_for(message)
+            doc = document_for(message, roots)
             writer.update_document(**{k: v for k, v in doc.items() if k in fields})
         else:
             writer.delete_by_term("message_id", str(message_id))

@@ -58,6 +58,7 @@ class SearchForm(Form):
     domain = SelectField(
         _l("领域"), choices=_choices(_l("全部领域"), DOMAIN_LABELS), validators=[Optional()]
     )
+    topic = SelectField(_l("主题分类"), choices=[SelectChoice("", "")], validators=[Optional()])
     state = SelectField(_l("状态"), choices=[SelectChoice("", "")], validators=[Optional()])
     replied = SelectField(
         _l("答复"), choices=_choices(_l("不限"), REPLIED_LABELS), validators=[Optional()]
@@ -71,15 +72,22 @@ class SearchForm(Form):
         validators=[Optional()],
     )
 
-    def __init__(self, formdata, region_choices: list[tuple[str, str]], **kwargs) -> None:
+    def __init__(
+        self,
+        formdata,
+        region_choices: list[tuple[str, str]],
+        topic_choices: list[tuple[str, str]] = (),
+        **kwargs,
+    ) -> None:
         super().__init__(formdata, **kwargs)
         self.region.choices = _choices(_l("全部地区"), dict(region_choices))
+        self.topic.choices = _choices(_l("全部主题分类"), dict(topic_choices))
         self.state.choices = _choices(_l("全部状态"), dict(state_groups()))
 
     def filters(self) -> dict:
         """The filters of the fields that validated, as `search_messages` takes them."""
         found: dict = {}
-        for name in ("region", "board", "unit", "kind", "domain"):
+        for name in ("region", "board", "unit", "kind", "domain", "topic"):
             field = self[name]
             if field.data and not field.errors:
                 found[name] = field.data.strip()

@@ -148,6 +148,7 @@ def build_schema() -> Schema:
         replied_on=_datetime(),
         year=ID(sortable=_refs()),
         top_region=ID(sortable=_refs()),
+        topic=ID(sortable=_refs()),  # the first-level topic's id (`topics`); absent without one
         cosigns=NUMERIC(sortable=True),
         # Whole days from publication to the first reply; -1 until then (always set: whoosh 2.7
         # cannot pack a default for a sortable column, nor sort floats).
@@ -268,7 +269,8 @@ def writer(ix: FileIndex, timeout: float = 0.0, **kwargs) -> SegmentWriter:
 # whenever that changes: the search worker then finds every index built under an older version
 # out of date and rebuilds it in the background, while the old one keeps answering (pages mask
 # again when they show a hit; only matching by a newly masked value lasts until the swap).
-DOCUMENTS_VERSION = 2  # 2: the masking of issue 14 (normalised numbers, QQ/WeChat, office phones)
+# 2: the masking of issue 14 (normalised numbers, QQ/WeChat, office phones); 3: the `topic` field.
+DOCUMENTS_VERSION = 3
 
 
 @dataclass

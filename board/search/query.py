@@ -26,6 +26,7 @@ from ..models import Message
 from ..privacy import public_text
 from . import analysis, engine, index
 from .documents import ensure_dictionary
+from .topics import topic_labels
 
 TEXT_FIELDS = ("title", "body", "reply", "region_name", "board_title", "code_text")
 FACETS = {
@@ -34,6 +35,7 @@ FACETS = {
     "kind": "kind",
     "year": "year",
     "region": "top_region",
+    "topic": "topic",
 }
 SORTS = ("relevance", "newest", "oldest", "cosigns", "slowest")
 MAX_QUERY_CHARS = 200
@@ -83,6 +85,8 @@ class SearchResult:
     per_page: int
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # Names of facet values that live in the database (topics: their indexed id → name).
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -336,6 +340,7 @@ def filter_query(filters: dict | None) -> wq.Query | None:
         ("kind", "kind"),
         ("domain", "domain"),
         ("state", "state"),
+        ("topic", "topic"),
     ):
         values = _values(filters.get(key))
         if values:
@@ -552,7 +557,8 @@ def search_messages(
             query,
             narrow,
             limit=limit,
-            facets=FACETS,
+            # An index built before a facet's field existed has none (until its rebuild).
+            facets={name: column for name, column in FACETS.items() if column in searcher.schema},
             sort_keys=keys,
             relevance=relevance,
         )
@@ -572,7 +578,10 @@ def search_messages(
     facets = {
         name: [(str(value), count) for value, count in pairs] for name, pairs in facets.items()
     }
-    return SearchResult(total=total, page=page, per_page=per_page, hits=hits, facets=facets)
+    labels = {"topic": topic_labels(value for value, _count in facets.get("topic", []))}
+    return SearchResult(
+        total=total, page=page, per_page=per_page, hits=hits, facets=facets, labels=labels
+    )
 
 
 def matching_codes(q: str, filters: dict | None = None, limit: int | None = None) -> list[str]:

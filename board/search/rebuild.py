@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import SearchOutbox
-from . import analysis, documents, engine, index
+from . import analysis, documents, engine, index, topics
 
 
 def rebuild_procs() -> int:
@@ -143,12 +143,13 @@ def _write_segments(ix, ids: list[int], batch: int, progress=None) -> tuple[int,
     try:
         for start in range(0, len(ids), batch):
             messages = documents.load_messages(ids[start : start + batch])
+            roots = topics.topic_roots()  # per batch: the taxonomy may grow during a long build
             for message in messages.values():
                 if not message.is_public:
                     continue
                 if sub is None:
                     sub = engine.segment_writer(ix, compound=index.COMPOUND)
-                sub.add_document(**documents.document_for(message))
+                sub.add_document(**documents.document_for(message, roots))
                 count += 1
                 if sub.doc_count() >= limit:
                     segments.append(engine.finish_segment(sub))

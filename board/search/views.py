@@ -13,18 +13,26 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import DOMAIN_LABELS, KIND_LABELS, Board, Region, RegionLevel, Unit
 from .forms import REPLIED_LABELS, SearchForm, state_groups
-from .query import search_messages
+from .query import SearchResult, search_messages
+from .topics import first_level_choices, resolve_topic, topic_labels
 
 bp = Blueprint("search", __name__)
 
 FACET_TITLES = {
     "region": _l("地区"),
+    "topic": _l("主题分类"),
     "domain": _l("领域"),
     "kind": _l("类别"),
     "state": _l("状态"),
     "year": _l("年份"),
 }
-FACET_PARAMS = {"region": "region", "domain": "domain", "kind": "kind", "state": "state"}
+FACET_PARAMS = {
+    "region": "region",
+    "topic": "topic",
+    "domain": "domain",
+    "kind": "kind",
+    "state": "state",
+}
 
 
 @dataclass
@@ -50,6 +58,15 @@ def _region_choices(current: str | None) -> list[tuple[str, str]]:
     return choices
 
 
+def _topic_choices(current: str | None) -> list[tuple[str, str]]:
+    """The active first-level topics, plus the chosen one when it is retired (old messages)."""
+    choices = first_level_choices()
+    chosen = resolve_topic(current)
+    if chosen is not None and chosen not in {value for value, _name in choices}:
+        choices += list(topic_labels([chosen]).items())
+    return choices
+
+
 def _url(**changes: str | None) -> str:
     """This search's URL with some parameters changed (None drops one), back on page 1."""
     args = {k: v for k, v in request.args.items() if k != "page" and v != ""}
@@ -61,8 +78,9 @@ def _url(**changes: str | None) -> str:
     return url_for("search.search", **args)
 
 
-def _facet_links(facets: dict[str, list[tuple[str, int]]], form: SearchForm) -> dict:
+def _facet_links(result: SearchResult, form: SearchForm) -> dict:
     """Facet counts as refinement links, labelled, the chosen value marked."""
+    facets = result.facets
     links: dict[str, list[Link]] = {}
     regions = {
         r.code: r.label
@@ -70,8 +88,13 @@ def _facet_links(facets: dict[str, list[tuple[str, int]]], form: SearchForm) -> 
             select(Region).where(Region.code.in_([v for v, _n in facets.get("region", [])]))
         )
     }
-    labels = {"domain": DOMAIN_LABELS, "kind": KIND_LABELS, "region": regions}
-    for name in ("region", "domain", "kind"):
+    labels = {
+        "domain": DOMAIN_LABELS,
+        "kind": KIND_LABELS,
+        "region": regions,
+        "topic": result.labels.get("topic", {}),
+    }
+    for name in ("region", "topic", "domain", "kind"):
         chosen = form[name].data
         links[name] = [
             Link(str(labels[name].get(value, value)), _url(**{name: value}), n, chosen == value)
@@ -103,6 +126,9 @@ def _active_filters(form: SearchForm, filters: dict) -> list[Link]:
     if "unit" in filters:
         unit = db.session.scalar(select(Unit).where(Unit.code == filters["unit"]))
         found.append(Link(unit.name if unit else filters["unit"], _url(unit=None)))
+    if "topic" in filters:
+        label = topic_labels([filters["topic"]]).get(filters["topic"], filters["topic"])
+        found.append(Link(label, _url(topic=None)))
     for name, labels in (("kind", KIND_LABELS), ("domain", DOMAIN_LABELS)):
         if name in filters:
             found.append(Link(str(labels.get(filters[name], filters[name])), _url(**{name: None})))
@@ -122,7 +148,11 @@ def _active_filters(form: SearchForm, filters: dict) -> list[Link]:
 @bp.get("/search")  # limited by security.check_search_page_limit, ahead of the page cache
 def search() -> ResponseReturnValue:
     """Search public messages and replies; filters and facets narrow, the URL can be shared."""
-    form = SearchForm(request.args, region_choices=_region_choices(request.args.get("region")))
+    form = SearchForm(
+        request.args,
+        region_choices=_region_choices(request.args.get("region")),
+        topic_choices=_topic_choices(request.args.get("topic")),
+    )
     form.validate()
     filters = form.filters()
     q = (form.q.data or "").strip() if not form.q.errors else ""
@@ -136,7 +166,7 @@ def search() -> ResponseReturnValue:
         form=form,
         q=q,
         result=result,
-        facets=_facet_links(result.facets, form) if result else {},
+        facets=_facet_links(result, form) if result else {},
         facet_titles=FACET_TITLES,
         active=_active_filters(form, filters),
         clear_url=url_for("search.search", q=q) if q else url_for("search.search"),

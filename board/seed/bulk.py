@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Table, insert, select, text
 from .. import deadlines
 from ..calendar import services as calendar_services
 from ..clock import local_date
+from ..deadlines import PolicyName
 from ..extensions import db
 from ..messages.services import CODE_ALPHABET
 from ..models import (
@@ -247,7 +248,7 @@ class _Builder:
         advance(
             event("submit", author, submitted, State.SUBMITTED, first=True),
             submitted,
-            start="board_moderation",
+            start=PolicyName.BOARD_MODERATION,
         )
         if plan.state == State.SUBMITTED:
             return out
@@ -265,7 +266,7 @@ class _Builder:
             return out
         now = times["screen"]
         row = event("approve", moderator, now, State.RECEIVED)
-        advance(row, now, ("board_moderation",), "board_assignment")
+        advance(row, now, (PolicyName.BOARD_MODERATION,), PolicyName.BOARD_ASSIGNMENT)
         if m["wants_public"]:
             m["visibility"], m["published_at"] = Visibility.PUBLIC, now
         out.outbox = True
@@ -286,24 +287,26 @@ class _Builder:
             handler = self.accounts.handler_for(unit)
             now = times["assign"]
             row = event("assign", coordinator, now, State.ASSIGNED, note=unit.name)
-            advance(row, now, ("board_assignment",))
+            advance(row, now, (PolicyName.BOARD_ASSIGNMENT,))
             # messages.services._start_handling: the answer clock, then the return window.
             first = (
-                "petition_acceptance"
+                PolicyName.PETITION_ACCEPTANCE
                 if petition
                 else calendar_services.reply_policy(_KindOnly(plan.kind))
             )
             advance(row, now, (), first)
             due = row["due_on"]
-            advance(row, now, (), "board_return")
+            advance(row, now, (), PolicyName.BOARD_RETURN)
             row["due_on"] = due
             m["unit_id"], m["assigned_at"] = unit.id, now
             if plan.state != State.ASSIGNED:
                 now = times["accept"]
                 row = event("accept", handler, now, State.IN_PROGRESS)
-                advance(row, now, ("board_return",), None, "stopped")  # accepting ends it
+                advance(row, now, (PolicyName.BOARD_RETURN,), None, "stopped")  # accepting ends it
                 if petition:
-                    advance(row, now, ("petition_acceptance",), "petition_handling")
+                    advance(
+                        row, now, (PolicyName.PETITION_ACCEPTANCE,), PolicyName.PETITION_HANDLING
+                    )
             if plan.state in (State.REPLIED, State.CLOSED):
                 now = times["reply"]
                 event("reply", handler, now, note=unit.name, is_public=False)
@@ -320,9 +323,11 @@ class _Builder:
                 out.replies.append(reply)
                 now = times["sign_off"]
                 row = event("sign_off", coordinator, now, State.REPLIED, note=unit.name)
-                advance(row, now, tuple(calendar_services.HANDLING_CLOCKS), "rating_window")
+                advance(
+                    row, now, tuple(calendar_services.HANDLING_CLOCKS), PolicyName.RATING_WINDOW
+                )
                 if petition:
-                    advance(row, now, (), "petition_review_request")
+                    advance(row, now, (), PolicyName.PETITION_REVIEW_REQUEST)
                 reply["published_at"] = now
                 m["replied_at"] = now
             if plan.state == State.CLOSED:
@@ -332,7 +337,7 @@ class _Builder:
                 row = event("rate", author, now, None if petition else State.CLOSED)
                 if not petition:
                     m["closed_at"] = now
-                advance(row, now, ("rating_window",))
+                advance(row, now, (PolicyName.RATING_WINDOW,))
                 out.ratings.append(
                     {
                         "round": 1,

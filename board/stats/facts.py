@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from ..deadlines import PolicyName
 from ..models import (
     PUBLIC_STATES,
     Clock,
@@ -49,7 +50,11 @@ from . import tally
 from .models import StatsCase
 from .sql import days_between, local_date, local_month
 
-ANSWER_POLICIES = ("board_reply_short", "board_reply_long", "petition_handling")
+ANSWER_POLICIES = (
+    PolicyName.BOARD_REPLY_SHORT,
+    PolicyName.BOARD_REPLY_LONG,
+    PolicyName.PETITION_HANDLING,
+)
 BATCH = 2000  # message ids per statement
 _PENDING = "stats_case_pending"
 

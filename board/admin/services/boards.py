@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from ...audit import record_change
-from ...errors import NotFound, ValidationFailed
+from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import Board, BoardTerm, Post, Region, Unit, User
-from .common import clean_text, require_admin
+from .common import clean_text, found, require_admin
 
 BOARD_CODE = re.compile(r"^([0-9]{6})-[a-z0-9][a-z0-9-]{0,32}$")
 HOLDER_MAX = 64
@@ -31,9 +31,7 @@ def get_board(actor: User, code: str) -> Board:
     """One board by code, or NotFound."""
     require_admin(actor)
     board = db.session.scalar(select(Board).where(Board.code == code))
-    if board is None:
-        raise NotFound(_("没有代码为 %(code)s 的留言板。", code=code))
-    return board
+    return found(board, _("没有代码为 %(code)s 的留言板。", code=code))
 
 
 def create_board(

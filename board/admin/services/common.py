@@ -1,22 +1,33 @@
-"""What every admin page shares: the admin check, single-line text cleaning, the change log."""
+"""What every admin page shares: the admin check, a row or 404, single-line text cleaning, the
+change log."""
 
 from __future__ import annotations
 
 import unicodedata
+from typing import TypeVar
 
 from flask_babel import gettext as _
 
-from ...errors import PermissionDenied, ValidationFailed
+from ...errors import NotFound, PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import Role, User
 
 SEARCH_MAX = 100
+
+T = TypeVar("T")
 
 
 def require_admin(actor: User | None) -> None:
     """Only admins use the admin pages; anyone else gets PermissionDenied."""
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.role != Role.ADMIN:
         raise PermissionDenied()
+
+
+def found(row: T | None, message: str = "") -> T:
+    """The row a page asked for, or NotFound with `message` (the generic text when empty)."""
+    if row is None:
+        raise NotFound(message)
+    return row
 
 
 def clean_text(value: str | None, field: str, *, most: int, required: bool = True) -> str:

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...audit import record_change
-from ...errors import NotFound, ValidationFailed
+from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import ReasonCode, ReasonUse, User
-from .common import clean_text, require_admin
+from .common import clean_text, found, require_admin
 
 REASON_SLUG = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
@@ -27,10 +27,7 @@ def reason_codes(actor: User) -> list[ReasonCode]:
 def get_reason_code(actor: User, code: str) -> ReasonCode:
     """One reason code, or NotFound."""
     require_admin(actor)
-    reason = db.session.get(ReasonCode, code)
-    if reason is None:
-        raise NotFound()
-    return reason
+    return found(db.session.get(ReasonCode, code))
 
 
 def _reason_snapshot(reason: ReasonCode) -> dict:

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import DateTime, Select, insert, literal, select
 
 from ...audit import record_change
-from ...errors import NotFound, ValidationFailed
+from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import Message, Post, Region, RegionName, SearchOutbox, User
 from ...search import outbox as search_outbox
-from .common import SEARCH_MAX, clean_text, require_admin
+from .common import SEARCH_MAX, clean_text, found, require_admin
 
 REGION_NAME_MAX = 64
 
@@ -33,10 +33,7 @@ def regions_query(actor: User, *, q: str = "") -> Select:
 def get_region(actor: User, code: str) -> Region:
     """One region by code, or NotFound."""
     require_admin(actor)
-    region = db.session.get(Region, (code or "").strip())
-    if region is None:
-        raise NotFound(_("没有这个行政区划代码。"))
-    return region
+    return found(db.session.get(Region, (code or "").strip()), _("没有这个行政区划代码。"))
 
 
 def _renamed(text: str, old: str, new: str) -> str:

@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...audit import record_change
-from ...errors import NotFound, ValidationFailed
+from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import Region, Role, Unit, User
 from ...phones import normalize_cn_phone
-from .common import clean_text, require_admin
+from .common import clean_text, found, require_admin
 
 CONTACT_PHONE_MAX = 40
 UNIT_NAME_MAX = 120
@@ -34,9 +34,7 @@ def get_unit(actor: User, code: str) -> Unit:
     """One unit by code, or NotFound."""
     require_admin(actor)
     unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        raise NotFound(_("没有代码为 %(code)s 的单位。", code=code))
-    return unit
+    return found(unit, _("没有代码为 %(code)s 的单位。", code=code))
 
 
 def _phone(value: str | None) -> str | None:

@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from ...audit import record_change
-from ...errors import NotFound, PermissionDenied, ValidationFailed
+from ...errors import PermissionDenied, ValidationFailed
 from ...extensions import db
 from ...models import Role, Unit, User
-from .common import SEARCH_MAX, require_admin
+from .common import SEARCH_MAX, found, require_admin
 
 UNIT_ROLES = (Role.HANDLER, Role.COORDINATOR)
 INVITABLE_ROLES = (Role.HANDLER, Role.COORDINATOR, Role.MODERATOR, Role.ADMIN)
@@ -39,10 +39,7 @@ def users_query(actor: User, *, q: str = "", role: str = "", status: str = "") -
 def get_user(actor: User, user_id: int) -> User:
     """One account by id, or NotFound."""
     require_admin(actor)
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_("没有这个账户。"))
-    return user
+    return found(db.session.get(User, user_id), _("没有这个账户。"))
 
 
 def _require_live(user: User) -> None:

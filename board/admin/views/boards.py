@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...clock import utcnow
-from ...errors import ValidationFailed
-from ...extensions import db
 from .. import services
 from ..forms import BoardForm, HolderForm
 from . import bp
-from .common import attach_errors, paginate
+from .common import form_status, paginate, save
 
 
 @bp.get("/boards")
@@ -33,25 +31,26 @@ def new_board() -> ResponseReturnValue:
     """Open a leader post or a department board with its office unit."""
     services.require_admin(current_user)
     form = BoardForm()
-    if form.validate_on_submit():
-        try:
-            board = services.create_board(
-                current_user,
-                code=form.code.data,
-                region_code=form.region.data,
-                post=form.post.data,
-                title=form.title.data,
-                office_code=form.office.data,
-                holder_name=form.holder_name.data or "",
-                started_on=form.started_on.data,
-                now=utcnow(),
-            )
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("留言板“%(title)s”已开通。", title=board.title), "success")
-            return redirect(url_for("admin.board", code=board.code))
-    db.session.rollback()
+    saved = save(
+        form,
+        lambda: services.create_board(
+            current_user,
+            code=form.code.data,
+            region_code=form.region.data,
+            post=form.post.data,
+            title=form.title.data,
+            office_code=form.office.data,
+            holder_name=form.holder_name.data or "",
+            started_on=form.started_on.data,
+            now=utcnow(),
+        ),
+        lambda board: (
+            _("留言板“%(title)s”已开通。", title=board.title),
+            url_for("admin.board", code=board.code),
+        ),
+    )
+    if saved is not None:
+        return saved
     return render_template("admin/board_new.html", form=form), 422
 
 
@@ -61,22 +60,20 @@ def board(code: str) -> ResponseReturnValue:
     """One board: its holders past and present, and the form to record a new holder."""
     board = services.get_board(current_user, code)
     form = HolderForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.change_holder(
-                    current_user,
-                    board,
-                    holder_name=form.holder_name.data or "",
-                    started_on=form.started_on.data,
-                    now=utcnow(),
-                )
-            except ValidationFailed as error:
-                attach_errors(form, error)
-            else:
-                flash(_("“%(title)s”的任职记录已保存。", title=board.label), "success")
-                return redirect(url_for("admin.board", code=board.code))
-        db.session.rollback()
-        status = 422
-    return render_template("admin/board.html", board=board, form=form), status
+    saved = save(
+        form,
+        lambda: services.change_holder(
+            current_user,
+            board,
+            holder_name=form.holder_name.data or "",
+            started_on=form.started_on.data,
+            now=utcnow(),
+        ),
+        lambda board: (
+            _("“%(title)s”的任职记录已保存。", title=board.label),
+            url_for("admin.board", code=board.code),
+        ),
+    )
+    if saved is not None:
+        return saved
+    return render_template("admin/board.html", board=board, form=form), form_status()

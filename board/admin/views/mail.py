@@ -13,7 +13,7 @@ from ...notify.models import MailState
 from .. import services
 from ..forms import ActionForm
 from . import bp
-from .common import paginate
+from .common import button_pressed, paginate
 
 
 @bp.get("/mail")
@@ -38,11 +38,8 @@ def outbox() -> ResponseReturnValue:
 @login_required
 def retry(mail_id: int) -> ResponseReturnValue:
     """Queue a mail again for the next `flask deadlines tick`."""
-    form = ActionForm()
-    if form.validate_on_submit():
+    services.require_admin(current_user)
+    if button_pressed():
         services.retry_mail(current_user, mail_id, now=utcnow())
         flash(_("邮件已重新排队，将在下次发送时投递。"), "success")
-    else:
-        services.require_admin(current_user)
-        flash(_("请求已过期，请重试。"), "error")
     return redirect(url_for("admin.outbox"))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...clock import utcnow
-from ...errors import ValidationFailed
 from .. import services
 from ..forms import PolicyForm
 from . import bp
-from .common import attach_errors
+from .common import form_status, save
 
 
 @bp.get("/deadlines")
@@ -32,23 +31,21 @@ def edit_policy(name: str) -> ResponseReturnValue:
         if request.method == "GET"
         else None
     )
-    if form.validate_on_submit():
-        try:
-            services.update_policy(
-                current_user,
-                name,
-                days=form.days.data,
-                unit=form.unit.data,
-                label=form.label.data,
-                now=utcnow(),
-            )
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(
-                _("期限“%(label)s”已保存；新开始的期限按新设置计算。", label=form.label.data),
-                "success",
-            )
-            return redirect(url_for("admin.policies"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/policy_edit.html", policy=policy, form=form), status
+    saved = save(
+        form,
+        lambda: services.update_policy(
+            current_user,
+            name,
+            days=form.days.data,
+            unit=form.unit.data,
+            label=form.label.data,
+            now=utcnow(),
+        ),
+        lambda row: (
+            _("期限“%(label)s”已保存；新开始的期限按新设置计算。", label=form.label.data),
+            url_for("admin.policies"),
+        ),
+    )
+    if saved is not None:
+        return saved
+    return render_template("admin/policy_edit.html", policy=policy, form=form), form_status()

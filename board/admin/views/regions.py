@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...clock import utcnow
-from ...errors import ValidationFailed
-from ...extensions import db
 from .. import services
 from ..forms import RegionMergeForm, RegionRenameForm
 from . import bp
-from .common import attach_errors, paginate
+from .common import form_status, paginate, save
 
 
 @bp.get("/regions")
@@ -31,25 +29,19 @@ def region(code: str) -> ResponseReturnValue:
     """Rename a region after a GB/T 2260 change; its earlier names stay listed."""
     region = services.get_region(current_user, code)
     form = RegionRenameForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.rename_region(
-                    current_user,
-                    code,
-                    name=form.name.data,
-                    changed_on=form.changed_on.data,
-                    now=utcnow(),
-                )
-            except ValidationFailed as error:
-                attach_errors(form, error)
-            else:
-                flash(_("行政区划已改名为“%(name)s”。", name=region.name), "success")
-                return redirect(url_for("admin.region", code=region.code))
-        db.session.rollback()
-        status = 422
-    return _region_page(region, form=form, status=status)
+    saved = save(
+        form,
+        lambda: services.rename_region(
+            current_user, code, name=form.name.data, changed_on=form.changed_on.data, now=utcnow()
+        ),
+        lambda region: (
+            _("行政区划已改名为“%(name)s”。", name=region.name),
+            url_for("admin.region", code=region.code),
+        ),
+    )
+    if saved is not None:
+        return saved
+    return _region_page(region, form=form, status=form_status())
 
 
 def _region_page(region, *, status: int = 200, **forms) -> ResponseReturnValue:
@@ -65,16 +57,16 @@ def merge_region(code: str) -> ResponseReturnValue:
     """Retire this region into another after a GB/T 2260 merge (services/region_merge.py)."""
     region = services.get_region(current_user, code)
     form = RegionMergeForm()
-    if form.validate_on_submit():
-        try:
-            survivor = services.merge_region(
-                current_user, code, into=form.into.data, merged_on=form.merged_on.data,
-                now=utcnow(),
-            )  # fmt: skip
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("%(old)s 已并入 %(new)s。", old=code, new=survivor.full_name), "success")
-            return redirect(url_for("admin.region", code=survivor.code))
-    db.session.rollback()
-    return _region_page(region, merge_form=form, status=422)
+    saved = save(
+        form,
+        lambda: services.merge_region(
+            current_user, code, into=form.into.data, merged_on=form.merged_on.data, now=utcnow()
+        ),
+        lambda survivor: (
+            _("%(old)s 已并入 %(new)s。", old=code, new=survivor.full_name),
+            url_for("admin.region", code=survivor.code),
+        ),
+    )
+    if saved is not None:
+        return saved
+    return _region_page(region, merge_form=form, status=form_status())

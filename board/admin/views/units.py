@@ -9,11 +9,10 @@ from flask_login import current_user, login_required
 
 from ...clock import utcnow
 from ...errors import NotFound, ValidationFailed
-from ...extensions import db
 from .. import services
 from ..forms import MoveStaffForm, UnitForm
 from . import bp
-from .common import attach_errors, flash_errors
+from .common import flash_errors, form_status, save
 
 
 @bp.get("/units")
@@ -39,18 +38,19 @@ def new_unit() -> ResponseReturnValue:
     """Add a unit."""
     services.require_admin(current_user)
     form = UnitForm()
-    if form.validate_on_submit():
-        try:
-            unit = services.create_unit(
-                current_user, code=form.code.data or "", now=utcnow(), **_unit_values(form)
-            )
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("单位“%(name)s”已添加。", name=unit.name), "success")
-            return redirect(url_for("admin.edit_unit", code=unit.code))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/unit_edit.html", unit=None, form=form), status
+    saved = save(
+        form,
+        lambda: services.create_unit(
+            current_user, code=form.code.data or "", now=utcnow(), **_unit_values(form)
+        ),
+        lambda unit: (
+            _("单位“%(name)s”已添加。", name=unit.name),
+            url_for("admin.edit_unit", code=unit.code),
+        ),
+    )
+    if saved is not None:
+        return saved
+    return render_template("admin/unit_edit.html", unit=None, form=form), form_status()
 
 
 @bp.route("/units/<code>", methods=["GET", "POST"])
@@ -69,17 +69,13 @@ def edit_unit(code: str) -> ResponseReturnValue:
         if request.method == "GET"
         else None
     )
-    if form.validate_on_submit():
-        try:
-            services.update_unit(current_user, code, now=utcnow(), **_unit_values(form))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            flash(_("“%(name)s”已保存。", name=unit.name), "success")
-            return redirect(url_for("admin.units"))
-    status = 422 if request.method == "POST" else 200
-    if status == 422:
-        db.session.rollback()
+    saved = save(
+        form,
+        lambda: services.update_unit(current_user, code, now=utcnow(), **_unit_values(form)),
+        lambda unit: (_("“%(name)s”已保存。", name=unit.name), url_for("admin.units")),
+    )
+    if saved is not None:
+        return saved
     return (
         render_template(
             "admin/unit_edit.html",
@@ -88,7 +84,7 @@ def edit_unit(code: str) -> ResponseReturnValue:
             staff=services.unit_staff(current_user, unit),
             move_form=MoveStaffForm(formdata=None),
         ),
-        status,
+        form_status(),
     )
 
 

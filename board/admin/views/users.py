@@ -9,12 +9,11 @@ from flask_login import current_user, login_required
 
 from ...clock import utcnow
 from ...errors import ValidationFailed
-from ...extensions import db
 from ...models import Role
 from .. import services
 from ..forms import ActionForm, InviteForm, RoleForm
 from . import bp
-from .common import attach_errors, flash_errors, paginate
+from .common import button_pressed, flash_errors, form_status, paginate, save
 
 
 @bp.get("/users")
@@ -48,24 +47,18 @@ def user(user_id: int) -> ResponseReturnValue:
         if request.method == "GET"
         else None
     )
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.change_role(
-                    current_user,
-                    account,
-                    role=form.role.data,
-                    unit_code=form.unit.data or "",
-                    now=utcnow(),
-                )
-            except ValidationFailed as error:
-                attach_errors(form, error)
-            else:
-                flash(_("%(email)s 的角色已保存。", email=account.email), "success")
-                return redirect(url_for("admin.user", user_id=account.id))
-        db.session.rollback()
-        status = 422
+    saved = save(
+        form,
+        lambda: services.change_role(
+            current_user, account, role=form.role.data, unit_code=form.unit.data or "", now=utcnow()
+        ),
+        lambda user: (
+            _("%(email)s 的角色已保存。", email=user.email),
+            url_for("admin.user", user_id=user.id),
+        ),
+    )
+    if saved is not None:
+        return saved
     return (
         render_template(
             "admin/user.html",
@@ -74,7 +67,7 @@ def user(user_id: int) -> ResponseReturnValue:
             action_form=ActionForm(),
             changes=services.changes_about(current_user, account.email),
         ),
-        status,
+        form_status(),
     )
 
 
@@ -83,8 +76,7 @@ def user(user_id: int) -> ResponseReturnValue:
 def user_action(user_id: int, action: str) -> ResponseReturnValue:
     """Disable, enable or sign out everywhere one account."""
     account = services.get_user(current_user, user_id)
-    if not ActionForm().validate_on_submit():
-        flash(_("请求已过期，请重试。"), "error")
+    if not button_pressed():
         return redirect(url_for("admin.user", user_id=account.id))
     try:
         if action == "sign-out":

@@ -20,7 +20,7 @@ from whoosh.util.numeric import length_to_byte
 from . import patches
 
 # Columns read per segment: facet fields (codes into a value list) and sort keys (numbers).
-CODE_FIELDS = ("domain", "state", "kind", "year", "top_region")
+CODE_FIELDS = ("domain", "state", "kind", "year", "top_region", "topic")
 NUMBER_FIELDS = ("published_on", "cosigns", "reply_days")
 _CACHE_SEGMENTS = 64
 
@@ -86,7 +86,11 @@ def _numeric_array(reader, fieldname: str, doccount: int) -> np.ndarray:
 
 
 def _code_array(reader, fieldname: str, doccount: int) -> tuple[np.ndarray, list[str]]:
-    """A string column as (codes per docnum, values): read whole for a RefBytes column."""
+    """A string column as (codes per docnum, values): read whole for a RefBytes column.
+
+    A field the segment's schema lacks (an index built before it existed) has no values."""
+    if fieldname not in reader.schema:
+        return np.zeros(doccount, dtype=np.uint8), [""]
     fieldobj = reader.schema[fieldname]
     creader = reader.column_reader(fieldname, translate=False)
     if isinstance(creader, columns.RefBytesColumn.Reader):

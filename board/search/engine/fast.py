@@ -38,7 +38,9 @@ from .postings import phrase_ids, postings, read_postings
 
 _LENGTH_TABLE = np.array(patches.FIELD_LENGTHS, dtype=np.float64)  # Whoosh's length bytes
 # Filter fields (region, board, unit…): read directly; their postings are long and cheap.
-_UNCACHED = frozenset({"region", "board", "unit", "kind", "domain", "state", "replied", "year"})
+_UNCACHED = frozenset(
+    {"region", "board", "unit", "kind", "domain", "state", "replied", "year", "topic"}
+)
 
 
 # ---------------------------------------------------------------------------------------------
