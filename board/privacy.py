@@ -369,6 +369,16 @@ def mask_text(
     return m.result()
 
 
+def mask_secrets(text: str | None, secrets: Iterable[str | None]) -> str:
+    """Only the given private values masked (first character kept), nothing else: bakes an
+    erased person's values out of stored text (board/auth/erasure.py)."""
+    if not text:
+        return text or ""
+    m = _Masker(text, NOTHING_PUBLISHED)
+    _mask_secrets(m, secrets)
+    return m.result()
+
+
 def note_values(note: str | None) -> list[str]:
     """The values a private note gives, each to be masked whole.
 

@@ -745,10 +745,14 @@ MATRIX.update(
     }
 )
 
-# Merging regions (board/admin/services/region_merge.py): into itself, so the admin is let through to
-# the form's answer (422) and nothing moves.
+# Merging regions (board/admin/services/region_merge.py): into itself, so the admin is let
+# through to the form's answer (422) and nothing moves.
 MATRIX[("admin.merge_region", "POST")] = Rule(
     "/admin/regions/{region}/merge",
     expect=ADMINS_ONLY,
     data={"into": "330106", "merged_on": "2026-09-01"},
 )
+
+# Signing out everywhere ends every actor's session: it is tried last, whatever was added after
+# the account rules (dicts keep insertion order).
+MATRIX[("auth.end_all_sessions", "POST")] = MATRIX.pop(("auth.end_all_sessions", "POST"))

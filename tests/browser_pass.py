@@ -122,6 +122,7 @@ PAGES: dict[str, list[Visit]] = {
         Visit("/account"),
         Visit("/account/sessions"),
         Visit("/account/notifications"),
+        Visit("/account/delete"),
     ],
     "moderator": [
         Visit("/moderation/", short=True),
@@ -151,6 +152,7 @@ PAGES: dict[str, list[Visit]] = {
         Visit("/admin/boards"),
         Visit("/admin/reason-codes"),
         Visit("/admin/regions"),
+        Visit("/admin/regions", "a[href^='/admin/regions/']"),
         Visit("/admin/audit"),
         Visit("/admin/topics"),
         Visit("/desk/coordinator"),

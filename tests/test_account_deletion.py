@@ -82,11 +82,17 @@ def test_deleting_erases_the_person_and_keeps_public_messages_anonymous(
     message still shows, under "已注销用户"; the board message's note, contacts and private
     attachment are gone; the confirmation mail reached the old address and then left the
     outbox's memory too."""
-    public = make_message("replied", author=person, private_note="身份证号 330106198503152310")
+    public = make_message(
+        "replied",
+        author=person,
+        private_note="身份证号 330106198503152310",
+        body="我是林晓燕，小区物业今年起每月多收停车管理费两百元，业主多次反映无果。",
+    )
     private_board = make_message(
         "assigned", author=person, wants_public=False, attachments=[_png()], **PETITION
     )
-    follow.follow_message(make_message("received"), person, now=T0)
+    someone_elses = make_message("received")  # by the `citizen` fixture, 陈明
+    follow.follow_message(someone_elses, person, now=T0)
     follow.save_search(person, {"q": "停车"}, now=T0)
     person.email_verified_at = T0
     accounts.issue_token(person, name="script", now=T0)
@@ -127,8 +133,12 @@ def test_deleting_erases_the_person_and_keeps_public_messages_anonymous(
     assert kept.cosign_count == before and kept.state == "replied"
     shown = client.get(f"/m/{kept.code}").get_data(as_text=True)
     assert "已注销用户" in shown and "经核查" in shown
+    assert "林**" in shown and "林晓燕" not in shown  # masked as before, now in the text itself
     client.get("/lang/en")
     assert "Deleted user" in client.get(f"/m/{kept.code}").get_data(as_text=True)
+
+    untouched = db.session.get(Message, someone_elses.id)
+    assert untouched.pen_name == "陈明" and untouched.author.email != user.email
 
     board_private = db.session.get(Message, private_board.id)
     assert (board_private.real_name, board_private.phone, board_private.address) == (None,) * 3

@@ -81,6 +81,8 @@ def test_merging_moves_everything_and_keeps_the_old_code_as_history(
     old_board = client.get("/boards/330127-secretary")
     assert old_board.status_code == 301
     assert old_board.headers["Location"].endswith("/boards/330106-secretary")
+    browse = client.get("/leaders?region=330127")
+    assert browse.status_code == 301 and browse.headers["Location"].endswith("region=330106")
     page = client.get("/regions/330106").get_data(as_text=True)
     assert "曾用代码" in page and "330127" in page and "淳安县" in page
     assert "淳安县" not in client.get("/regions/330100").get_data(as_text=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from browser_pass import check_page
 from conftest import PASSWORD
 from e2e_server import CHROMIUM, ROOT, SEED_SCRIPT, VENV_BIN, headless_chromium, running_site
 
@@ -191,6 +192,12 @@ def test_register_verify_reset_password_and_delete_the_account(tmp_path):
 
         page.goto(f"{site}/account/delete")
         assert "注销后不能恢复" in page.content()
+        # The warning page reads well on a phone, in Chinese and in English (the pass checks).
+        assert check_page(page, english=False) == []
+        page.goto(f"{site}/lang/en?next=/account/delete")
+        assert "Deletion cannot be undone" in page.content()
+        assert check_page(page, english=True) == []
+        page.goto(f"{site}/lang/zh_CN?next=/account/delete")
         page.fill("#current_password", NEW_PASSWORD)
         _submit(page, "form[action$='/account/delete']")
         assert "您的账户已注销" in page.content()

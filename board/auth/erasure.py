@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from ..admin.models import AdminChange, Invitation
 from ..attachments import services as attachments
@@ -23,7 +24,7 @@ from ..follow.models import Follow, SavedSearch
 from ..models import ApiToken, LoginAttempt, Message, Track, User
 from ..models.accounts import AccountToken, UserSession
 from ..notify.models import MailOptOut, OutgoingMail
-from ..privacy import DELETED_PEN_NAME
+from ..privacy import DELETED_PEN_NAME, mask_secrets, message_secrets
 from .services import _check_current_password
 
 # Not a hash of anything: check_password_hash refuses it, so no password matches.
@@ -65,6 +66,45 @@ def _queue_confirmation(user: User, *, now: datetime) -> None:
         ),
         now=now,
     )
+
+
+def _bake_masks(user: User) -> None:
+    """Mask the person's private values inside the stored texts of their messages (title, body,
+    replies, rating comments, event notes) before the values are erased.
+
+    Public pages mask these values at display time with the message's private fields and the
+    author's profile (privacy.message_secrets): once erased, they could no longer be found, and
+    a real name typed in a body would show. Petition files keep their own fields (which go on
+    masking), so only the profile's other values are baked into them."""
+    profile = [user.real_name, user.phone, user.address]
+    messages = db.session.scalars(
+        select(Message)
+        .where(Message.author_id == user.id)
+        .options(
+            selectinload(Message.author),
+            selectinload(Message.replies),
+            selectinload(Message.ratings),
+            selectinload(Message.events),
+        )
+    ).all()
+    for message in messages:
+        if message.track == Track.BOARD:
+            secrets = message_secrets(message)
+        else:
+            kept = {message.real_name, message.phone, message.address}
+            secrets = [value for value in profile if value and value not in kept]
+        if not secrets:
+            continue
+        texts = [(message, "title"), (message, "body")]
+        texts += [(reply, "body") for reply in message.replies]
+        texts += [(rating, "comment") for rating in message.ratings]
+        texts += [(event, "note") for event in message.events]
+        for row, name in texts:
+            before = getattr(row, name)
+            after = mask_secrets(before, secrets)
+            if after != before:
+                setattr(row, name, after)
+    db.session.flush()
 
 
 def _erase_from_messages(user: User) -> tuple[int, list[Attachment]]:
@@ -143,6 +183,7 @@ def delete_account(user: User, password: str, *, now: datetime) -> None:
     _check_current_password(user, password)
     address = user.email.lower()
     _queue_confirmation(user, now=now)
+    _bake_masks(user)
     kept, removed = _erase_from_messages(user)
     _erase_account_records(user, address, confirmation_kind=DELETED_KIND)
     user.email = f"deleted-{user.id}@deleted.invalid"

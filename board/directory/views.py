@@ -99,6 +99,8 @@ def leaders() -> ResponseReturnValue:
             "directory/leaders.html", region=None, trail=[], children=services.provinces()
         )
     region = services.get_region(code)
+    if region.merged_into_code:  # a retired GB/T 2260 code: browse where it lives now
+        return redirect(url_for("directory.leaders", region=region.merged_into_code), 301)
     return render_template(
         "directory/leaders.html",
         region=region,
