@@ -744,3 +744,20 @@ MATRIX.update(
         ),
     }
 )
+
+
+# --- duplicates merged or linked from the desk (issue 19) -------------------------------------
+DUPLICATE_JOINERS = expect(403, anonymous=LOGIN, coordinator=OK, admin=OK)
+MATRIX.update(
+    {
+        ("intel.join_duplicate", "POST"): Rule(
+            "/m/{code}/duplicates",
+            public=DUPLICATE_JOINERS,
+            private=readers_only(
+                {a: DUPLICATE_JOINERS[a] for a in PRIVATE_READERS}, anonymous=LOGIN
+            ),
+            # Authorization comes first; an unknown message to join is then a flashed error.
+            data={"other": "MS-0000-NONE00", "kind": "link"},
+        ),
+    }
+)
