@@ -59,6 +59,8 @@ instance/config.py:
 TICK_SECONDS ?= 120
 run: install instance/config.py
 	@$(FLASK) seed site --log instance/setup.log
+	@# Topic tree and model from ../shared/data (first start, or new data): in the background.
+	@nice $(FLASK) suggest setup --log instance/setup.log >/dev/null 2>&1 &
 	@echo "民声 → http://127.0.0.1:$(PORT)  (Ctrl-C 停止)"
 	@BOARD_SEARCH_APPLY_INLINE=false nice $(FLASK) search worker >>instance/worker.log 2>&1 & worker=$$!; \
 	  nice $(FLASK) deadlines tick --every $(TICK_SECONDS) >>instance/tick.log 2>&1 & tick=$$!; \

@@ -753,6 +753,23 @@ MATRIX[("admin.merge_region", "POST")] = Rule(
     data={"into": "330106", "merged_on": "2026-09-01"},
 )
 
+
+# --- duplicates merged or linked from the desk (issue 19) -------------------------------------
+DUPLICATE_JOINERS = expect(403, anonymous=LOGIN, coordinator=OK, admin=OK)
+MATRIX.update(
+    {
+        ("intel.join_duplicate", "POST"): Rule(
+            "/m/{code}/duplicates",
+            public=DUPLICATE_JOINERS,
+            private=readers_only(
+                {a: DUPLICATE_JOINERS[a] for a in PRIVATE_READERS}, anonymous=LOGIN
+            ),
+            # Authorization comes first; an unknown message to join is then a flashed error.
+            data={"other": "MS-0000-NONE00", "kind": "link"},
+        ),
+    }
+)
+
 # Signing out everywhere ends every actor's session: it is tried last, whatever was added after
 # the account rules (dicts keep insertion order).
 MATRIX[("auth.end_all_sessions", "POST")] = MATRIX.pop(("auth.end_all_sessions", "POST"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import make_test_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -210,3 +211,55 @@ def test_compose_preview_suggests_the_topic_and_a_better_domain(app, client, cit
         as_text=True
     )
     assert "城乡建设" in page and "建议选" not in page
+
+
+def test_setup_trains_once_and_skips_a_current_model(app, runner, tmp_path):
+    """`make run`'s background step: tree and model on the first start, nothing on the second;
+    new data (another file size) trains again; no data folder: a clear line, no model."""
+    from board.intel import taxonomy
+
+    data = _shared_data(tmp_path)
+    app.config["SHARED_DATA"] = str(data)
+    app.config["SUGGEST_SMALL_MODEL"] = True
+    log = tmp_path / "setup.log"
+    result = runner.invoke(args=["suggest", "setup", "--log", str(log)])
+    assert result.exit_code == 0, result.output
+    assert "topic model: training" in result.output and "topic model: ready" in result.output
+    stamp = classifier.model_path().stat().st_mtime_ns
+    result = runner.invoke(args=["suggest", "setup", "--log", str(log)])
+    assert "topic model: up to date" in result.output
+    assert classifier.model_path().stat().st_mtime_ns == stamp  # not trained again
+    assert "messages_labelled_tokens.csv: 36" in log.read_text(encoding="utf-8")
+    with (data / "tipdm2020c" / "stopwords_zh.txt").open("a", encoding="utf-8") as handle:
+        handle.write("呢\n")
+    result = runner.invoke(args=["suggest", "setup", "--log", str(log)])
+    assert "topic model: training" in result.output
+    assert taxonomy.topic_tree() == []  # no labels.xlsx here: the tree is left alone
+    app.config["SHARED_DATA"] = str(tmp_path / "nowhere")
+    result = runner.invoke(args=["suggest", "setup", "--log", str(log)])
+    assert result.exit_code == 0 and "topic suggestions stay off" in result.output
+
+
+def test_topic_tree_names_become_features_and_survive_the_model_file(app, tmp_path):
+    """Second- and third-level names count for their first level (spaces between words do not
+    hide them); a model trained with them predicts the same after a save and a load."""
+    import math
+
+    names = classifier.topic_names(
+        [("城乡建设", "住房保障", "廉租房"), ("交通运输", "公交线路"), ("卫生计生", "医")]
+    )
+    assert names == {"住房保障": ["城乡建设"], "公交线路": ["交通运输"], "廉租房": ["城乡建设"]}
+    feature = classifier.TopicNames(names).fit([])
+    rows = feature.transform(["申请 廉租房 住房 保障", "公交 线路 太 少", "没有 名字"]).toarray()
+    assert list(feature.get_feature_names_out()) == ["交通运输", "城乡建设"]
+    assert rows[0].tolist() == pytest.approx([0.0, math.log1p(2)])
+    assert rows[1].tolist() == pytest.approx([math.log1p(1), 0.0])
+    assert rows[2].tolist() == [0.0, 0.0]
+    model = classifier.train(tiny_examples(), frozenset(), small=True, names=names)
+    path = tmp_path / "model.pickle"
+    classifier.save(model, path)
+    app.config["SUGGEST_MODEL_PATH"] = str(path)
+    again = classifier.load()
+    text = ("公交站点太远", "线路班次少，公交车很挤")
+    assert again.predict(*text) == model.predict(*text)
+    assert again.predict(*text)[0][0] == "交通运输"

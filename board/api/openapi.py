@@ -459,6 +459,20 @@ SCHEMAS.update(
                 "computed_at": DATETIME,
                 "group_by": {"type": ["string", "null"], "enum": ["region", "board", "unit", None]},
                 "figures": _ref("Figures"),
+                "topics": {
+                    "type": "array",
+                    "description": "不分组时：按一级主题分类的公开留言数、已答复数和答复率，"
+                    "留言多的在前；topic 为 null 的是尚未分类的留言",
+                    "items": _object(
+                        {
+                            "topic": NULLABLE_STRING,
+                            "cases": {"type": "integer", "minimum": 0},
+                            "replied": {"type": "integer", "minimum": 0},
+                            "reply_rate": _ref("Rate"),
+                        },
+                        required=["topic", "cases", "replied", "reply_rate"],
+                    ),
+                },
                 "level": NULLABLE_STRING,
                 "sort": STRING,
                 "min_cases": {"type": "integer", "minimum": 1},

@@ -410,7 +410,10 @@ def stats():
         "group_by": args["group_by"],
     }
     if not args["group_by"]:
+        from ..stats.topics import by_topic
+
         body["figures"] = figures.figures(scope, now=now).as_json()
+        body["topics"] = [t.as_json() for t in by_topic(scope)]
         return jsonify(body)
     level = args["level"] or ("city" if args["group_by"] == "region" else None)
     min_cases = args["min_cases"] or int(current_app.config.get("RANKING_MIN_CASES", 20))

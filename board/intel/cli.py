@@ -65,19 +65,70 @@ def _sources(stopwords: frozenset[str], progress: Progress) -> list:
     return sources
 
 
-@suggest_cli.command("train")
-def train_command() -> None:
-    """Train the topic model on the real archives and the platform's own topics (CPU, ~1 min)."""
-    progress = Progress()
+def _names(progress) -> dict[str, list[str]] | None:
+    """The topic tree's names (labels.xlsx) as the model's extra features, when the file is there."""
+    path = classifier.data_dir() / TIPDM / "labels.xlsx"
+    if not path.exists():
+        return None
+    names = classifier.topic_names(taxonomy.read_label_rows(path))
+    progress(f"labels.xlsx: {len(names)} topic names")
+    return names
+
+
+def _train(progress) -> None:
+    """Read the sources, fit the model and write it (with the data's fingerprint)."""
     stopwords = classifier.read_stopwords(_data("stopwords_zh.txt"))
     progress(f"stopwords: {len(stopwords)}")
     examples, counts = classifier.gather(_sources(stopwords, progress), progress)
     progress(f"training on {len(examples)} messages, {len(set(examples.labels))} topics…")
     small = bool(current_app.config.get("SUGGEST_SMALL_MODEL"))  # tests: tiny data
-    model = classifier.train(examples, stopwords, sources=counts, small=small)
+    model = classifier.train(
+        examples, stopwords, sources=counts, small=small, names=_names(progress)
+    )
+    model.fingerprint = classifier.data_fingerprint(classifier.data_dir() / TIPDM)
     path = classifier.model_path()
     classifier.save(model, path)
     progress(f"model written to {path}")
+
+
+@suggest_cli.command("train")
+def train_command() -> None:
+    """Train the topic model on the real archives and the platform's own topics (CPU, ~1 min)."""
+    _train(Progress())
+
+
+@suggest_cli.command("setup")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="setup log (default: <instance>/setup.log)",
+)
+def setup_command(log_path: Path | None) -> None:
+    """`make run`'s topic setup (run in the background): the topic tree and the topic model from
+    the shared data folder, each only when missing — the model also when the data files or the
+    model's version changed. Without the data folder it says so and does nothing."""
+    from ..seed.cli import SetupLog
+
+    log = SetupLog(log_path or Path(current_app.instance_path) / "setup.log")
+    try:
+        folder = classifier.data_dir() / TIPDM
+        if not (folder / "messages_labelled_tokens.csv").exists():
+            log.say(f"  topics: no data at {folder}; topic suggestions stay off")
+            return
+        if not taxonomy.topic_tree() and (folder / "labels.xlsx").exists():
+            added = taxonomy.load_taxonomy(taxonomy.read_label_rows(folder / "labels.xlsx"))
+            log.say(f"  topic tree: {added} topics loaded from labels.xlsx")
+        model = classifier.load()
+        if model is not None and model.fingerprint == classifier.data_fingerprint(folder):
+            log.say(f"  topic model: up to date ({classifier.model_path()})")
+            return
+        log.say("  topic model: training (first start or new data; progress below)")
+        started = time.perf_counter()
+        _train(lambda text: log.say(f"    [{time.perf_counter() - started:6.1f}s] {text}"))
+        log.say(f"  topic model: ready after {time.perf_counter() - started:.0f} s")
+    finally:
+        log.close()
 
 
 @suggest_cli.command("evaluate")
@@ -87,9 +138,10 @@ def evaluate_command(threshold: float) -> None:
     progress = Progress()
     stopwords = classifier.read_stopwords(_data("stopwords_zh.txt"))
     tokens = classifier.read_token_csv(_data("messages_labelled_tokens.csv"))
+    names = _names(progress)
     train_set, test_set = classifier.stratified_split(tokens)
     progress(f"held-out split: train {len(train_set)}, test {len(test_set)}")
-    model = classifier.train(train_set, stopwords)
+    model = classifier.train(train_set, stopwords, names=names)
     f1, per_label = classifier.macro_f1(model.pipeline, test_set)
     progress(f"held-out macro-F1 {f1:.4f}")
     for label, value in per_label.items():
@@ -100,14 +152,16 @@ def evaluate_command(threshold: float) -> None:
         f"unseen: {len(sample)} real messages (labelled sample); {len(tokens) - len(unseen)}"
         f" training rows overlapping them by > {threshold:.0%} of words removed"
     )
-    model = classifier.train(unseen, stopwords)
+    model = classifier.train(unseen, stopwords, names=names)
     f1, per_label = classifier.macro_f1(model.pipeline, sample)
     progress(f"unseen macro-F1 {f1:.4f}")
     for label, value in per_label.items():
         click.echo(f"    {label}: {value:.4f}")
     texts = _raw_sample(_data("messages_labelled_sample.xlsx"))
+    wall, cpu = classifier.timed_inference(model, texts)
     progress(
-        f"inference: {classifier.timed_inference(model, texts):.2f} ms per message (mean over {len(texts)})"
+        f"inference: {wall:.2f} ms per message wall clock, {cpu:.2f} ms CPU"
+        f" (mean over {len(texts)})"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from .taxonomy import NAME_LENGTH
 
@@ -32,3 +32,10 @@ class TopicChoiceForm(FlaskForm):
     topic = SelectField(
         _l("主题分类"), coerce=int, validators=[InputRequired(_l("请选择主题分类。"))]
     )
+
+
+class DuplicateForm(FlaskForm):
+    """Merge or link a likely duplicate from the desk's panel (one button each)."""
+
+    other = HiddenField(validators=[InputRequired(), Length(max=32)])
+    kind = HiddenField(validators=[InputRequired(), AnyOf(["merge", "link"])])

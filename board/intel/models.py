@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -55,3 +56,24 @@ class Topic(db.Model):
     def root_name(self) -> str:
         """The first-level topic this node belongs to."""
         return self.names[0]
+
+
+class LinkKind(StrEnum):
+    """How two messages on one matter were joined (DESIGN: duplicates)."""
+
+    MERGE = "merge"  # the same person on the same matter: the later one is closed into the other
+    LINK = "link"  # many people on one matter: both stay open and point at each other
+
+
+class MessageLink(db.Model):
+    """A later message joined to an earlier one by a coordinator (who and when are kept)."""
+
+    __tablename__ = "message_link"
+    __table_args__ = (UniqueConstraint("message_id", "other_id", name="uq_message_link_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)

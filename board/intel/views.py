@@ -8,15 +8,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import workflow
 from ..admin.services import require_admin
 from ..clock import utcnow
-from ..errors import NotFound, ValidationFailed
+from ..errors import InvalidTransition, NotFound, ValidationFailed
 from ..extensions import db
 from ..messages import services as msg
 from ..models import Kind, Message
+from ..workflow import Action
 from . import taxonomy
-from .forms import TopicActiveForm, TopicChoiceForm, TopicNameForm
-from .models import TOPIC_SOURCE_LABELS
+from .forms import DuplicateForm, TopicActiveForm, TopicChoiceForm, TopicNameForm
+from .models import TOPIC_SOURCE_LABELS, LinkKind
 
 bp = Blueprint("intel", __name__)
 
@@ -82,7 +84,28 @@ def desk_intel(message):
         ]
     else:
         view.same_author = []
-    return {"view": view, "form": form}
+    return {"view": view, "form": form, "dup_form": DuplicateForm(formdata=None)}
+
+
+@bp.app_template_global()
+def message_links(message) -> list[dict]:
+    """The messages this one was merged or linked with that the viewer may read, for its page:
+    `merged_into` (this one was closed into it), `merged_here` or `linked`."""
+    from .duplicates import links_of
+
+    if message is None or message.id is None:
+        return []
+    found = []
+    for link in links_of(message):
+        mine = link.message_id == message.id
+        other = db.session.get(Message, link.other_id if mine else link.message_id)
+        if other is None or not msg.can_view(current_user, other):
+            continue
+        if link.kind == LinkKind.MERGE:
+            found.append({"kind": "merged_into" if mine else "merged_here", "message": other})
+        else:
+            found.append({"kind": "linked", "message": other})
+    return found
 
 
 def _attach(form, error: ValidationFailed) -> None:
@@ -184,3 +207,37 @@ def correct_topic(code: str) -> ResponseReturnValue:
     taxonomy.correct_topic(message, taxonomy.get_topic(form.topic.data), current_user, now=utcnow())
     flash(_("主题分类已更正。"), "success")
     return redirect(url_for("messages.show", code=code))
+
+
+@bp.post("/m/<code>/duplicates")
+@login_required
+def join_duplicate(code: str) -> ResponseReturnValue:
+    """Merge (same person, same matter) or link (many people, one matter) in one step."""
+    from . import duplicates
+
+    message = db.session.scalar(select(Message).where(Message.code == code[:32]))
+    if message is None or not msg.can_view(current_user, message):
+        raise NotFound()
+    workflow.require_actor(Action.LINK, current_user, message)  # the coordinator or an admin
+    form = DuplicateForm()
+    try:
+        if not form.validate_on_submit():
+            raise NotFound()
+        other = duplicates.find_other(current_user, form.other.data)
+    except NotFound:
+        flash(_("请从相似留言列表中选择要合并或关联的留言。"), "error")
+        return redirect(url_for("messages.show", code=message.code))
+    try:
+        if form.kind.data == LinkKind.MERGE:
+            kept = duplicates.merge_duplicate(message, other, current_user, now=utcnow())
+            flash(_("已合并，合并后在 %(code)s 一并办理。", code=kept.code), "success")
+        else:
+            duplicates.link_duplicate(message, other, current_user, now=utcnow())
+            flash(_("已与 %(code)s 关联。", code=other.code), "success")
+    except ValidationFailed as error:
+        for texts in error.fields.values():
+            for text in texts:
+                flash(text, "error")
+    except InvalidTransition as error:
+        flash(error.message, "error")
+    return redirect(url_for("messages.show", code=message.code))

@@ -35,6 +35,7 @@ from ..security import limit_search
 from . import exports, feeds, listing, services
 from . import models as _indexes  # noqa: F401 (registers the indexes with the schema)
 from .charts import month_chart
+from .topics import by_topic
 
 bp = Blueprint("opendata", __name__)
 
@@ -148,10 +149,16 @@ def report() -> ResponseReturnValue:
     if region_code and region is None:
         raise NotFound()
     result = services.report(region, period, now=now) if region is not None else None
+    topics = (
+        by_topic(services.Scope(region=region, date_from=period.first, date_to=period.last))
+        if region is not None
+        else []
+    )
     years = list(range(today.year, today.year - 6, -1))
     return render_template(
         "stats/report.html",
         report=result,
+        topics=topics,
         region=region,
         period=period,
         periods=_period_choices(years),

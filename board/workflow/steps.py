@@ -71,6 +71,8 @@ class Action(StrEnum):
     HEARING = "hearing"
     DECIDE_REREVIEW = "decide_rereview"
     REFUSE_REPEAT = "refuse_repeat"
+    MERGE = "merge"  # the same person on the same matter (board/intel/duplicates.py)
+    LINK = "link"  # many people on one matter
     # Events written by the system or by tools outside the message workflow.
     REDACT = "redact"
     CLOCK_RECOMPUTED = "clock_recomputed"
@@ -634,6 +636,21 @@ _STEPS = (
         denied=_l("只有该留言板的交办员可以决定不再受理。"),
         summary="不再受理（同一事项已复核终结）",
         author_mail=_lp("mail", "不再受理"),
+    ),
+    Step(
+        Action.MERGE,
+        _l("合并到同一留言人的同一事项"),
+        (Scope.BOARD_OFFICE, Scope.ADMIN),
+        frozenset({State.RECEIVED}),
+        State.CLOSED,
+        denied=_l("只有该留言板的交办员可以合并留言。"),
+    ),
+    Step(
+        Action.LINK,
+        _l("关联反映同一事项的留言"),
+        (Scope.BOARD_OFFICE, Scope.ADMIN),
+        PUBLIC_STATES,
+        denied=_l("只有该留言板的交办员可以关联留言。"),
     ),
     Step(Action.REDACT, _l("遮蔽公开内容"), (Scope.SYSTEM,)),
     Step(Action.CLOCK_RECOMPUTED, _l("期限重算"), (Scope.SYSTEM,)),
