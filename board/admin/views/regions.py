@@ -50,7 +50,6 @@ def _region_page(region, *, status: int = 200, **forms) -> ResponseReturnValue:
 
 
 @bp.post("/regions/<code>/merge")
-@login_required
 def merge_region(code: str) -> ResponseReturnValue:
     """Retire this region into another after a GB/T 2260 merge (services/region_merge.py)."""
     region = services.get_region(current_user, code)
