@@ -23,6 +23,7 @@ from .clock import utcnow
 from .errors import PermissionDenied
 from .extensions import db
 from .models import AccessLog, Message, Role, User
+from .paging import page_arg
 from .privacy import truncate_ip
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
@@ -186,7 +187,7 @@ def access_log() -> ResponseReturnValue:
     email = request.args.get("user", "").strip()[:254]
     pagination = db.paginate(
         access_log_query(message_code=message_code, email=email),
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
@@ -208,7 +209,7 @@ def changes() -> ResponseReturnValue:
         changes_query(kind=kind, actor=actor, target=target).options(
             selectinload(AdminChange.actor)
         ),
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

@@ -127,3 +127,17 @@ def test_admin_forms_with_invalid_utf8_bytes(admin_client, raw):
         )
         not_5xx(response)
         assert _counts() == before
+
+
+
+def test_huge_page_numbers_are_clamped_not_500(admin_client):
+    """`?page=` past a 64-bit OFFSET is clamped (board/paging.py), never an OverflowError."""
+    from board.paging import MAX_PAGE, page_arg
+
+    huge = "9" * 20
+    for url in ("/admin/audit", "/admin/access-log", "/admin/users", "/admin/regions"):
+        response = admin_client.get(url, query_string={"page": huge})
+        assert response.status_code == 200, url
+    for raw, want in [(huge, MAX_PAGE), ("-5", 1), ("x", 1), ("3", 3), ("", 1)]:
+        with admin_client.application.test_request_context(f"/?page={raw}"):
+            assert page_arg() == want

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from ..paging import page_arg
 from . import services
 from .forms import CaseSearchForm
 
@@ -21,7 +22,7 @@ def search() -> ResponseReturnValue:
     form = CaseSearchForm(request.args)
     form.validate()
     q = (form.q.data or "").strip() if not form.q.errors else ""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     result = services.search_cases(user, q, page=page) if q else None
     page_html = render_template("casesearch/search.html", form=form, q=q, result=result)
     # Private cases and originals: no shared cache may keep this page.

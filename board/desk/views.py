@@ -33,6 +33,7 @@ from ..messages.review import (
     refuse_repeat,
 )
 from ..models import Board, ClockState, Message, ReasonUse, Reply, ReplyState, Role, State, Track
+from ..paging import page_arg
 from ..workflow import Action
 from ..workflow.access import can_see_private_fields, can_view, can_work_on
 from . import handling, services
@@ -90,7 +91,7 @@ def _staff_message(code: str) -> Message:
 
 def _page() -> int:
     """The requested page number (1 when missing or invalid)."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 def _english() -> bool:

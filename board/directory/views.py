@@ -15,6 +15,7 @@ from ..clock import local_date, utcnow
 from ..extensions import db
 from ..messages.queries import public_messages_query
 from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message, Reply
+from ..paging import page_arg
 from ..search.forms import state_groups
 from ..stats import listing
 from ..stats import services as stats
@@ -36,7 +37,7 @@ LANGUAGE_COOKIE_AGE = timedelta(days=365)
 
 def _page() -> int:
     """The requested page number (1 when absent or malformed)."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_arg()
 
 
 def _paginate(query, total: int | None = None):

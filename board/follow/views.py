@@ -13,6 +13,7 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..messages import services as msg
 from ..models import Message, User
+from ..paging import page_arg
 from ..stats import feeds
 from . import cli, services
 from .forms import ButtonForm, SaveSearchForm
@@ -20,7 +21,6 @@ from .forms import ButtonForm, SaveSearchForm
 bp = Blueprint("follow", __name__, cli_group="alerts")  # `flask alerts …` (cli.py)
 
 PER_PAGE = 30
-MAX_PAGE = 1000  # a deeper page is empty anyway (500 follows at most); keeps OFFSET sane
 cli.init_blueprint(bp)
 
 
@@ -91,7 +91,7 @@ def unfollow(code: str) -> ResponseReturnValue:
 @login_required
 def follows() -> ResponseReturnValue:
     """我的关注: the followed messages with their state and last public change."""
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    page = page_arg()
     rows, total = services.follow_rows(_me(), page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     return render_template("follow/follows.html", rows=rows, total=total, page=page, pages=pages)

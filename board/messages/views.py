@@ -47,6 +47,7 @@ from ..models import (
     User,
     Visibility,
 )
+from ..paging import page_arg
 from ..privacy import (
     mask_pen_name,
     mask_text,
@@ -323,7 +324,7 @@ def mine() -> ResponseReturnValue:
     """The signed-in user's own messages, with their state and code."""
     pagination = db.paginate(
         services.my_messages_query(_me()).options(selectinload(Message.board)),
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

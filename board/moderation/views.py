@@ -17,6 +17,7 @@ from ..extensions import db
 from ..messages.events import get_message
 from ..messages.queries import moderation_queue_query
 from ..models import Message, Role
+from ..paging import page_arg
 from ..privacy import public_text
 from ..workflow import Action
 from . import locks, words
@@ -84,7 +85,7 @@ def queue():
     _require_moderator()
     pagination = db.paginate(
         moderation_queue_query(),
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DOMAIN_LABELS, KIND_LABELS, Board, Region, RegionLevel, Unit
+from ..paging import page_arg
 from .forms import REPLIED_LABELS, SearchForm, state_groups
 from .query import SearchResult, search_messages
 from .topics import first_level_choices, resolve_topic, topic_labels
@@ -156,7 +157,7 @@ def search() -> ResponseReturnValue:
     form.validate()
     filters = form.filters()
     q = (form.q.data or "").strip() if not form.q.errors else ""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     result = None
     if q or filters:
         sort = form.sort.data if form.sort.data and not form.sort.errors else "relevance"

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from ...errors import ValidationFailed
 from ...extensions import db
+from ...paging import page_arg
 from ..forms import ActionForm
 
 T = TypeVar("T")
@@ -81,7 +82,7 @@ def paginate(query: Select) -> Pagination:
     """One page of a list query: `?page=` (1 when missing or bad), the configured page size."""
     return db.paginate(
         query,
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

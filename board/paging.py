@@ -1,0 +1,14 @@
+"""The `?page=` argument of every list page, read one way."""
+
+from __future__ import annotations
+
+from flask import request
+
+# Keeps OFFSET (page × page size) inside a 64-bit integer: SQLite raises OverflowError past it,
+# and any page this deep is empty anyway.
+MAX_PAGE = 10_000_000
+
+
+def page_arg() -> int:
+    """`?page=`: 1 when missing or not a number, clamped to 1…MAX_PAGE."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
