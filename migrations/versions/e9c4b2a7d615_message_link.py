@@ -4,7 +4,7 @@ A coordinator joins a later message to an earlier one from the duplicate panel o
 row keeps which, how, who and when. Nothing else changes: existing messages have no links.
 
 Revision ID: e9c4b2a7d615
-Revises: d7a3e5f1c902
+Revises: f1c6d9a2b804
 Create Date: 2026-12-06 14:40:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e9c4b2a7d615'
-down_revision = 'd7a3e5f1c902'
+down_revision = 'f1c6d9a2b804'
 branch_labels = None
 depends_on = None
 
