@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 
 import psycopg
@@ -458,3 +459,25 @@ def login(client, user: User, password: str = PASSWORD):
     )
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
     return response
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order the suite for the xdist workers (`--dist loadfile` in setup.cfg: a module's tests
+    run in one process, so a module-scoped site, browser or authorization world is made once).
+
+    Modules are handed out in the order of their first test, so the order is the longest first:
+    the fault harness and the browser passes, the other slow modules (a gunicorn site, a
+    browser: tens of seconds a test), then the rest by their number of tests. Neither worker is
+    left with one long module after the other has finished. (`--dist loadgroup` would split
+    modules finer, but it does not group on pytest 9.2: pytest-xdist issue #1386.)"""
+    size = Counter(item.module.__name__ for item in items)
+
+    def order(item) -> tuple:  # a stable sort: each module's own order is kept
+        name = item.module.__name__
+        return name not in HEAVIEST, item.get_closest_marker("slow") is None, -size[name], name
+
+    items.sort(key=order)
+
+
+# The longest tests of all (minutes under load): started before anything else.
+HEAVIEST = {"test_faults", "test_e2e_passes"}

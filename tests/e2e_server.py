@@ -80,7 +80,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, server: subprocess.Popen, deadline_s: float = 30.0) -> None:
+def wait_for(url: str, server: subprocess.Popen, deadline_s: float = 120.0) -> None:
     """Poll `url` until it answers 200; fail if the server exits or the deadline passes."""
     deadline = time.monotonic() + deadline_s
     last: Exception | None = None
