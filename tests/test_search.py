@@ -237,6 +237,24 @@ def test_exact_title_comes_first(make_message):
     assert longer and exact.code not in longer
 
 
+def test_title_holding_every_word_comes_before_bodies_repeating_them(make_message):
+    """A few words of a remembered title, in any order: the message whose title holds them
+    all ranks above messages that hold some of them in the title and repeat all of them in a
+    long body."""
+    body = "小区门面油烟扰民，门面油烟扰民，扰民严重，小区居民多次反映门面扰民。" * 3
+    repeating = {
+        make_message("approved", title=f"门面油烟问题{n}", body=body).code for n in range(3)
+    }
+    titled = make_message(
+        "approved", title="小区车库做门面扰民", body="车库改成门面经营，噪声很大，希望处理。"
+    )
+    hits = [hit.message.code for hit in search_messages("扰民 门面 小区").hits]
+    assert hits[0] == titled.code and set(hits[1:]) == repeating
+    # Excluded words are not asked of the title.
+    hits = [hit.message.code for hit in search_messages("扰民 门面 小区 -油烟").hits]
+    assert hits == [titled.code]
+
+
 def test_keyword_queries_do_not_pay_for_character_pairs():
     """Known words and short numbers are matched by words only: no phrase over common pairs."""
     for q in ("物业费", "拖欠工资 农民工", "农民工工资", "2019", "公交 班次 噪音"):

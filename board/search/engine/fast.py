@@ -30,7 +30,7 @@ from .base import (
     phrase_idf,
     positive_phrases,
     scoring_terms,
-    title_query,
+    title_tiers,
 )
 from .docarrays import Segment, segment
 from .docsets import EMPTY, difference, intersection, union
@@ -195,18 +195,28 @@ def _phrase_scores(searcher: Searcher, found: Matches, q: wq.Query) -> list[np.n
     return extra
 
 
-def _exact_titles(found: Matches, leaves: list[str], length: int) -> list[np.ndarray]:
-    """Per part of `found`, whether each document's title is exactly the query."""
-    q = title_query(leaves)
+def _holding(found: Matches, q: wq.Query, title_length: int | None = None) -> list[np.ndarray]:
+    """Per part of `found`, whether each document matches `q` (a title query), and if
+    `title_length` is given, whether its title has that length."""
     out = []
     for leaf, _, seg, ids in found.parts:
         if "title" not in leaf.schema or not ids.size:
             out.append(np.zeros(ids.size, dtype=bool))
             continue
-        holding = _ids(leaf, q, seg)
-        same_length = seg.field_lengths(leaf.reader(), "title")[ids] == length_to_byte(length)
-        out.append(np.isin(ids, holding, assume_unique=True) & same_length)
+        holding = np.isin(ids, _ids(leaf, q, seg), assume_unique=True)
+        if title_length is not None:
+            lengths = seg.field_lengths(leaf.reader(), "title")[ids]
+            holding &= lengths == length_to_byte(title_length)
+        out.append(holding)
     return out
+
+
+def _first(scores: np.ndarray, tiers: list[np.ndarray | None]) -> None:
+    """Raise the documents of each tier above every document not in it, in order: each tier
+    adds the highest score so far to its documents (plain.py does the same)."""
+    for chosen in tiers:
+        if chosen is not None and chosen.any():
+            scores[chosen] += scores.max()
 
 
 def ranked(
@@ -226,10 +236,8 @@ def ranked(
     idf = {(f, t): searcher.idf(f, t) for f, t, _ in terms}
     average = {f: searcher.avg_field_length(f) or 1.0 for f, _, _ in terms}
     extra = _phrase_scores(searcher, found, q) if relevance and relevance.phrases else None
-    exact = None
-    if relevance and relevance.exact_title and relevance.exact_title[0]:
-        exact = _exact_titles(found, *relevance.exact_title)
-    all_docs, all_scores, all_exact = [], [], []
+    tiers = [_holding(found, title, length) for title, length in title_tiers(q, relevance)]
+    all_docs, all_scores = [], []
     for k, (leaf, offset, seg, ids) in enumerate(found.parts):
         if not ids.size:
             continue
@@ -247,16 +255,12 @@ def ranked(
             scores[hit] += boost * bm25(idf[fieldname, text], tf, length, average[fieldname])
         all_docs.append(ids + offset)
         all_scores.append(scores)
-        if exact is not None:
-            all_exact.append(exact[k])
     if not all_docs:
         return [], []
     docs = np.concatenate(all_docs)
     scores = np.concatenate(all_scores)
-    if exact is not None:
-        first = np.concatenate(all_exact)
-        if first.any():  # above every other match, in their own order
-            scores[first] += scores.max()
+    # Parts without matches were skipped above: so are their (empty) tier flags.
+    _first(scores, [np.concatenate([t for t in tier if t.size]) for tier in tiers])
     if docs.size > limit:  # the best `limit` (and all tied with the last) before sorting them
         cut = np.partition(-scores, limit - 1)[limit - 1]
         keep = -scores <= cut

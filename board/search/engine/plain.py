@@ -24,7 +24,7 @@ from .base import (
     phrase_idf,
     positive_phrases,
     scoring_terms,
-    title_query,
+    title_tiers,
 )
 
 
@@ -53,8 +53,9 @@ def run(searcher: Searcher, q: wq.Query, narrow: wq.Query | None, asked: Asked) 
     if relevance is not None and relevance.phrases:
         _add_phrases(searcher, q, scores)
     _add_terms(searcher, q, scores)
-    if relevance is not None and relevance.exact_title and relevance.exact_title[0]:
-        _exact_titles_first(searcher, scores, *relevance.exact_title)
+    if "title" in searcher.schema:
+        for title, length in title_tiers(q, relevance):
+            _first(scores, _holding(searcher, scores, title, length))
     order = sorted(scores, key=lambda d: (-scores[d], d))[:limit]
     found.docnums, found.scores = order, [scores[d] for d in order]
     return found
@@ -109,19 +110,24 @@ def _add_phrases(searcher: Searcher, q: wq.Query, scores: dict[int, float]) -> N
             scores[docnum] += boost * (len(phrase.words) - 1) * bm25(idf, tf, length, average)
 
 
-def _exact_titles_first(
-    searcher: Searcher, scores: dict[int, float], leaves: list[str], length: int
-) -> None:
-    """Documents whose title is exactly the query go above every other match."""
-    if "title" not in searcher.schema:
-        return
+def _holding(
+    searcher: Searcher, scores: dict[int, float], title: wq.Query, length: int | None
+) -> set[int]:
+    """The matches whose title matches `title` (and, if given, has that length)."""
+    chosen = set(searcher.docs_for_query(title)).intersection(scores)
+    if length is None:
+        return chosen
     wanted = length_to_byte(length)
-    exact = [
-        docnum
-        for docnum in set(searcher.docs_for_query(title_query(leaves))).intersection(scores)
-        if length_to_byte(searcher.doc_field_length(docnum, "title") or 0) == wanted
-    ]
-    if exact:  # in their own order
+    return {
+        d for d in chosen if length_to_byte(searcher.doc_field_length(d, "title") or 0) == wanted
+    }
+
+
+def _first(scores: dict[int, float], chosen: set[int]) -> None:
+    """Raise the chosen matches above every other by the highest score so far (in their own
+    order), as `fast` does."""
+    chosen = chosen.intersection(scores)
+    if chosen:
         best = max(scores.values())
-        for docnum in exact:
+        for docnum in chosen:
             scores[docnum] += best
