@@ -118,3 +118,33 @@ def test_preview_preselects_the_suggested_topic_and_keeps_a_choice(app, client, 
     bus = taxonomy.topic_by_path("交通运输/公共交通/公交线路")
     page = client.post(WRITE, data=_form(preview="x", topic=str(bus.id))).get_data(as_text=True)
     assert f'selected value="{bus.id}"' in page and "预选了系统判断的分类" not in page
+
+
+def test_the_api_takes_a_topic_path_as_chosen_by_the_citizen(app, client, citizen):
+    """POST /api/v1/messages: `topic` is a path from the first level; unknown or retired paths
+    and hostile strings are a 422 on the field, and nothing is filed."""
+    from test_api import SUBMISSION, bearer
+
+    taxonomy.load_taxonomy(TREE)
+    auth = bearer(citizen)
+    created = client.post(
+        "/api/v1/messages", json={**SUBMISSION, "topic": "交通运输/公共交通"}, headers=auth
+    )
+    assert created.status_code == 201, created.get_json()
+    message = db.session.scalar(select(Message).where(Message.code == created.get_json()["code"]))
+    assert message.topic_id == taxonomy.topic_by_path("交通运输/公共交通").id
+    assert message.topic_source == TopicSource.CITIZEN
+    leaf = taxonomy.topic_by_path("城乡建设/住房保障/廉租房")
+    leaf.is_active = False
+    db.session.commit()
+    before = _count()
+    bads = ("城乡建设/住房保障/廉租房", "不存在", "<script>alert(1)</script>", "交" * 161, 7)
+    for n, bad in enumerate(bads):
+        # The test keeps one app context (and `g`): each try names its own idempotency key.
+        headers = {**auth, "Idempotency-Key": f"topic-{n}"}
+        refused = client.post(
+            "/api/v1/messages", json={**SUBMISSION, "topic": bad}, headers=headers
+        )
+        assert refused.status_code == 422, (bad, refused.get_json())
+        assert "topic" in refused.get_json()["error"]["fields"]
+    assert _count() == before

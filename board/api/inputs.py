@@ -323,6 +323,13 @@ SUBMIT_FIELDS = (
         max_length=32,
     ),
     Field("address", "string", "住址（信访渠道必填，默认取账户资料）", max_length=200),
+    Field(
+        "topic",
+        "string",
+        "主题分类（选填）：从一级分类起的路径，如 城乡建设/住房保障与房地产/物业服务；"
+        "须是启用中的分类，记为留言人选择",
+        max_length=160,
+    ),
 )
 
 CALC_PARAMS = (

@@ -264,6 +264,12 @@ def create_message():
     found = _resolve(data, ("board", "region"))
     key = _idempotency_key()
     now = utcnow()
+    topic_id = None
+    if data.get("topic"):
+        from ..intel.taxonomy import topic_by_path
+
+        topic = topic_by_path(data["topic"].strip())
+        topic_id = topic.id if topic is not None else "unknown"  # refused by the service
     message = msg.submit_message(
         user,
         board=found["board"],
@@ -282,6 +288,7 @@ def create_message():
         ip=truncate_ip(request.remote_addr),
         source="api",
         idempotency_key=key,
+        topic_id=topic_id,
     )
     response = jsonify(out.message_json(message, user))
     response.status_code = 201
