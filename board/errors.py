@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 
@@ -12,6 +13,7 @@ class BoardError(Exception):
 
     status = 400
     code = "bad_request"
+    default = _l("请求有误。")
 
     def __init__(self, message: str = "", fields: dict[str, list[str]] | None = None):
         super().__init__(message)
@@ -19,8 +21,8 @@ class BoardError(Exception):
         self.fields = fields or {}
 
     def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("请求有误。")
+        """Text used when the raiser gave none: the class's `default`, in the request's language."""
+        return str(self.default)
 
 
 class ValidationFailed(BoardError):
@@ -28,10 +30,7 @@ class ValidationFailed(BoardError):
 
     status = 422
     code = "validation_failed"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("提交的内容有误，请检查标出的字段。")
+    default = _l("提交的内容有误，请检查标出的字段。")
 
 
 class PermissionDenied(BoardError):
@@ -39,10 +38,7 @@ class PermissionDenied(BoardError):
 
     status = 403
     code = "forbidden"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("您没有权限执行此操作。")
+    default = _l("您没有权限执行此操作。")
 
 
 class NotFound(BoardError):
@@ -50,10 +46,7 @@ class NotFound(BoardError):
 
     status = 404
     code = "not_found"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("未找到。")
+    default = _l("未找到。")
 
 
 class InvalidTransition(BoardError):
@@ -61,10 +54,7 @@ class InvalidTransition(BoardError):
 
     status = 409
     code = "invalid_transition"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("留言当前状态下不能执行此操作。")
+    default = _l("留言当前状态下不能执行此操作。")
 
 
 def wants_json() -> bool:

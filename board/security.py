@@ -199,10 +199,7 @@ class ControlCharacters(BoardError):
     """The request carries NUL characters, which no form field may hold (PostgreSQL cannot)."""
 
     code = "control_characters"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("提交的内容含有不允许的控制字符（NUL），请删除后重试。")
+    default = _l("提交的内容含有不允许的控制字符（NUL），请删除后重试。")
 
 
 def refuse_nul_characters() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..auth.services import user_for_token
 from ..clock import utcnow
@@ -16,20 +17,14 @@ class Unauthorized(BoardError):
 
     status = 401
     code = "unauthorized"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("需要有效的 API 令牌（Authorization: Bearer TOKEN）。")
+    default = _l("需要有效的 API 令牌（Authorization: Bearer TOKEN）。")
 
 
 class InvalidToken(Unauthorized):
     """A token was sent but it is unknown, revoked, or its account is disabled."""
 
     code = "invalid_token"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("API 令牌无效或已被吊销。")
+    default = _l("API 令牌无效或已被吊销。")
 
 
 def authenticate_request() -> None:

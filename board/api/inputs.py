@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..errors import BoardError, ValidationFailed
 from ..messages.services import BODY_MAX, NOTE_MAX, TITLE_MAX
@@ -28,10 +29,7 @@ class BadJson(BoardError):
 
     status = 400
     code = "bad_json"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("请求体不是有效的 JSON 对象。")
+    default = _l("请求体不是有效的 JSON 对象。")
 
 
 @dataclass(frozen=True)

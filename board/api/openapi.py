@@ -19,6 +19,7 @@ from .inputs import (
     Field,
     Param,
 )
+from .serializers import PLACE_FIELDS
 
 PREFIX = "/api/v1"
 STRING = {"type": "string"}
@@ -315,12 +316,7 @@ SCHEMAS: dict[str, Any] = {
             "state",
             "public_state_label",
             "visibility",
-            "board",
-            "board_title",
-            "region",
-            "region_name",
-            "unit",
-            "unit_name",
+            *PLACE_FIELDS,
             "created_at",
             "published_at",
             "replies",

@@ -159,6 +159,22 @@ def _clock_json(clock: Clock) -> dict:
     }
 
 
+# The fields that say where a message stands, in the API, its schema and the exports.
+PLACE_FIELDS = ("board", "board_title", "region", "region_name", "unit", "unit_name")
+
+
+def place_json(message: Message) -> dict:
+    """Where a message stands: its board, region and handling unit, by code and by name."""
+    return {
+        "board": message.board.code,
+        "board_title": message.board.title,
+        "region": message.region_code,
+        "region_name": message.region.full_name,
+        "unit": message.unit.code if message.unit else None,
+        "unit_name": message.unit.name if message.unit else None,
+    }
+
+
 def message_json(message: Message, viewer: User | None) -> dict:
     """A message as `viewer` may see it: masked for the public, whole for its private side."""
     private = can_see_private_fields(viewer, message)
@@ -187,12 +203,7 @@ def message_json(message: Message, viewer: User | None) -> dict:
         "public_state_label": message.public_state_label,
         "visibility": message.visibility,
         "is_hidden": bool(message.is_hidden),
-        "board": message.board.code,
-        "board_title": message.board.title,
-        "region": message.region_code,
-        "region_name": message.region.full_name,
-        "unit": message.unit.code if message.unit else None,
-        "unit_name": message.unit.name if message.unit else None,
+        **place_json(message),
         "created_at": iso(message.created_at),
         "published_at": iso(message.published_at),
         "replied_at": iso(message.replied_at),

@@ -144,14 +144,29 @@ def _visible_message(code: str) -> Message:
 # Directory
 
 
+def _in_region(query: Select, args: dict) -> Select:
+    """The query narrowed to the subtree of the `region` argument, when one is given."""
+    region = _resolve(args, ("region",))["region"]
+    return query if region is None else query.where(_within(Region.path, region))
+
+
+def _directory_page(model, related, order, serialize):
+    """One JSON page of boards or units (with `related` loaded) by region, then `order`."""
+    args = read_args(DIRECTORY_PARAMS)
+    query = (
+        select(model)
+        .join(Region, model.region_code == Region.code)
+        .options(selectinload(related))
+        .order_by(Region.path, order)
+    )
+    return jsonify(_page(_in_region(query, args), args, serialize))
+
+
 @bp.get("/regions")
 def regions():
     """Regions by GB/T 2260 code, optionally within one region and at one level."""
     args = read_args(REGION_PARAMS)
-    query = select(Region).order_by(Region.code)
-    region = _resolve(args, ("region",))["region"]
-    if region is not None:
-        query = query.where(_within(Region.path, region))
+    query = _in_region(select(Region).order_by(Region.code), args)
     if args["level"]:
         query = query.where(Region.level == args["level"])
     return jsonify(_page(query, args, out.region_json))
@@ -160,33 +175,13 @@ def regions():
 @bp.get("/boards")
 def boards():
     """Leader boards, optionally within one region."""
-    args = read_args(DIRECTORY_PARAMS)
-    query = (
-        select(Board)
-        .join(Region, Board.region_code == Region.code)
-        .options(selectinload(Board.office_unit))
-        .order_by(Region.path, Board.id)
-    )
-    region = _resolve(args, ("region",))["region"]
-    if region is not None:
-        query = query.where(_within(Region.path, region))
-    return jsonify(_page(query, args, out.board_json))
+    return _directory_page(Board, Board.office_unit, Board.id, out.board_json)
 
 
 @bp.get("/units")
 def units():
     """Handling units and coordinator offices, optionally within one region."""
-    args = read_args(DIRECTORY_PARAMS)
-    query = (
-        select(Unit)
-        .join(Region, Unit.region_code == Region.code)
-        .options(selectinload(Unit.parent))
-        .order_by(Region.path, Unit.code)
-    )
-    region = _resolve(args, ("region",))["region"]
-    if region is not None:
-        query = query.where(_within(Region.path, region))
-    return jsonify(_page(query, args, out.unit_json))
+    return _directory_page(Unit, Unit.parent, Unit.code, out.unit_json)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,10 +37,7 @@ class LoginFailed(BoardError):
 
     status = 422
     code = "login_failed"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("邮箱或密码不正确。")
+    default = _l("邮箱或密码不正确。")
 
 
 class LoginLocked(BoardError):
@@ -340,10 +338,7 @@ class LinkInvalid(BoardError):
 
     status = 400
     code = "link_invalid"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("链接无效或已过期（每个链接只能使用一次）。请重新申请。")
+    default = _l("链接无效或已过期（每个链接只能使用一次）。请重新申请。")
 
 
 class PasswordWrong(BoardError):
@@ -351,10 +346,7 @@ class PasswordWrong(BoardError):
 
     status = 422
     code = "password_wrong"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("当前密码不正确。")
+    default = _l("当前密码不正确。")
 
 
 def _mail_link(user: User, purpose: TokenPurpose, *, now: datetime) -> None:

@@ -39,8 +39,12 @@ def _tables(tables: dict[str, int]) -> None:
             click.echo(f"  {name:<{width}}  {count}")
 
 
-def _fail(error: services.BackupError) -> None:
-    raise click.ClickException(str(error))
+def _run(service, path: Path | None, **options):
+    """Run a backup service with a progress line; its BackupError becomes the command's error."""
+    try:
+        return service(path, progress=Progress(), **options)
+    except services.BackupError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @backup_cli.command("create")
@@ -49,10 +53,7 @@ def create_command(path: Path | None) -> None:
     """Write an archive of the database and attachment files to PATH (default: BACKUP_DIR,
     else instance/backups, named after the time). Safe while the site runs."""
     started = time.monotonic()
-    try:
-        summary = services.create(path, progress=Progress())
-    except services.BackupError as error:
-        _fail(error)
+    summary = _run(services.create, path)
     click.echo(f"backup written: {summary.path} ({summary.size} bytes, {summary.engine}, "
                f"{time.monotonic() - started:.1f} s)")  # fmt: skip
     _tables(summary.tables)
@@ -67,10 +68,7 @@ def create_command(path: Path | None) -> None:
 def verify_command(path: Path) -> None:
     """Check an archive completely (checksums, the database readable, row counts) without
     touching any database; exit status 1 if anything is wrong."""
-    try:
-        summary = services.verify(path, progress=Progress())
-    except services.BackupError as error:
-        _fail(error)
+    summary = _run(services.verify, path)
     click.echo(f"backup ok: {summary.path} ({summary.engine}, made {summary.created_at}, "
                f"schema {summary.schema_revision or 'unversioned'})")  # fmt: skip
     _tables(summary.tables)
@@ -85,10 +83,7 @@ def restore_command(path: Path, force: bool) -> None:
     files back and rebuild the search index. Refuses a database holding data without --force;
     the archive is checked completely first, so a damaged one changes nothing."""
     started = time.monotonic()
-    try:
-        report = services.restore(path, force=force, progress=Progress())
-    except services.BackupError as error:
-        _fail(error)
+    report = _run(services.restore, path, force=force)
     click.echo(f"restored {report.summary.path} ({report.summary.engine}, made "
                f"{report.summary.created_at}) in {time.monotonic() - started:.1f} s")  # fmt: skip
     _tables(report.tables)

@@ -28,6 +28,7 @@ from ..models import (
     HandlingRequest,
     Message,
     Outcome,
+    ReasonCode,
     ReasonUse,
     Reply,
     ReplyState,
@@ -269,6 +270,34 @@ def not_accept_message(
     return commit(message)
 
 
+def _file_request(
+    message: Message,
+    kind: RequestKind,
+    actor: User,
+    *,
+    now: datetime,
+    note: str,
+    shown: str,
+    reason: ReasonCode | None = None,
+) -> Message:
+    """A unit's return or extension request, pending the coordinator's decision: the request row
+    and its private event (`shown` is the event's note), in one commit."""
+    message.handling_requests.append(
+        HandlingRequest(
+            kind=kind,
+            round=message.handling_round,
+            reason_code=reason.code if reason is not None else None,
+            note=note,
+            requested_by=actor,
+            requested_at=now,
+            state=RequestState.PENDING,
+        )
+    )
+    action = Action.RETURN if kind == RequestKind.RETURN else Action.EXTEND
+    record(message, action, actor, now=now, note=shown, is_public=False)
+    return commit(message)
+
+
 def request_return(
     message: Message, actor: User, *, reason: str, note: str = "", now: datetime
 ) -> Message:
@@ -276,20 +305,10 @@ def request_return(
     workflow.check(Action.RETURN, actor, message, now=now)
     reason_code = events.reason(reason, ReasonUse.RETURN)
     note = optional_note(Action.RETURN, note)
-    message.handling_requests.append(
-        HandlingRequest(
-            kind=RequestKind.RETURN,
-            round=message.handling_round,
-            reason_code=reason_code.code,
-            note=note,
-            requested_by=actor,
-            requested_at=now,
-            state=RequestState.PENDING,
-        )
-    )
     text = reason_code.label + (f"：{note}" if note else "")
-    record(message, Action.RETURN, actor, now=now, note=text, is_public=False)
-    return commit(message)
+    return _file_request(
+        message, RequestKind.RETURN, actor, now=now, note=note, shown=text, reason=reason_code
+    )
 
 
 def request_extension(message: Message, actor: User, *, reason: str, now: datetime) -> Message:
@@ -300,18 +319,7 @@ def request_extension(message: Message, actor: User, *, reason: str, now: dateti
     """
     workflow.check(Action.EXTEND, actor, message, now=now)
     reason = workflow.validate_length(Action.EXTEND, "reason", reason)
-    message.handling_requests.append(
-        HandlingRequest(
-            kind=RequestKind.EXTENSION,
-            round=message.handling_round,
-            note=reason,
-            requested_by=actor,
-            requested_at=now,
-            state=RequestState.PENDING,
-        )
-    )
-    record(message, Action.EXTEND, actor, now=now, note=reason, is_public=False)
-    return commit(message)
+    return _file_request(message, RequestKind.EXTENSION, actor, now=now, note=reason, shown=reason)
 
 
 def interim_reply(message: Message, actor: User, *, body: str, now: datetime) -> Message:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -161,17 +162,40 @@ def _request_done(message: Message) -> str:
     return _("已同意延期。")
 
 
+def _step(
+    name: str,
+    actions: Action | tuple[Action, ...],
+    form: Callable[..., DeskForm],
+    run: Callable[[Message, models.User, DeskForm, datetime], object],
+    done: Callable[[Message], str],
+    *,
+    path: str | None = None,
+    form_name: str | None = None,
+    to: str | None = None,
+) -> DeskStep:
+    """A step row named once: the endpoint `desk.<name>`, the path `<name>` with dashes and the
+    form key `<name>` unless given."""
+    return DeskStep(
+        endpoint=name,
+        path=path or name.replace("_", "-"),
+        form_name=form_name or name,
+        actions=actions if isinstance(actions, tuple) else (actions,),
+        form=form,
+        run=run,
+        done=done,
+        to=to,
+    )
+
+
 def _said(text) -> Callable[[Message], str]:
     return lambda message: str(text)
 
 
 STEPS = (
     # The office: route, sign off, decide requests, transfer, urge, reopen, refuse repeats
-    DeskStep(
+    _step(
         "assign",
-        "assign",
-        "assign",
-        (Action.ASSIGN,),
+        Action.ASSIGN,
         AssignForm,
         lambda m, me, f, now: handling.assign_message(
             m, services.find_unit(f.unit.data), me, now=now
@@ -179,95 +203,75 @@ STEPS = (
         lambda m: _("已交办给%(unit)s。", unit=m.unit.label),
         to="desk.coordinator",
     ),
-    DeskStep(
+    _step(
         "refuse_repeat",
-        "refuse-repeat",
-        "refuse_repeat",
-        (Action.REFUSE_REPEAT,),
+        Action.REFUSE_REPEAT,
         RefuseRepeatForm,
         lambda m, me, f, now: refuse_repeat(m, me, earlier=f.earlier.data.strip().upper(), now=now),
         _said(_l("已决定不再受理。")),
     ),
-    DeskStep(
+    _step(
         "sign_off",
-        "sign-off",
-        "sign_off",
-        (Action.SIGN_OFF,),
+        Action.SIGN_OFF,
         SignOffForm,
         lambda m, me, f, now: handling.sign_off_reply(m, me, now=now),
         _said(_l("答复已签发并公开。")),
     ),
-    DeskStep(
+    _step(
         "decline_sign_off",
-        "decline-sign-off",
-        "decline_sign_off",
-        (Action.DECLINE_SIGN_OFF,),
-        lambda **kw: RequiredNoteForm(id_prefix="decline-sign-off", **kw),
+        Action.DECLINE_SIGN_OFF,
+        partial(RequiredNoteForm, id_prefix="decline-sign-off"),
         lambda m, me, f, now: handling.decline_sign_off(m, me, note=f.note.data, now=now),
         _said(_l("答复已退回承办单位修改。")),
     ),
-    DeskStep(
+    _step(
         "approve_request",
-        "approve-request",
-        "approve_request",
-        (Action.APPROVE_REQUEST,),
-        lambda **kw: RequestDecisionForm(id_prefix="approve-request", **kw),
+        Action.APPROVE_REQUEST,
+        partial(RequestDecisionForm, id_prefix="approve-request"),
         _decide_request(approve=True),
         _request_done,
     ),
-    DeskStep(
+    _step(
         "decline_request",
-        "decline-request",
-        "decline_request",
-        (Action.DECLINE_REQUEST,),
-        lambda **kw: DeclineRequestForm(id_prefix="decline-request", **kw),
+        Action.DECLINE_REQUEST,
+        partial(DeclineRequestForm, id_prefix="decline-request"),
         _decide_request(approve=False),
         _said(_l("已不同意该申请。")),
     ),
-    DeskStep(
+    _step(
         "transfer",
-        "transfer",
-        "transfer",
-        (Action.TRANSFER,),
+        Action.TRANSFER,
         TransferForm,
         lambda m, me, f, now: handling.transfer_message(
             m, services.find_unit(f.unit.data), me, note=f.note.data or "", now=now
         ),
         _said(_l("已转办。")),
     ),
-    DeskStep(
+    _step(
         "urge",
-        "urge",
-        "urge",
-        (Action.URGE,),
-        lambda **kw: RequiredNoteForm(id_prefix="urge", **kw),
+        Action.URGE,
+        partial(RequiredNoteForm, id_prefix="urge"),
         lambda m, me, f, now: handling.urge_message(m, me, note=f.note.data, now=now),
         _said(_l("已督办。")),
     ),
-    DeskStep(
+    _step(
         "reopen",
-        "reopen",
-        "reopen",
-        (Action.REOPEN,),
-        lambda **kw: RequiredNoteForm(id_prefix="reopen", **kw),
+        Action.REOPEN,
+        partial(RequiredNoteForm, id_prefix="reopen"),
         lambda m, me, f, now: handling.reopen_message(m, me, note=f.note.data, now=now),
         _said(_l("已交承办单位重新办理。")),
     ),
     # The review body
-    DeskStep(
-        "decide",
-        "decide",
+    _step(
         "decide",
         (Action.DECIDE_REVIEW, Action.DECIDE_REREVIEW),
         DecisionForm,
         _decide,
         lambda m: _("复核意见已发布。") if m.state == State.REREVIEWED else _("复查意见已发布。"),
     ),
-    DeskStep(
+    _step(
         "hearing",
-        "hearing",
-        "hearing",
-        (Action.HEARING,),
+        Action.HEARING,
         HearingForm,
         lambda m, me, f, now: hold_hearing(
             m, me, days=f.days.data, note=f.note.data or "", now=now
@@ -275,60 +279,50 @@ STEPS = (
         _said(_l("已登记听证，复核期限相应延长。")),
     ),
     # The unit: accept, not accept, return, extend, interim reply, reply for sign-off
-    DeskStep(
+    _step(
         "accept",
-        "accept",
-        "accept",
-        (Action.ACCEPT,),
+        Action.ACCEPT,
         AcceptForm,
         lambda m, me, f, now: handling.accept_message(m, me, note=f.note.data or "", now=now),
         _said(_l("已受理，请在期限内答复。")),
     ),
-    DeskStep(
+    _step(
         "not_accept",
-        "not-accept",
-        "not_accept",
-        (Action.NOT_ACCEPT,),
+        Action.NOT_ACCEPT,
         NotAcceptForm,
         lambda m, me, f, now: handling.not_accept_message(
             m, me, reason=f.reason.data, note=f.note.data or "", now=now
         ),
         _said(_l("已决定不予受理。")),
     ),
-    DeskStep(
+    _step(
         "return_message",
-        "return",
-        "return_",
-        (Action.RETURN,),
+        Action.RETURN,
         ReturnForm,
         lambda m, me, f, now: handling.request_return(
             m, me, reason=f.reason.data, note=f.note.data, now=now
         ),
         _said(_l("退回申请已提交，等待交办员审批。")),
+        path="return",
+        form_name="return_",
     ),
-    DeskStep(
+    _step(
         "extend",
-        "extend",
-        "extend",
-        (Action.EXTEND,),
+        Action.EXTEND,
         ExtensionForm,
         lambda m, me, f, now: handling.request_extension(m, me, reason=f.reason.data, now=now),
         _said(_l("延期申请已提交，等待交办员审批。")),
     ),
-    DeskStep(
+    _step(
         "interim",
-        "interim",
-        "interim",
-        (Action.INTERIM,),
+        Action.INTERIM,
         InterimForm,
         lambda m, me, f, now: handling.interim_reply(m, me, body=f.body.data, now=now),
         _said(_l("阶段性答复已发布。")),
     ),
-    DeskStep(
+    _step(
         "reply",
-        "reply",
-        "reply",
-        (Action.REPLY,),
+        Action.REPLY,
         ReplyForm,
         lambda m, me, f, now: handling.reply_message(
             m, me, body=f.body.data, outcome=f.outcome.data or None, now=now

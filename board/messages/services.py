@@ -118,10 +118,7 @@ class SubmissionKeyReused(ValidationFailed):
     """An Idempotency-Key already used for a different message."""
 
     code = "idempotency_key_reused"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("这个 Idempotency-Key 已用于另一条内容不同的留言，请为新留言换一个。")
+    default = _l("这个 Idempotency-Key 已用于另一条内容不同的留言，请为新留言换一个。")
 
 
 def submission_key(author: User, key: str) -> str:

@@ -10,17 +10,33 @@ from ..calendar import services as clocks
 from ..deadlines import PolicyName
 from ..messages import events
 from ..messages.events import commit, transition
-from ..models import ClockState, Kind, Message, ReasonUse, User, Visibility
+from ..models import ClockState, Kind, Message, ReasonCode, ReasonUse, User, Visibility
 from ..search import outbox
 from ..workflow import Action
 from . import locks
 
 
+def _begin(
+    action: Action,
+    actor: User,
+    message: Message,
+    *,
+    now: datetime,
+    reason: str = "",
+    use: ReasonUse | None = None,
+) -> ReasonCode | None:
+    """What every moderation decision starts with: the actor's role, the moderator's lock on the
+    message, the published reason code a reject or hide gives, then the registry's check."""
+    workflow.require_actor(action, actor, message)
+    locks.claim_for_decision(message, actor, now=now)
+    reason_code = None if use is None else events.reason(reason, use)
+    workflow.check(action, actor, message, now=now)
+    return reason_code
+
+
 def approve_message(message: Message, actor: User, *, now: datetime, note: str = "") -> Message:
     """Pass moderation: the message is received, and published if its author wished."""
-    workflow.require_actor(Action.APPROVE, actor, message)
-    locks.claim_for_decision(message, actor, now=now)
-    workflow.check(Action.APPROVE, actor, message, now=now)
+    _begin(Action.APPROVE, actor, message, now=now)
     event = transition(message, Action.APPROVE, actor, now=now, note=note)
     clocks.advance(
         message,
@@ -40,10 +56,9 @@ def reject_message(
     message: Message, actor: User, *, reason: str, note: str = "", now: datetime
 ) -> Message:
     """Fail moderation with a published reason code; only the author sees the outcome."""
-    workflow.require_actor(Action.REJECT, actor, message)
-    locks.claim_for_decision(message, actor, now=now)
-    reason_code = events.reason(reason, ReasonUse.REJECT)
-    workflow.check(Action.REJECT, actor, message, now=now)
+    reason_code = _begin(
+        Action.REJECT, actor, message, now=now, reason=reason, use=ReasonUse.REJECT
+    )
     event = transition(
         message, Action.REJECT, actor, now=now, note=note or reason_code.label, is_public=False
     )
@@ -56,10 +71,7 @@ def hide_message(
     message: Message, actor: User, *, reason: str, note: str = "", now: datetime
 ) -> Message:
     """Take published content off the public board with a reason; the page says it was removed."""
-    workflow.require_actor(Action.HIDE, actor, message)
-    locks.claim_for_decision(message, actor, now=now)
-    reason_code = events.reason(reason, ReasonUse.HIDE)
-    workflow.check(Action.HIDE, actor, message, now=now)
+    reason_code = _begin(Action.HIDE, actor, message, now=now, reason=reason, use=ReasonUse.HIDE)
     transition(message, Action.HIDE, actor, now=now, note=note or reason_code.label)
     message.is_hidden = True
     message.hidden_reason = reason_code.code

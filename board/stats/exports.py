@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from flask import url_for
 
+from ..api.serializers import PLACE_FIELDS, place_json
 from ..clock import to_local
 from ..models import Message
 from ..privacy import mask_pen_name, public_text
@@ -31,12 +32,7 @@ COLUMNS = (
     "title",
     "body",
     "author",
-    "board",
-    "board_title",
-    "region",
-    "region_name",
-    "unit",
-    "unit_name",
+    *PLACE_FIELDS,
     "published_at",
     "replied_at",
     "days_to_reply",
@@ -74,12 +70,7 @@ def row(message: Message) -> dict:
         "title": public_text(message, message.title),
         "body": public_text(message, message.body),
         "author": mask_pen_name(message.pen_name),
-        "board": message.board.code,
-        "board_title": message.board.title,
-        "region": message.region_code,
-        "region_name": message.region.full_name,
-        "unit": message.unit.code if message.unit else None,
-        "unit_name": message.unit.name if message.unit else None,
+        **place_json(message),
         "published_at": _iso(message.published_at),
         "replied_at": _iso(message.replied_at),
         "days_to_reply": days,

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ...audit import record_change
@@ -123,10 +124,7 @@ class InvitationInvalid(NotFound):
     """The link's invitation does not exist, was used or withdrawn, or has expired."""
 
     code = "invitation_invalid"
-
-    def default_message(self) -> str:
-        """Text used when the raiser gave none."""
-        return _("邀请链接无效、已使用或已过期。请联系管理员重新邀请。")
+    default = _l("邀请链接无效、已使用或已过期。请联系管理员重新邀请。")
 
 
 def open_invitation(token: str, *, now: datetime) -> Invitation:
