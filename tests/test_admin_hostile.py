@@ -129,7 +129,6 @@ def test_admin_forms_with_invalid_utf8_bytes(admin_client, raw):
         assert _counts() == before
 
 
-
 def test_huge_page_numbers_are_clamped_not_500(admin_client):
     """`?page=` past a 64-bit OFFSET is clamped (board/paging.py), never an OverflowError."""
     from board.paging import MAX_PAGE, page_arg
