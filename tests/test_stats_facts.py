@@ -15,7 +15,7 @@ from board.extensions import db
 from board.messages import services as msg
 from board.models import Clock, Cosign, Message, Rating, Region, Reply, RequestKind, User
 from board.stats import facts, tally
-from board.stats import figures as figures_module
+from board.stats import percentiles as percentiles_module
 from board.stats import services as stats
 from board.stats.models import StatsCase
 
@@ -208,7 +208,7 @@ def test_percentiles_of_many_groups_span_several_statements(app, directory, monk
     build()
     scope = stats.Scope()
     one = stats.ranking("unit", scope, now=NOW, min_cases=1)
-    monkeypatch.setattr(figures_module, "PERCENTILE_BATCH", 1)
+    monkeypatch.setattr(percentiles_module, "PERCENTILE_BATCH", 1)
     many = stats.ranking("unit", scope, now=NOW, min_cases=1)
     assert [(r.entity.code, r.median_days, r.p90_days) for r in one.rows] == [
         (r.entity.code, r.median_days, r.p90_days) for r in many.rows

@@ -1,7 +1,8 @@
 """The statistics' use cases in one place: every figure, ranking, counter and report.
 
 The code lives along its seams: `figures.py` (scopes, rates, the figures and series of one
-scope, read from the fact table or its tallies), `rankings.py`, `home.py` (counters, most
+scope, read from the fact table or its tallies), `percentiles.py` (median and 90th
+percentile of the days to reply), `rankings.py`, `home.py` (counters, most
 co-signed) and `reports.py` (the periodic report). What counts is documented in `figures.py`
 and docs/open-data.md.
 """
