@@ -8,6 +8,7 @@ They take what they record as parameters; nothing here reads the request.
 from __future__ import annotations
 
 import getpass
+import json
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -159,6 +160,12 @@ def change_diff(change: AdminChange) -> list[tuple[str, Any, Any]]:
     return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
 
 
+def value_text(value: Any) -> str:
+    """A recorded value as the change log shows it: JSON, with Chinese (and any other text) as
+    written rather than \\u escapes; the template escapes it for HTML."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def changes_query(*, kind: str = "", actor: str = "", target: str = "") -> Select:
     """Admin changes, newest first; `kind` matches the family (`user` → `user.role`…)."""
     query = select(AdminChange).order_by(AdminChange.created_at.desc(), AdminChange.id.desc())
@@ -221,5 +228,6 @@ def changes() -> ResponseReturnValue:
         actor=actor,
         target=target,
         diff=change_diff,
+        value_text=value_text,
         now=utcnow(),
     )

@@ -106,6 +106,7 @@ def test_settings_page_turns_cosigned_replies_off(app, client, make_message, mak
     assert saved.status_code == 303
     assert preferences.opted_out(cosigner.email) == {
         preferences.COSIGNED,
+        preferences.FOLLOWING,
         preferences.DIGESTS,
     }
     assert preferences.category_for("sign_off:cosigner") == preferences.COSIGNED

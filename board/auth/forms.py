@@ -204,6 +204,7 @@ class NotificationsForm(FlaskForm):
 
     progress = BooleanField(_l("我的留言的一般进展"))
     cosigned = BooleanField(_l("我附议的留言收到答复"))
+    following = BooleanField(_l("我关注的留言的答复和办结、保存的搜索的每日提醒"))
     digests = BooleanField(_l("每日待办与超期汇总（工作人员）"))
     submit = SubmitField(_l("保存设置"))
 

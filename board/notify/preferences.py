@@ -17,9 +17,11 @@ from .models import MailOptOut
 PROGRESS = "progress"  # news of one's own messages that carries no time limit or decision
 COSIGNED = "cosigned"  # a reply to a message one co-signed
 DIGESTS = "digests"  # staff's daily lists
+FOLLOWING = "following"  # what one chose to hear of: followed messages, saved searches' digests
 CATEGORIES = {
     PROGRESS: _l("我的留言的一般进展（审核通过、交办、延期、答复、评价提醒等）"),
     COSIGNED: _l("我附议的留言收到答复"),
+    FOLLOWING: _l("我关注的留言的答复和办结、保存的搜索的每日提醒"),
     DIGESTS: _l("每日待办与超期汇总（工作人员）"),
 }
 ALL = "all"  # the link in a statutory notice turns off every optional category
@@ -38,6 +40,8 @@ def category_for(kind: str) -> str | None:
         return DIGESTS
     if audience == "cosigner":
         return COSIGNED
+    if audience == "follower" or kind == "saved_search_digest":
+        return FOLLOWING
     if kind == "rate_reminder" or kind == "clock_moved:author":
         return PROGRESS
     if audience == "author" and action not in STATUTORY_AUTHOR_ACTIONS:
