@@ -26,8 +26,10 @@ BUDGET = {
     "/regions/330100": 16,
     "/boards/330100-secretary": 13,
     "/units/330100-zj": 12,
-    "/m/{code}": 11,
-    "/search?q=%E5%81%9C%E8%BD%A6": 6,
+    # +1 on the message page: the messages linked to or merged with it (one statement); +1 on
+    # the search page: the first-level topics' names for its filter and facet (one statement).
+    "/m/{code}": 12,
+    "/search?q=%E5%81%9C%E8%BD%A6": 7,
     "/rankings": 2,
     "/reports": 1,
     "/feeds/replies.atom": 5,
