@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import re
 import socket
@@ -254,3 +255,50 @@ def test_a_follower_gets_mail_when_the_message_is_answered(tmp_path, smtp_sink):
         assert ("author@e2e.example.org", "author") in kinds, kinds
         (mail,) = [m for m in received if str(m["To"]) == "citizen@e2e.example.org"]
         assert f"/m/{code}" in mail.get_content() and mail["List-Unsubscribe"]
+
+
+def test_profile_sessions_password_and_export_in_the_browser(tmp_path):
+    """Two devices of one citizen: the private profile is kept and exported, a password change
+    ends the other device's session, and "sign out everywhere" ends them all."""
+    citizen, new_password = "citizen@e2e.example.org", "third-password-crane-7"
+    profile = "form[action$='/account']"
+    with running_site(tmp_path) as site, headless_chromium() as browser:
+        phone, laptop = _new_page(browser), _new_page(browser)
+        for page in (phone, laptop):
+            _sign_in(page, site, citizen, PASSWORD)
+            assert _signed_in(page, site)
+
+        phone.goto(f"{site}/account")
+        phone.fill(f"{profile} [name=pen_name]", "钱塘居民")
+        phone.fill(f"{profile} [name=real_name]", "王小明")
+        phone.fill(f"{profile} [name=phone]", "138 0013 8000")
+        _submit(phone, profile)
+        phone.goto(f"{site}/account")
+        assert phone.input_value(f"{profile} [name=pen_name]") == "钱塘居民"
+        assert phone.input_value(f"{profile} [name=real_name]") == "王小明"
+
+        exported = phone.request.get(f"{site}/account/export")
+        assert exported.ok
+        text = json.dumps(exported.json(), ensure_ascii=False)
+        assert "钱塘居民" in text and "王小明" in text and citizen in text
+
+        # Both devices are listed; only the other one has its own sign-out button.
+        phone.goto(f"{site}/account/sessions")
+        assert phone.locator("form[action$='/end']").count() == 1
+        assert check_page(phone, english=False) == []
+
+        phone.goto(f"{site}/account")
+        form = "form[action$='/account/password']"
+        phone.fill(f"{form} [name=current_password]", PASSWORD)
+        phone.fill(f"{form} [name=password]", new_password)
+        phone.fill(f"{form} [name=confirm]", new_password)
+        _submit(phone, form)
+        assert _signed_in(phone, site)  # this device stays signed in
+        assert not _signed_in(laptop, site)  # the other one is signed out
+
+        _sign_in(laptop, site, citizen, new_password)
+        assert _signed_in(laptop, site)
+        phone.goto(f"{site}/account/sessions")
+        _submit(phone, "form[action$='/account/sessions/end-all']")
+        assert not _signed_in(phone, site)
+        assert not _signed_in(laptop, site)
