@@ -106,14 +106,17 @@ def test_a_new_message_and_a_reply_move_the_home_counters_at_once(
     """With the page cache on, the home page shows a message submitted and a reply published a
     moment ago (today, this year, in all)."""
     now = utcnow()
+    # The steps happen "a moment ago" but always inside today's Beijing day (the page reads the
+    # real clock): shortly after Beijing midnight, 30 minutes ago would be yesterday.
+    step = min(timedelta(minutes=10), (now - day_start(local_date(now))) / 4)
     make_message("received", now=now - timedelta(days=40))
     before = _page_counters(client)
-    waiting = make_message("in_progress", now=now - timedelta(minutes=30))
+    waiting = make_message("in_progress", now=now - 3 * step)
     submitted = _page_counters(client)
     assert submitted[:3] == (before[0] + 1, before[1] + 1, before[2] + 1)
-    msg.reply_message(waiting, handler, body="已处理完毕，请查收。", now=now - timedelta(minutes=5))
+    msg.reply_message(waiting, handler, body="已处理完毕，请查收。", now=now - 2 * step)
     assert _page_counters(client)[3:] == before[3:]  # awaiting sign-off: not published yet
-    msg.sign_off_reply(waiting, coordinator, now=now - timedelta(minutes=1))
+    msg.sign_off_reply(waiting, coordinator, now=now - step)
     replied = _page_counters(client)
     assert replied[3:] == (before[3] + 1, before[4] + 1, before[5] + 1)
     msg.rate_message(
