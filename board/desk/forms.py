@@ -66,6 +66,11 @@ def _body(label, required_message):
     )
 
 
+def _menu(label, missing) -> SelectField:
+    """A required menu the view fills (units, reason codes); the service checks the choice."""
+    return SelectField(label, validators=[InputRequired(message=missing)], validate_choice=False)
+
+
 def _outcome():
     """The petition outcome menu: 予以支持 / 解释说明 / 不予支持."""
     return SelectField(
@@ -123,11 +128,7 @@ class AssignForm(_UnitMenu, DeskForm):
 
     id_prefix = "assign"
 
-    unit = SelectField(
-        _l("办理单位"),
-        validators=[InputRequired(message=_l("请选择办理单位。"))],
-        validate_choice=False,
-    )
+    unit = _menu(_l("办理单位"), _l("请选择办理单位。"))
 
 
 class TransferForm(_UnitMenu, DeskForm):
@@ -135,11 +136,7 @@ class TransferForm(_UnitMenu, DeskForm):
 
     id_prefix = "transfer"
 
-    unit = SelectField(
-        _l("转给"),
-        validators=[InputRequired(message=_l("请选择办理单位。"))],
-        validate_choice=False,
-    )
+    unit = _menu(_l("转给"), _l("请选择办理单位。"))
     note = _note(_l("转办说明"))
 
 
@@ -165,11 +162,7 @@ class NotAcceptForm(_ReasonMenu, DeskForm):
 
     id_prefix = "not-accept"
 
-    reason = SelectField(
-        _l("不予受理理由"),
-        validators=[InputRequired(message=_l("请选择一个有效的理由。"))],
-        validate_choice=False,
-    )
+    reason = _menu(_l("不予受理理由"), _l("请选择一个有效的理由。"))
     note = _note(_l("说明"))
 
 
@@ -178,11 +171,7 @@ class ReturnForm(_ReasonMenu, DeskForm):
 
     id_prefix = "return"
 
-    reason = SelectField(
-        _l("退回理由"),
-        validators=[InputRequired(message=_l("请选择一个有效的理由。"))],
-        validate_choice=False,
-    )
+    reason = _menu(_l("退回理由"), _l("请选择一个有效的理由。"))
     note = _note(_l("退回说明"), required=True, message=_l("请说明退回的原因。"))
 
 

@@ -17,7 +17,9 @@ from ..messages import events
 from ..messages.events import (
     close_pending_requests,
     commit,
+    hand_over,
     optional_note,
+    publish_reply,
     record,
     required_note,
     start_handling,
@@ -245,23 +247,27 @@ def accept_message(message: Message, actor: User, *, now: datetime, note: str = 
     # Taking the message on ends the unit's right to return it.
     clocks.close_clocks(message, (PolicyName.BOARD_RETURN,), now=now, state=ClockState.STOPPED)
     if message.track == Track.PETITION:
-        clocks.advance(
-            message,
-            event,
-            now=now,
-            close=(PolicyName.PETITION_ACCEPTANCE,),
-            start=PolicyName.PETITION_HANDLING,
+        hand_over(
+            message, event, PolicyName.PETITION_ACCEPTANCE, PolicyName.PETITION_HANDLING, now=now
         )
     outbox.enqueue(message)
     return commit(message)
+
+
+def _checked_reason(
+    action: Action, actor: User, message: Message, reason: str, *, now: datetime
+) -> ReasonCode:
+    """The registry's check of a unit's step, then the published reason code it gives (a
+    not-accept or a return reason)."""
+    workflow.check(action, actor, message, now=now)
+    return events.reason(reason, ReasonUse(action.value))
 
 
 def not_accept_message(
     message: Message, actor: User, *, reason: str, note: str = "", now: datetime
 ) -> Message:
     """The unit declines a petition with a legal reason (不予受理); the author may ask review."""
-    workflow.check(Action.NOT_ACCEPT, actor, message, now=now)
-    reason_code = events.reason(reason, ReasonUse.NOT_ACCEPT)
+    reason_code = _checked_reason(Action.NOT_ACCEPT, actor, message, reason, now=now)
     note = (note or "").strip()
     event = transition(message, Action.NOT_ACCEPT, actor, now=now, note=note or reason_code.label)
     clocks.advance(message, event, now=now, close=None, start=PolicyName.PETITION_REVIEW_REQUEST)
@@ -302,8 +308,7 @@ def request_return(
     message: Message, actor: User, *, reason: str, note: str = "", now: datetime
 ) -> Message:
     """The unit asks to give the message back (退回) within 5 working days of assignment."""
-    workflow.check(Action.RETURN, actor, message, now=now)
-    reason_code = events.reason(reason, ReasonUse.RETURN)
+    reason_code = _checked_reason(Action.RETURN, actor, message, reason, now=now)
     note = optional_note(Action.RETURN, note)
     text = reason_code.label + (f"：{note}" if note else "")
     return _file_request(
@@ -326,17 +331,7 @@ def interim_reply(message: Message, actor: User, *, body: str, now: datetime) ->
     """A published interim answer (阶段性答复); the message stays in handling."""
     workflow.check(Action.INTERIM, actor, message, now=now)
     body = workflow.validate_length(Action.INTERIM, "body", body)
-    message.replies.append(
-        Reply(
-            unit=message.unit,
-            author=actor,
-            body=body,
-            is_interim=True,
-            state=ReplyState.PUBLISHED,
-            created_at=now,
-            published_at=now,
-        )
-    )
+    publish_reply(message, message.unit, actor, body, now=now, is_interim=True)
     record(message, Action.INTERIM, actor, now=now, note=message.unit.name)
     outbox.enqueue(message)
     return commit(message)

@@ -12,18 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import models, workflow
-from ..auth.forms import apply_service_errors
 from ..calendar import services as calendar
 from ..clock import utcnow
 from ..deadlines import PolicyName
-from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from ..errors import InvalidTransition, NotFound, PermissionDenied
 from ..extensions import db
 from ..messages import queries
 from ..messages.events import get_message
@@ -33,9 +32,10 @@ from ..messages.review import (
     hold_hearing,
     refuse_repeat,
 )
+from ..messages.stepping import take_step
 from ..messages.viewing import record_view
 from ..models import Board, ClockState, Message, ReasonUse, Reply, ReplyState, Role, State, Track
-from ..paging import page_arg
+from ..paging import paginate
 from ..workflow import Action
 from ..workflow.access import can_see_private_fields, can_view, can_work_on
 from . import handling, services
@@ -89,11 +89,6 @@ def _staff_message(code: str) -> Message:
             raise NotFound(_("没有编号为 %(code)s 的留言。", code=code))
         raise PermissionDenied(_("这条留言不在您的办理范围内。"))
     return message
-
-
-def _page() -> int:
-    """The requested page number (1 when missing or invalid)."""
-    return page_arg()
 
 
 def _english() -> bool:
@@ -192,6 +187,17 @@ def _said(text) -> Callable[[Message], str]:
     return lambda message: str(text)
 
 
+def _noted(name: str, action: Action, service: Callable[..., object], done) -> DeskStep:
+    """A decision that must say why: its form is one required note, given to `service`."""
+    return _step(
+        name,
+        action,
+        partial(RequiredNoteForm, id_prefix=name.replace("_", "-")),
+        lambda m, me, f, now: service(m, me, note=f.note.data, now=now),
+        _said(done),
+    )
+
+
 STEPS = (
     # The office: route, sign off, decide requests, transfer, urge, reopen, refuse repeats
     _step(
@@ -218,12 +224,11 @@ STEPS = (
         lambda m, me, f, now: handling.sign_off_reply(m, me, now=now),
         _said(_l("答复已签发并公开。")),
     ),
-    _step(
+    _noted(
         "decline_sign_off",
         Action.DECLINE_SIGN_OFF,
-        partial(RequiredNoteForm, id_prefix="decline-sign-off"),
-        lambda m, me, f, now: handling.decline_sign_off(m, me, note=f.note.data, now=now),
-        _said(_l("答复已退回承办单位修改。")),
+        handling.decline_sign_off,
+        _l("答复已退回承办单位修改。"),
     ),
     _step(
         "approve_request",
@@ -248,20 +253,8 @@ STEPS = (
         ),
         _said(_l("已转办。")),
     ),
-    _step(
-        "urge",
-        Action.URGE,
-        partial(RequiredNoteForm, id_prefix="urge"),
-        lambda m, me, f, now: handling.urge_message(m, me, note=f.note.data, now=now),
-        _said(_l("已督办。")),
-    ),
-    _step(
-        "reopen",
-        Action.REOPEN,
-        partial(RequiredNoteForm, id_prefix="reopen"),
-        lambda m, me, f, now: handling.reopen_message(m, me, note=f.note.data, now=now),
-        _said(_l("已交承办单位重新办理。")),
-    ),
+    _noted("urge", Action.URGE, handling.urge_message, _l("已督办。")),
+    _noted("reopen", Action.REOPEN, handling.reopen_message, _l("已交承办单位重新办理。")),
     # The review body
     _step(
         "decide",
@@ -429,20 +422,14 @@ def _take_step(step: DeskStep, code: str):
     message = _staff_message(code)
     workflow.require_actor(step.action_for(message), current_user, message)
     form = step.form()
-    status = 422
-    if form.validate():
-        try:
-            step.run(message, _me(), form, utcnow())
-        except ValidationFailed as error:
-            apply_service_errors(form, error)
-        except InvalidTransition as error:
-            flash(error.message, "error")  # shown at the top of the page rendered below
-            status = 409
-        else:
-            flash(step.done(message), "success")
-            return redirect(url_for(step.to) if step.to else url_for("desk.message", code=code))
-    db.session.rollback()
-    return _render_message(message, status=status, **{step.form_name: form})
+    return take_step(
+        form,
+        form.validate(),
+        lambda: step.run(message, _me(), form, utcnow()),
+        done=lambda: step.done(message),
+        to=url_for(step.to) if step.to else url_for("desk.message", code=code),
+        render=lambda status: _render_message(message, status=status, **{step.form_name: form}),
+    )
 
 
 def _route(step: DeskStep):
@@ -496,9 +483,7 @@ def handler():
             query = query.where(Message.board.has(Board.code == filters.board.data))
         if filters.due.data:
             query = services.with_mark(query, filters.due.data, now)
-    pagination = db.paginate(
-        query, page=_page(), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    pagination = paginate(query)
     nearest = services.nearest_duties(pagination.items)
     return render_template(
         "desk/handler.html",
@@ -519,12 +504,7 @@ def coordinator():
     _require_role(Role.COORDINATOR, Role.ADMIN)
     me = _me()
     now = utcnow()
-    pagination = db.paginate(
-        queries.coordinator_queue_query(me),
-        page=_page(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    pagination = paginate(queries.coordinator_queue_query(me))
     units_by_board: dict[int, list] = {}
     for item in pagination.items:
         if item.board_id not in units_by_board:

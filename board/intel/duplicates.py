@@ -73,14 +73,24 @@ def _already_joined(a: Message, b: Message) -> bool:
     )
 
 
+def _later_first(a: Message, b: Message) -> tuple[Message, Message]:
+    """The two messages, the later written first (ties: the higher id)."""
+    return (a, b) if (a.created_at, a.id) > (b.created_at, b.id) else (b, a)
+
+
+def _join(later: Message, earlier: Message, kind: LinkKind, actor: User, *, now: datetime) -> None:
+    """Keep who joined the later message to the earlier one, how and when."""
+    db.session.add(
+        MessageLink(
+            message_id=later.id, other_id=earlier.id, kind=kind, actor_id=actor.id, created_at=now
+        )
+    )
+
+
 def merge_duplicate(message: Message, other: Message, actor: User, *, now: datetime) -> Message:
     """Merge two messages of the same author on the same board: the later one (which must not be
     assigned yet) is closed into the earlier one, which takes its co-signs. Returns the earlier."""
-    later, earlier = (
-        (message, other)
-        if (message.created_at, message.id) > (other.created_at, other.id)
-        else (other, message)
-    )
+    later, earlier = _later_first(message, other)
     workflow.check(Action.MERGE, actor, later, now=now)
     if not msg.can_view(actor, earlier):
         raise NotFound()
@@ -94,13 +104,8 @@ def merge_duplicate(message: Message, other: Message, actor: User, *, now: datet
         _refuse(_("要合并到的留言必须仍在办理或已办结，且本身没有被合并。"))
     if _already_joined(later, earlier):
         _refuse(_("这两条留言已经关联或合并过。"))
-    event = transition(
-        later,
-        Action.MERGE,
-        actor,
-        now=now,
-        note=_("同一留言人反映的同一事项，已合并到 %(code)s 一并办理。", code=earlier.code),
-    )
+    note = _("同一留言人反映的同一事项，已合并到 %(code)s 一并办理。", code=earlier.code)
+    event = transition(later, Action.MERGE, actor, now=now, note=note)
     clocks.advance(later, event, now=now, close=None)
     record(
         earlier,
@@ -119,15 +124,7 @@ def merge_duplicate(message: Message, other: Message, actor: User, *, now: datet
             signers.add(cosign.user_id)
             earlier.cosign_count = (earlier.cosign_count or 0) + 1
     later.cosign_count = 0
-    db.session.add(
-        MessageLink(
-            message_id=later.id,
-            other_id=earlier.id,
-            kind=LinkKind.MERGE,
-            actor_id=actor.id,
-            created_at=now,
-        )
-    )
+    _join(later, earlier, LinkKind.MERGE, actor, now=now)
     outbox.enqueue(later)
     outbox.enqueue(earlier)
     commit(later)
@@ -146,27 +143,11 @@ def link_duplicate(message: Message, other: Message, actor: User, *, now: dateti
         _refuse(_("只能关联已受理的留言（检举控告不关联）。"))
     if _already_joined(message, other):
         _refuse(_("这两条留言已经关联或合并过。"))
-    later, earlier = (
-        (message, other)
-        if (message.created_at, message.id) > (other.created_at, other.id)
-        else (other, message)
-    )
+    later, earlier = _later_first(message, other)
     for one, two in ((message, other), (other, message)):
+        note = _("与 %(code)s 反映的是同一事项。", code=two.code)
         record(
-            one,
-            Action.LINK,
-            actor,
-            now=now,
-            note=_("与 %(code)s 反映的是同一事项。", code=two.code),
-            is_public=one.is_public and two.is_public,
+            one, Action.LINK, actor, now=now, note=note, is_public=one.is_public and two.is_public
         )
-    db.session.add(
-        MessageLink(
-            message_id=later.id,
-            other_id=earlier.id,
-            kind=LinkKind.LINK,
-            actor_id=actor.id,
-            created_at=now,
-        )
-    )
+    _join(later, earlier, LinkKind.LINK, actor, now=now)
     return commit(message)

@@ -8,76 +8,40 @@ from typing import Any
 from ..api.inputs import Param
 from .api import HOT_PARAMS, SUGGEST_FIELDS
 
+
+def _object(**properties: dict) -> dict:
+    """An object schema whose properties (in this order) are all required."""
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def _array(items: dict, description: str | None = None) -> dict:
+    """An array schema of `items`, with its description if it has one."""
+    described = {} if description is None else {"description": description}
+    return {"type": "array", **described, "items": items}
+
+
+_STRING = {"type": "string"}
 _SCORE = {"type": "number", "minimum": 0, "maximum": 1}
-SUGGESTION = {
-    "type": "object",
-    "required": ["topics", "domain", "units", "similar"],
-    "properties": {
-        "topics": {
-            "type": "array",
-            "description": "一级主题，按概率从高到低；第一项细化到正文提到的最具体的下级分类",
-            "items": {
-                "type": "object",
-                "required": ["label", "path", "score"],
-                "properties": {
-                    "label": {"type": "string"},
-                    "path": {"type": "array", "items": {"type": "string"}},
-                    "score": _SCORE,
-                },
-            },
-        },
-        "domain": {"type": ["string", "null"], "description": "建议的领域代码"},
-        "units": {
-            "type": "array",
-            "description": "答复过相似公开留言的单位",
-            "items": {
-                "type": "object",
-                "required": ["code", "name", "score"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "name": {"type": "string"},
-                    "score": _SCORE,
-                },
-            },
-        },
-        "similar": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "相似公开留言的查询码（可能重复）",
-        },
-    },
-}
-HOT = {
-    "type": "object",
-    "required": ["items"],
-    "properties": {
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["label", "heat", "count", "keywords", "messages"],
-                "properties": {
-                    "label": {"type": "string"},
-                    "heat": {"type": "number"},
-                    "count": {"type": "integer"},
-                    "keywords": {"type": "array", "items": {"type": "string"}},
-                    "messages": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["code", "title", "cosign_count"],
-                            "properties": {
-                                "code": {"type": "string"},
-                                "title": {"type": "string"},
-                                "cosign_count": {"type": "integer"},
-                            },
-                        },
-                    },
-                },
-            },
-        }
-    },
-}
+SUGGESTION = _object(
+    topics=_array(
+        _object(label=_STRING, path=_array(_STRING), score=_SCORE),
+        "一级主题，按概率从高到低；第一项细化到正文提到的最具体的下级分类",
+    ),
+    domain={"type": ["string", "null"], "description": "建议的领域代码"},
+    units=_array(_object(code=_STRING, name=_STRING, score=_SCORE), "答复过相似公开留言的单位"),
+    similar=_array(_STRING, "相似公开留言的查询码（可能重复）"),
+)
+HOT = _object(
+    items=_array(
+        _object(
+            label=_STRING,
+            heat={"type": "number"},
+            count={"type": "integer"},
+            keywords=_array(_STRING),
+            messages=_array(_object(code=_STRING, title=_STRING, cosign_count={"type": "integer"})),
+        )
+    )
+)
 
 
 def intel_paths(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from .. import workflow
 from ..admin.services import require_admin
+from ..admin.views.common import attach_errors
 from ..clock import utcnow
 from ..errors import InvalidTransition, NotFound, ValidationFailed
 from ..extensions import db
@@ -108,17 +109,6 @@ def message_links(message) -> list[dict]:
     return found
 
 
-def _attach(form, error: ValidationFailed) -> None:
-    """Show a service's field errors next to the form's fields."""
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + list(messages)
-        else:
-            for message in messages:
-                flash(message, "error")
-
-
 @bp.route("/admin/topics", methods=["GET", "POST"])
 @login_required
 def topics() -> ResponseReturnValue:
@@ -130,7 +120,7 @@ def topics() -> ResponseReturnValue:
             parent = taxonomy.get_topic(form.parent_id.data) if form.parent_id.data else None
             topic = taxonomy.add_topic(current_user, form.name.data, parent=parent)
         except ValidationFailed as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             flash(_("已添加主题分类“%(path)s”。", path=topic.path), "success")
             return redirect(url_for("intel.topics"))
@@ -149,7 +139,7 @@ def edit_topic(topic_id: int) -> ResponseReturnValue:
         try:
             taxonomy.rename_topic(current_user, topic, form.name.data)
         except ValidationFailed as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             flash(_("主题分类已改名为“%(path)s”。", path=topic.path), "success")
             return redirect(url_for("intel.edit_topic", topic_id=topic.id))

@@ -21,9 +21,12 @@ from ..models import (
     Message,
     ReasonCode,
     ReasonUse,
+    Reply,
+    ReplyState,
     RequestState,
     State,
     Track,
+    Unit,
     User,
 )
 from ..notify import services as notify
@@ -90,6 +93,22 @@ def transition(
     workflow.require_state(action, message)
     target = workflow.step(action).target
     return record(message, action, actor, now=now, to_state=target, note=note, is_public=is_public)
+
+
+def hand_over(message: Message, event: Event, met: str, starts: str, *, now: datetime) -> None:
+    """A step meets the deadline `met` and starts the next one, `starts` (its due day is
+    noted on the step's event)."""
+    clocks.advance(message, event, now=now, close=(met,), start=starts)
+
+
+def publish_reply(
+    message: Message, unit: Unit, actor: User, body: str, *, now: datetime, **more
+) -> Reply:
+    """Append a reply that is public at once (an interim answer, a review body's opinion)."""
+    reply = Reply(unit=unit, author=actor, body=body, state=ReplyState.PUBLISHED, **more)
+    reply.created_at = reply.published_at = now
+    message.replies.append(reply)
+    return reply
 
 
 def commit(message: Message) -> Message:

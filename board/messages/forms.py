@@ -144,6 +144,23 @@ class ComposeForm(FlaskForm):
             return bool(self.petition_public.data)
         return bool(self.wants_public.data)
 
+    def submission(self) -> dict:
+        """What the author wrote, as `submit_message` takes it; the real name, phone and
+        address only for a petition."""
+        petition = self.track.data == Track.PETITION
+        return {
+            "track": self.track.data,
+            "kind": self.kind.data,
+            "domain": self.domain.data,
+            "title": self.title.data,
+            "body": self.body.data,
+            "private_note": self.private_note.data or "",
+            "wants_public": self.chosen_public(),
+            "real_name": self.real_name.data if petition else None,
+            "phone": self.phone.data if petition else None,
+            "address": self.address.data if petition else None,
+        }
+
     def validate_address(self, field) -> None:
         """Petitions need an address."""
         if self.track.data == Track.PETITION and not (field.data or "").strip():
@@ -185,6 +202,14 @@ class RateForm(FlaskForm):
     submit = SubmitField(_l("提交评价"))
 
 
+def _reasons(label, missing, high: int, length_message) -> TextAreaField:
+    """The author's own words for a step (a question, a request's reasons): 10 to `high`
+    characters, required."""
+    return TextAreaField(
+        label, validators=[InputRequired(missing), Length(min=10, max=high, message=length_message)]
+    )
+
+
 class WithdrawForm(FlaskForm):
     """撤回: the author confirms on a page of its own (no JavaScript), so one stray click or a
     bare POST withdraws nothing."""
@@ -199,24 +224,17 @@ class WithdrawForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     """追问: one follow-up question per round after a reply (board track)."""
 
-    body = TextAreaField(
-        _l("追问内容"),
-        validators=[
-            InputRequired(_l("请填写追问内容。")),
-            Length(min=10, max=500, message=_l("追问内容须为 10 到 500 字。")),
-        ],
-    )
+    body = _reasons(_l("追问内容"), _l("请填写追问内容。"), 500, _l("追问内容须为 10 到 500 字。"))
     submit = SubmitField(_l("提交追问"))
 
 
 class ReviewRequestForm(FlaskForm):
     """复查 / 复核申请: the petitioner's reasons, within the window."""
 
-    body = TextAreaField(
+    body = _reasons(
         _l("申请理由"),
-        validators=[
-            InputRequired(_l("请填写申请理由。")),
-            Length(min=10, max=BODY_MAX, message=_l("申请理由须为 10 到 %(n)d 字。", n=BODY_MAX)),
-        ],
+        _l("请填写申请理由。"),
+        BODY_MAX,
+        _l("申请理由须为 10 到 %(n)d 字。", n=BODY_MAX),
     )
     submit = SubmitField(_l("提交申请"))

@@ -3,7 +3,9 @@ body one level up decides, a hearing pauses the re-review clock; repeats are ref
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,15 +21,13 @@ from ..models import (
     Message,
     Outcome,
     Post,
-    Reply,
-    ReplyState,
     State,
     Unit,
     User,
 )
 from ..search import outbox
 from ..workflow import Action
-from .events import commit, record, transition
+from .events import commit, hand_over, publish_reply, record, transition
 
 
 def review_unit_for(subject: Message | Unit, *, post: str | None = None) -> Unit:
@@ -66,59 +66,80 @@ def review_unit_for(subject: Message | Unit, *, post: str | None = None) -> Unit
 # The petitioner ------------------------------------------------------------------------------
 
 
-def request_review(message: Message, actor: User, *, body: str, now: datetime) -> Message:
-    """The petitioner asks the body one level up to review (复查) within 30 days."""
-    workflow.check(Action.REQUEST_REVIEW, actor, message, now=now)
-    body = workflow.validate_length(Action.REQUEST_REVIEW, "body", body)
-    unit = review_unit_for(message)
-    event = transition(message, Action.REQUEST_REVIEW, actor, now=now, note=body)
-    clocks.close_clocks(message, (PolicyName.RATING_WINDOW,), now=now, state=ClockState.STOPPED)
-    clocks.advance(
-        message,
-        event,
-        now=now,
-        close=(PolicyName.PETITION_REVIEW_REQUEST,),
-        start=PolicyName.PETITION_REVIEW,
-    )
-    message.review_unit = unit
-    outbox.enqueue(message)
-    return commit(message)
+# What each request meets and starts: the window to ask, then the deciding body's clock.
+REQUEST_CLOCKS: dict[Action, tuple[PolicyName, PolicyName]] = {
+    Action.REQUEST_REVIEW: (PolicyName.PETITION_REVIEW_REQUEST, PolicyName.PETITION_REVIEW),
+    Action.REQUEST_REREVIEW: (PolicyName.PETITION_REREVIEW_REQUEST, PolicyName.PETITION_REREVIEW),
+}
 
 
-def request_rereview(message: Message, actor: User, *, body: str, now: datetime) -> Message:
-    """The petitioner asks for a re-review (复核) one level above the review body."""
-    workflow.check(Action.REQUEST_REREVIEW, actor, message, now=now)
-    body = workflow.validate_length(Action.REQUEST_REREVIEW, "body", body)
-    current = message.review_unit or review_unit_for(message)
-    unit = review_unit_for(current, post=message.board.post)
-    event = transition(message, Action.REQUEST_REREVIEW, actor, now=now, note=body)
-    clocks.advance(
-        message,
-        event,
-        now=now,
-        close=(PolicyName.PETITION_REREVIEW_REQUEST,),
-        start=PolicyName.PETITION_REREVIEW,
-    )
-    message.review_unit = unit
-    outbox.enqueue(message)
-    return commit(message)
-
-
-# The review body -----------------------------------------------------------------------------
-
-
-def _decide_review_step(
+def _ask(
     message: Message,
     actor: User,
     action: Action,
     *,
     body: str,
-    outcome: str | None,
     now: datetime,
-    close: PolicyName,
-    start: PolicyName | None,
+    body_for: Callable[[], Unit],
+    stops: tuple[PolicyName, ...] = (),
 ) -> Message:
-    """Publish the review body's opinion with its outcome and move the clocks on."""
+    """The petitioner's request within its window: the reasons go on the event, the clocks
+    `stops` stop, the request's clocks move on and `body_for()` is the body that decides."""
+    workflow.check(action, actor, message, now=now)
+    body = workflow.validate_length(action, "body", body)
+    unit = body_for()
+    event = transition(message, action, actor, now=now, note=body)
+    if stops:
+        clocks.close_clocks(message, stops, now=now, state=ClockState.STOPPED)
+    hand_over(message, event, *REQUEST_CLOCKS[action], now=now)
+    message.review_unit = unit
+    outbox.enqueue(message)
+    return commit(message)
+
+
+def request_review(message: Message, actor: User, *, body: str, now: datetime) -> Message:
+    """The petitioner asks the body one level up to review (复查) within 30 days; the rating
+    window ends with the request."""
+    return _ask(
+        message,
+        actor,
+        Action.REQUEST_REVIEW,
+        body=body,
+        now=now,
+        body_for=lambda: review_unit_for(message),
+        stops=(PolicyName.RATING_WINDOW,),
+    )
+
+
+def request_rereview(message: Message, actor: User, *, body: str, now: datetime) -> Message:
+    """The petitioner asks for a re-review (复核) one level above the review body."""
+
+    def above_review_body() -> Unit:
+        current = message.review_unit or review_unit_for(message)
+        return review_unit_for(current, post=message.board.post)
+
+    return _ask(
+        message, actor, Action.REQUEST_REREVIEW, body=body, now=now, body_for=above_review_body
+    )
+
+
+# The review body -----------------------------------------------------------------------------
+
+
+# What each decision closes and starts: the review opens the window to ask for a re-review.
+DECISION_CLOCKS: dict[Action, tuple[PolicyName, PolicyName | None]] = {
+    Action.DECIDE_REVIEW: (PolicyName.PETITION_REVIEW, PolicyName.PETITION_REREVIEW_REQUEST),
+    Action.DECIDE_REREVIEW: (PolicyName.PETITION_REREVIEW, None),
+}
+
+
+def decide(
+    message: Message, actor: User, action: Action, *, body: str, outcome: str | None, now: datetime
+) -> Message:
+    """The review body publishes its opinion with its outcome and the clocks move on: the
+    review opinion (复查意见, DECIDE_REVIEW) or the final re-review opinion (复核意见,
+    DECIDE_REREVIEW)."""
+    close, start = DECISION_CLOCKS[action]
     workflow.check(action, actor, message, now=now)
     body = (body or "").strip()
     errors: dict[str, list[str]] = {}
@@ -132,51 +153,14 @@ def _decide_review_step(
         raise InvalidTransition(_("这条信访事项没有复查（复核）机关。"))
     event = transition(message, action, actor, now=now, note=unit.name)
     clocks.advance(message, event, now=now, close=(close,), start=start)
-    message.replies.append(
-        Reply(
-            unit=unit,
-            author=actor,
-            body=body,
-            outcome=outcome,
-            state=ReplyState.PUBLISHED,
-            created_at=now,
-            published_at=now,
-        )
-    )
+    publish_reply(message, unit, actor, body, now=now, outcome=outcome)
     outbox.enqueue(message)
     return commit(message)
 
 
-def decide_review(
-    message: Message, actor: User, *, body: str, outcome: str, now: datetime
-) -> Message:
-    """The review body publishes its review opinion (复查意见)."""
-    return _decide_review_step(
-        message,
-        actor,
-        Action.DECIDE_REVIEW,
-        body=body,
-        outcome=outcome,
-        now=now,
-        close=PolicyName.PETITION_REVIEW,
-        start=PolicyName.PETITION_REREVIEW_REQUEST,
-    )
-
-
-def decide_rereview(
-    message: Message, actor: User, *, body: str, outcome: str, now: datetime
-) -> Message:
-    """The re-review body publishes its final opinion (复核意见, 终结)."""
-    return _decide_review_step(
-        message,
-        actor,
-        Action.DECIDE_REREVIEW,
-        body=body,
-        outcome=outcome,
-        now=now,
-        close=PolicyName.PETITION_REREVIEW,
-        start=None,
-    )
+# The two decisions by name, as the desk, the API and the tests call them.
+decide_review = partial(decide, action=Action.DECIDE_REVIEW)
+decide_rereview = partial(decide, action=Action.DECIDE_REREVIEW)
 
 
 def hold_hearing(

@@ -47,7 +47,7 @@ from ..models import (
     User,
     Visibility,
 )
-from ..paging import page_arg
+from ..paging import paginate
 from ..privacy import (
     mask_pen_name,
     mask_text,
@@ -61,6 +61,7 @@ from ..security import limit_cosigning, limit_posting
 from ..workflow import Action
 from . import services
 from .forms import ComposeForm, FollowUpForm, RateForm, ReviewRequestForm, WithdrawForm
+from .stepping import one_click, take_step
 from .viewing import record_view
 
 bp = Blueprint("messages", __name__)
@@ -258,7 +259,6 @@ def write() -> ResponseReturnValue:
                 preview = _preview(form, region)
                 preview["topic_prefilled"] = prefill_topic(form)
         else:
-            is_petition = form.track.data == Track.PETITION
             mark_idempotent()
             now = utcnow()
             try:
@@ -267,16 +267,7 @@ def write() -> ResponseReturnValue:
                     me,
                     board=board,
                     region=region,
-                    track=form.track.data,
-                    kind=form.kind.data,
-                    domain=form.domain.data,
-                    title=form.title.data,
-                    body=form.body.data,
-                    private_note=form.private_note.data or "",
-                    wants_public=form.chosen_public(),
-                    real_name=form.real_name.data if is_petition else None,
-                    phone=form.phone.data if is_petition else None,
-                    address=form.address.data if is_petition else None,
+                    **form.submission(),
                     now=now,
                     ip=truncate_ip(request.remote_addr),
                     idempotency_key=form.submission_key.data,
@@ -323,12 +314,7 @@ def write() -> ResponseReturnValue:
 @login_required
 def mine() -> ResponseReturnValue:
     """The signed-in user's own messages, with their state and code."""
-    pagination = db.paginate(
-        services.my_messages_query(_me()).options(selectinload(Message.board)),
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    pagination = paginate(services.my_messages_query(_me()).options(selectinload(Message.board)))
     return render_template(
         "messages/mine.html",
         pagination=pagination,
@@ -521,31 +507,20 @@ def rate(code: str) -> ResponseReturnValue:
 def cosign(code: str) -> ResponseReturnValue:
     """Another citizen says they have the same problem (附议)."""
     message = _viewable(code)
-    try:
-        services.cosign_message(message, _me(), now=utcnow())
-    except InvalidTransition as error:
-        flash(error.message, "error")
-    else:
-        flash(_("已附议。"), "success")
+    one_click(lambda: services.cosign_message(message, _me(), now=utcnow()), _("已附议。"))
     return redirect(url_for("messages.show", code=message.code))
 
 
 def _author_step(message: Message, form, run, done: str, form_name: str) -> ResponseReturnValue:
     """Validate an author's form, run one service, flash and redirect; errors keep the input."""
-    status = 422
-    if form.validate_on_submit():
-        try:
-            run(form)
-        except ValidationFailed as error:
-            apply_service_errors(form, error)
-        except InvalidTransition as error:
-            flash(error.message, "error")  # shown at the top of the page rendered below
-            status = 409
-        else:
-            flash(done, "success")
-            return redirect(url_for("messages.show", code=message.code))
-    db.session.rollback()
-    return _render_message(message, status=status, **{form_name: form})
+    return take_step(
+        form,
+        form.validate_on_submit(),
+        lambda: run(form),
+        done=lambda: done,
+        to=url_for("messages.show", code=message.code),
+        render=lambda status: _render_message(message, status=status, **{form_name: form}),
+    )
 
 
 def _authored(code: str) -> Message:

@@ -24,20 +24,22 @@ from ..extensions import db
 from .accounts import User
 from .directory import Board, Region, Unit
 from .vocab import (
-    DOMAIN_LABELS,
-    KIND_LABELS,
     OUTCOME_LABELS,
     PUBLIC_STATES,
-    STATE_LABELS,
-    TRACK_LABELS,
     Domain,
     Kind,
+    LabelledEnum,
     Outcome,
     ReplyState,
     State,
     Track,
     Visibility,
 )
+
+
+def label_of(column: str, codes: type[LabelledEnum]) -> property:
+    """A read-only property: the label of the code stored in `column`."""
+    return property(lambda row: str(codes(getattr(row, column)).label))
 
 
 class ReasonCode(db.Model):
@@ -144,25 +146,11 @@ class Message(db.Model):
             and self.state in PUBLIC_STATES
         )
 
-    @property
-    def public_state_label(self) -> str:
-        """The state as the public board shows it."""
-        return str(STATE_LABELS[State(self.state)])
-
-    @property
-    def kind_label(self) -> str:
-        """The kind's label."""
-        return str(KIND_LABELS[Kind(self.kind)])
-
-    @property
-    def domain_label(self) -> str:
-        """The domain's label."""
-        return str(DOMAIN_LABELS[Domain(self.domain)])
-
-    @property
-    def track_label(self) -> str:
-        """The track's label."""
-        return str(TRACK_LABELS[Track(self.track)])
+    # The codes' labels (the public board's state label merges assigned into 待回复).
+    public_state_label = label_of("state", State)
+    kind_label = label_of("kind", Kind)
+    domain_label = label_of("domain", Domain)
+    track_label = label_of("track", Track)
 
     @property
     def published_replies(self) -> list[Reply]:

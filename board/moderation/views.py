@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from ..messages.events import get_message
 from ..messages.queries import moderation_queue_query
 from ..messages.viewing import record_view
 from ..models import Message, Role
-from ..paging import page_arg
+from ..paging import paginate
 from ..privacy import public_text
 from ..workflow import Action
 from . import locks, words
@@ -84,12 +84,7 @@ def _blank_forms() -> dict:
 def queue():
     """Messages awaiting moderation, oldest first, with their age against the 24-hour target."""
     _require_moderator()
-    pagination = db.paginate(
-        moderation_queue_query(),
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    pagination = paginate(moderation_queue_query())
     now = utcnow()
     rows = [
         (m, max(int((now - m.created_at).total_seconds() // 3600), 0)) for m in pagination.items

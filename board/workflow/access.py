@@ -19,34 +19,24 @@ def is_moderator(user: User | None) -> bool:
     return bool(user and user.is_authenticated and user.role in (Role.MODERATOR, Role.ADMIN))
 
 
+def _serves(user: User | None, role: Role, unit_id: int | None) -> bool:
+    """`user` has `role` in the unit `unit_id` (a user without a unit serves none)."""
+    return bool(user and user.role == role and user.unit_id is not None and user.unit_id == unit_id)
+
+
 def is_board_coordinator(user: User | None, board: Board) -> bool:
     """Coordinators act for the boards whose office is their unit."""
-    return bool(
-        user
-        and user.role == Role.COORDINATOR
-        and user.unit_id is not None
-        and user.unit_id == board.office_unit_id
-    )
+    return _serves(user, Role.COORDINATOR, board.office_unit_id)
 
 
 def is_unit_handler(user: User | None, message: Message) -> bool:
     """Handlers act on messages assigned to their own unit."""
-    return bool(
-        user
-        and user.role == Role.HANDLER
-        and user.unit_id is not None
-        and user.unit_id == message.unit_id
-    )
+    return _serves(user, Role.HANDLER, message.unit_id)
 
 
 def is_review_coordinator(user: User | None, message: Message) -> bool:
     """A coordinator of the unit that decides the message's review or re-review."""
-    return bool(
-        user
-        and user.role == Role.COORDINATOR
-        and user.unit_id is not None
-        and user.unit_id == message.review_unit_id
-    )
+    return _serves(user, Role.COORDINATOR, message.review_unit_id)
 
 
 def coordinates(user: User | None, message: Message) -> bool:
