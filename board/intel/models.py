@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..models.messages import OnMessage
 from ..models.vocab import LabelledEnum
 
 PATH_SEPARATOR = "/"
@@ -62,14 +63,12 @@ class LinkKind(StrEnum):
     LINK = "link"  # many people on one matter: both stay open and point at each other
 
 
-class MessageLink(db.Model):
+class MessageLink(OnMessage, db.Model):
     """A later message joined to an earlier one by a coordinator (who and when are kept)."""
 
     __tablename__ = "message_link"
     __table_args__ = (UniqueConstraint("message_id", "other_id", name="uq_message_link_pair"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     other_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

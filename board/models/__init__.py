@@ -5,7 +5,8 @@ One module per part of the domain; everything is importable from `board.models` 
 - `vocab`: the codes (Role, Track, Kind, Domain, State…) with their labels and state sets;
 - `directory`: Region, RegionName, Unit, Board, BoardTerm;
 - `accounts`: User, ApiToken;
-- `messages`: Message, Event, Reply, Rating, Cosign, HandlingRequest, SearchOutbox;
+- `messages`: Message, Event, Reply, Rating, Cosign, HandlingRequest, SearchOutbox (rows of a
+  message share `OnMessage`: their id and the message's);
 - `deadlines`: CalendarDay, CalendarYear, DeadlinePolicy, Clock;
 - `security`: LoginAttempt, AccessLog.
 """
@@ -13,7 +14,7 @@ One module per part of the domain; everything is importable from `board.models` 
 from __future__ import annotations
 
 from .accounts import ApiToken, User
-from .deadlines import CalendarDay, CalendarYear, Clock, ClockState, DeadlinePolicy
+from .deadlines import CalendarDay, CalendarYear, Clock, DeadlinePolicy
 from .directory import Board, BoardTerm, Region, RegionName, Unit
 from .messages import (
     SATISFACTION_LABELS,
@@ -24,8 +25,6 @@ from .messages import (
     Rating,
     ReasonCode,
     Reply,
-    RequestKind,
-    RequestState,
     SearchOutbox,
 )
 from .security import AccessLog, LoginAttempt
@@ -44,6 +43,7 @@ from .vocab import (
     STATE_LABELS,
     TRACK_LABELS,
     UNIT_QUEUE,
+    ClockState,
     Domain,
     Kind,
     Outcome,
@@ -51,6 +51,8 @@ from .vocab import (
     ReasonUse,
     RegionLevel,
     ReplyState,
+    RequestKind,
+    RequestState,
     Role,
     State,
     Track,

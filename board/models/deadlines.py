@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -18,7 +16,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .messages import Message
+from .messages import Message, OnMessage
+from .vocab import ClockState
 
 
 class CalendarDay(db.Model):
@@ -53,22 +52,12 @@ class DeadlinePolicy(db.Model):
     label: Mapped[str] = mapped_column(String(80), default="")
 
 
-class ClockState(StrEnum):
-    """An open clock runs; a met one ended in time or late; a stopped one no longer applies."""
-
-    OPEN = "open"
-    STOPPED = "stopped"
-    MET = "met"
-
-
-class Clock(db.Model):
+class Clock(OnMessage, db.Model):
     """A deadline running on a message, with its computed due date and explanation."""
 
     __tablename__ = "clock"
     __table_args__ = (Index("ix_clock_state_due_on", "state", "due_on"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     policy: Mapped[str] = mapped_column(String(40))
     started_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)

@@ -4,7 +4,6 @@ the search outbox (the workflow itself is declared in `board.workflow`)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -31,6 +30,7 @@ from .vocab import (
     LabelledEnum,
     Outcome,
     ReplyState,
+    RequestState,
     State,
     Track,
     Visibility,
@@ -40,6 +40,13 @@ from .vocab import (
 def label_of(column: str, codes: type[LabelledEnum]) -> property:
     """A read-only property: the label of the code stored in `column`."""
     return property(lambda row: str(codes(getattr(row, column)).label))
+
+
+class OnMessage:
+    """The columns of a row that belongs to one message: its own id and the message's."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-2)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True, sort_order=-1)
 
 
 class ReasonCode(db.Model):
@@ -158,13 +165,11 @@ class Message(db.Model):
         return [r for r in self.replies if r.state == ReplyState.PUBLISHED]
 
 
-class Event(db.Model):
+class Event(OnMessage, db.Model):
     """One change to a message: who, when, from which state to which, with a note."""
 
     __tablename__ = "event"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(24))
@@ -178,13 +183,11 @@ class Event(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class Reply(db.Model):
+class Reply(OnMessage, db.Model):
     """A unit's answer; once published it is never edited in place."""
 
     __tablename__ = "reply"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     body: Mapped[str] = mapped_column(Text)
@@ -213,14 +216,12 @@ SATISFACTION_LABELS = (
 )
 
 
-class Rating(db.Model):
+class Rating(OnMessage, db.Model):
     """The author's three 1–5 star scores for the handling of their message."""
 
     __tablename__ = "rating"
     __table_args__ = (UniqueConstraint("message_id", "round", name="uq_rating_message_round"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     round: Mapped[int] = mapped_column(Integer, default=1)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolution: Mapped[int] = mapped_column(Integer)
@@ -250,41 +251,22 @@ class Rating(db.Model):
         return self.composite < 2.5
 
 
-class Cosign(db.Model):
+class Cosign(OnMessage, db.Model):
     """A citizen's 附议 ("I have the same problem") on someone else's public message."""
 
     __tablename__ = "cosign"
     __table_args__ = (UniqueConstraint("message_id", "user_id", name="uq_cosign_message_user"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class RequestKind(StrEnum):
-    """What a unit asks its coordinator for."""
-
-    RETURN = "return"  # 退回
-    EXTENSION = "extension"  # 延期
-
-
-class RequestState(StrEnum):
-    """A handling request waits for the coordinator's decision."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    DECLINED = "declined"
-
-
-class HandlingRequest(db.Model):
+class HandlingRequest(OnMessage, db.Model):
     """A unit's request to return a message or to extend its answer deadline (WORKFLOW.md)."""
 
     __tablename__ = "handling_request"
     __table_args__ = (Index("ix_handling_request_state", "state", "requested_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     round: Mapped[int] = mapped_column(Integer, default=1)
     reason_code: Mapped[str | None] = mapped_column(ForeignKey("reason_code.code"))

@@ -167,6 +167,29 @@ class ReasonUse(StrEnum):
     NOT_ACCEPT = "not_accept"
 
 
+class RequestKind(StrEnum):
+    """What a unit asks its coordinator for."""
+
+    RETURN = "return"  # 退回
+    EXTENSION = "extension"  # 延期
+
+
+class RequestState(StrEnum):
+    """A handling request waits for the coordinator's decision."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class ClockState(StrEnum):
+    """An open clock runs; a met one ended in time or late; a stopped one no longer applies."""
+
+    OPEN = "open"
+    STOPPED = "stopped"
+    MET = "met"
+
+
 # The label tables by name, as forms, pages and templates use them.
 ROLE_LABELS = Role.labels()
 TRACK_LABELS = Track.labels()
