@@ -243,61 +243,80 @@ OPTIONAL_NOTE = {"note": Limit(0, NOTE_MAX, _l("说明"))}
 OPINION = {"body": Limit(10, 10000, _l("意见"))}
 
 # ---------------------------------------------------------------------------------------------
+# The families: who takes a step and the settings their steps share, so that each step below
+# states only what differs.
+
+
+def _family(*scopes: Scope, **shared) -> Callable[..., Step]:
+    """Declares the steps `scopes` may take; `shared` holds their common settings."""
+
+    def declare(action: Action, label: str, states=(), target=None, **fields) -> Step:
+        """`states` is one state or several; `fields` override the family's settings."""
+        states = frozenset({states}) if isinstance(states, State) else frozenset(states)
+        return Step(action, label, scopes, states, target, **(shared | fields))
+
+    return declare
+
+
+by_citizen = _family(Scope.CITIZEN)
+by_author = _family(Scope.AUTHOR)
+by_moderation = _family(Scope.MODERATOR, Scope.ADMIN, limits=OPTIONAL_NOTE)
+by_office = _family(Scope.BOARD_OFFICE, Scope.ADMIN)
+by_unit = _family(Scope.UNIT, limits=OPTIONAL_NOTE)
+by_review_body = _family(Scope.REVIEW_BODY, Scope.ADMIN, tracks=PETITION)
+# Events the office's decision on a request writes besides its own (never on the public page).
+office_event = _family(Scope.BOARD_OFFICE, Scope.ADMIN, is_public=False)
+system_event = _family(Scope.SYSTEM)
+# The author asking for a review or a re-review of a petition: a 30-day window, a reason.
+petition_request = _family(Scope.AUTHOR, tracks=PETITION)
+
+# ---------------------------------------------------------------------------------------------
 # The steps
 
 _STEPS = (
-    Step(
+    by_citizen(
         Action.SUBMIT,
         _l("提交留言"),
-        (Scope.CITIZEN,),
         target=State.SUBMITTED,
         limits={"title": Limit(1, 40), "body": Limit(10, 5000), "private_note": Limit(0, 500)},
     ),
-    Step(
+    by_author(
         Action.WITHDRAW,
         _l("留言人撤回"),
-        (Scope.AUTHOR,),
-        frozenset({State.SUBMITTED, State.RECEIVED}),
+        {State.SUBMITTED, State.RECEIVED},
         State.WITHDRAWN,
         desk_label=_l("撤回"),
         denied=_l("只有留言人本人可以撤回。"),
         summary="撤回（交办前）",
     ),
-    Step(
+    by_moderation(
         Action.APPROVE,
         _l("审核通过"),
-        (Scope.MODERATOR, Scope.ADMIN),
-        frozenset({State.SUBMITTED}),
+        State.SUBMITTED,
         State.RECEIVED,
         desk_label=_l("通过审核"),
-        limits=OPTIONAL_NOTE,
         summary="通过审核",
         author_mail=_lp("mail", "已通过审核"),
     ),
-    Step(
+    by_moderation(
         Action.REJECT,
         _l("未通过审核"),
-        (Scope.MODERATOR, Scope.ADMIN),
-        frozenset({State.SUBMITTED}),
+        State.SUBMITTED,
         State.REJECTED,
         is_public=False,
-        limits=OPTIONAL_NOTE,
         summary="审核不通过",
         author_mail=_lp("mail", "未通过审核"),
     ),
-    Step(
+    by_moderation(
         Action.HIDE,
         _l("隐藏"),
-        (Scope.MODERATOR, Scope.ADMIN),
         PUBLIC_STATES,
         guards=(Guard(lambda m, a, now: not m.is_hidden, _l("这条留言已被隐藏。")),),
-        limits=OPTIONAL_NOTE,
         summary="隐藏已公开的留言",
     ),
-    Step(
+    by_citizen(
         Action.COSIGN,
         _l("附议"),
-        (Scope.CITIZEN,),
         PUBLIC_STATES,
         denied=_l("请先登录再附议。"),
         guards=(
@@ -306,104 +325,82 @@ _STEPS = (
         ),
         summary="附议（我也有同样的问题）",
     ),
-    Step(
+    by_office(
         Action.ASSIGN,
         _l("交办"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
-        frozenset({State.RECEIVED}),
+        State.RECEIVED,
         State.ASSIGNED,
         denied=_l("只有该留言板的交办员可以交办。"),
         summary="交办给办理单位",
         staff_mail=_l("新交办留言"),
         author_mail=_lp("mail", "已交办至承办单位"),
     ),
-    Step(
+    by_unit(
         Action.ACCEPT,
         _l("受理"),
-        (Scope.UNIT,),
-        frozenset({State.ASSIGNED}),
+        State.ASSIGNED,
         State.IN_PROGRESS,
         denied=_l("只有承办单位的工作人员可以受理。"),
-        limits=OPTIONAL_NOTE,
         summary="受理",
         author_mail=_lp("mail", "已被承办单位受理"),
     ),
-    Step(
+    by_unit(
         Action.NOT_ACCEPT,
         _l("不予受理"),
-        (Scope.UNIT,),
-        frozenset({State.ASSIGNED}),
+        State.ASSIGNED,
         State.NOT_ACCEPTED,
         tracks=PETITION,
         denied=_l("只有承办单位的工作人员可以决定不予受理。"),
-        limits=OPTIONAL_NOTE,
         summary="不予受理（信访事项）",
         author_mail=_lp("mail", "不予受理"),
     ),
-    Step(
+    by_unit(
         Action.RETURN,
         _l("退回"),
-        (Scope.UNIT,),
-        frozenset({State.ASSIGNED}),
+        State.ASSIGNED,
         is_public=False,
         desk_label=_l("申请退回"),
         denied=_l("只有承办单位的工作人员可以申请退回。"),
         window=PolicyName.BOARD_RETURN,
         late=_l("退回申请须在交办后 5 个工作日内提出，期限已过。"),
         guards=(NO_PENDING,),
-        limits=OPTIONAL_NOTE,
         summary="申请退回（交办后 5 个工作日内）",
         staff_mail=_l("退回申请待审批"),
     ),
-    Step(
+    by_office(
         Action.APPROVE_REQUEST,
         _l("同意申请"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
         UNIT_HOLDS,
         denied=_l("只有该留言板的交办员可以决定申请。"),
         guards=(HAS_PENDING,),
         limits=OPTIONAL_NOTE,
         summary="同意退回或延期申请",
     ),
-    Step(
+    by_office(
         Action.DECLINE_REQUEST,
         _l("不同意申请"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
         UNIT_HOLDS,
         denied=_l("只有该留言板的交办员可以决定申请。"),
         guards=(HAS_PENDING,),
         limits=REQUIRED_NOTE,
         summary="不同意退回或延期申请（须说明理由）",
     ),
-    Step(
+    office_event(
         Action.RETURN_APPROVED,
         _l("退回重新交办"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
-        frozenset({State.ASSIGNED}),
+        State.ASSIGNED,
         State.RECEIVED,
-        is_public=False,
         desk_label=_l("同意退回"),
     ),
-    Step(
-        Action.RETURN_DECLINED,
-        _l("不同意退回"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
-        frozenset({State.ASSIGNED}),
-        is_public=False,
-        staff_mail=_l("退回申请未获批准"),
+    office_event(
+        Action.RETURN_DECLINED, _l("不同意退回"), State.ASSIGNED, staff_mail=_l("退回申请未获批准")
     ),
-    Step(
-        Action.EXTENSION_DECLINED,
-        _l("不同意延期"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
-        HANDLING,
-        is_public=False,
-        staff_mail=_l("延期申请未获批准"),
+    office_event(
+        Action.EXTENSION_DECLINED, _l("不同意延期"), HANDLING, staff_mail=_l("延期申请未获批准")
     ),
-    Step(
+    by_office(
         Action.TRANSFER,
         _l("转办"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
         UNIT_HOLDS,
         State.ASSIGNED,
         denied=_l("只有该留言板的交办员可以转办。"),
@@ -411,10 +408,9 @@ _STEPS = (
         summary="转办给另一个单位",
         staff_mail=_l("转办留言"),
     ),
-    Step(
+    by_unit(
         Action.EXTEND,
         _l("延期"),
-        (Scope.UNIT,),
         HANDLING,
         denied=_l("只有承办单位的工作人员可以申请延期。"),
         guards=(
@@ -433,19 +429,17 @@ _STEPS = (
         staff_mail=_l("延期申请待审批"),
         author_mail=_lp("mail", "办理期限已延长"),
     ),
-    Step(
+    by_unit(
         Action.INTERIM,
         _l("阶段性答复"),
-        (Scope.UNIT,),
         HANDLING,
         denied=_l("只有承办单位的工作人员可以发布阶段性答复。"),
         limits={"body": Limit(10, 10000, _l("阶段性答复"))},
         summary="阶段性答复（立即公开）",
     ),
-    Step(
+    by_unit(
         Action.REPLY,
         _l("答复"),
-        (Scope.UNIT,),
         UNIT_HOLDS,
         is_public=False,
         desk_label=_l("答复送签"),
@@ -460,10 +454,9 @@ _STEPS = (
         summary="答复（提交交办员签发，签发后公开）",
         staff_mail=_l("答复待签发"),
     ),
-    Step(
+    by_office(
         Action.SIGN_OFF,
         _l("签发"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
         UNIT_HOLDS,
         State.REPLIED,
         desk_label=_l("签发答复"),
@@ -472,10 +465,9 @@ _STEPS = (
         summary="签发答复（公开）",
         author_mail=_lp("mail", "已收到答复"),
     ),
-    Step(
+    by_office(
         Action.DECLINE_SIGN_OFF,
         _l("退回修改"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
         UNIT_HOLDS,
         is_public=False,
         denied=_l("只有该留言板的交办员可以退回答复。"),
@@ -484,10 +476,9 @@ _STEPS = (
         summary="退回答复修改",
         staff_mail=_l("答复被退回修改"),
     ),
-    Step(
+    by_office(
         Action.URGE,
         _l("督办"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
         UNIT_HOLDS,
         is_public=False,
         denied=_l("只有该留言板的交办员可以督办。"),
@@ -495,11 +486,10 @@ _STEPS = (
         summary="督办",
         staff_mail=_l("督办通知"),
     ),
-    Step(
+    by_author(
         Action.RATE,
         _l("评价"),
-        (Scope.AUTHOR,),
-        frozenset({State.REPLIED}),
+        State.REPLIED,
         State.CLOSED,
         track_targets={Track.BOARD: State.CLOSED, Track.PETITION: None},  # petition: review
         denied=_l("只有留言人本人可以评价。"),
@@ -514,11 +504,10 @@ _STEPS = (
         summary="评价办理（答复后 30 天内）",
         staff_mail=_l("群众不满意评价"),
     ),
-    Step(
+    by_author(
         Action.FOLLOW_UP,
         _l("追问"),
-        (Scope.AUTHOR,),
-        frozenset({State.REPLIED}),
+        State.REPLIED,
         State.IN_PROGRESS,
         tracks=BOARD,
         denied=_l("只有留言人本人可以追问。"),
@@ -529,11 +518,10 @@ _STEPS = (
         summary="追问（留言板，每轮一次）",
         staff_mail=_l("群众追问"),
     ),
-    Step(
+    by_office(
         Action.REOPEN,
         _l("重新办理"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
-        frozenset({State.CLOSED}),
+        State.CLOSED,
         State.REOPENED,
         tracks=BOARD,
         desk_label=_l("重办"),
@@ -550,20 +538,12 @@ _STEPS = (
         summary="重办（评价不满意的留言，仅一次）",
         staff_mail=_l("留言重办"),
     ),
-    Step(
-        Action.CLOSE,
-        _l("办结"),
-        (Scope.SYSTEM,),
-        frozenset({State.REPLIED}),
-        State.CLOSED,
-    ),
-    Step(
+    system_event(Action.CLOSE, _l("办结"), State.REPLIED, State.CLOSED),
+    petition_request(
         Action.REQUEST_REVIEW,
         _l("申请复查"),
-        (Scope.AUTHOR,),
-        frozenset({State.REPLIED, State.NOT_ACCEPTED}),
+        {State.REPLIED, State.NOT_ACCEPTED},
         State.REVIEW_REQUESTED,
-        tracks=PETITION,
         denied=_l("只有信访人本人可以申请复查。"),
         window=PolicyName.PETITION_REVIEW_REQUEST,
         late=_l("申请复查的期限（30 日）已过。"),
@@ -571,25 +551,21 @@ _STEPS = (
         summary="申请复查（信访事项，30 日内）",
         staff_mail=_l("复查申请"),
     ),
-    Step(
+    by_review_body(
         Action.DECIDE_REVIEW,
         _l("复查意见"),
-        (Scope.REVIEW_BODY, Scope.ADMIN),
-        frozenset({State.REVIEW_REQUESTED}),
+        State.REVIEW_REQUESTED,
         State.REVIEWED,
-        tracks=PETITION,
         denied=_l("只有复查（复核）机关的交办员可以作出意见。"),
         limits=OPINION,
         summary="复查意见",
         author_mail=_lp("mail", "复查意见已作出"),
     ),
-    Step(
+    petition_request(
         Action.REQUEST_REREVIEW,
         _l("申请复核"),
-        (Scope.AUTHOR,),
-        frozenset({State.REVIEWED}),
+        State.REVIEWED,
         State.REREVIEW_REQUESTED,
-        tracks=PETITION,
         denied=_l("只有信访人本人可以申请复核。"),
         window=PolicyName.PETITION_REREVIEW_REQUEST,
         late=_l("申请复核的期限（30 日）已过。"),
@@ -597,12 +573,10 @@ _STEPS = (
         summary="申请复核（信访事项，30 日内）",
         staff_mail=_l("复核申请"),
     ),
-    Step(
+    by_review_body(
         Action.HEARING,
         _l("听证"),
-        (Scope.REVIEW_BODY, Scope.ADMIN),
-        frozenset({State.REREVIEW_REQUESTED}),
-        tracks=PETITION,
+        State.REREVIEW_REQUESTED,
         denied=_l("只有复核机关的交办员可以组织听证。"),
         guards=(
             Guard(
@@ -614,49 +588,44 @@ _STEPS = (
         summary="组织听证（听证时间不计入复核期限）",
         author_mail=_lp("mail", "将举行听证，复核期限相应延长"),
     ),
-    Step(
+    by_review_body(
         Action.DECIDE_REREVIEW,
         _l("复核意见"),
-        (Scope.REVIEW_BODY, Scope.ADMIN),
-        frozenset({State.REREVIEW_REQUESTED}),
+        State.REREVIEW_REQUESTED,
         State.REREVIEWED,
-        tracks=PETITION,
         denied=_l("只有复查（复核）机关的交办员可以作出意见。"),
         limits=OPINION,
         summary="复核意见（终结）",
         author_mail=_lp("mail", "复核意见已作出"),
     ),
-    Step(
+    by_office(
         Action.REFUSE_REPEAT,
         _l("不再受理"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
-        frozenset({State.RECEIVED}),
+        State.RECEIVED,
         State.NOT_ACCEPTED,
         tracks=PETITION,
         denied=_l("只有该留言板的交办员可以决定不再受理。"),
         summary="不再受理（同一事项已复核终结）",
         author_mail=_lp("mail", "不再受理"),
     ),
-    Step(
+    by_office(
         Action.MERGE,
         _l("合并到同一留言人的同一事项"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
-        frozenset({State.RECEIVED}),
+        State.RECEIVED,
         State.CLOSED,
         denied=_l("只有该留言板的交办员可以合并留言。"),
     ),
-    Step(
+    by_office(
         Action.LINK,
         _l("关联反映同一事项的留言"),
-        (Scope.BOARD_OFFICE, Scope.ADMIN),
         PUBLIC_STATES,
         denied=_l("只有该留言板的交办员可以关联留言。"),
     ),
-    Step(Action.REDACT, _l("遮蔽公开内容"), (Scope.SYSTEM,)),
-    Step(Action.CLOCK_RECOMPUTED, _l("期限重算"), (Scope.SYSTEM,)),
-    Step(Action.CLOCK_CONFIRMED, _l("期限确定"), (Scope.SYSTEM,)),
-    Step(Action.REVIEW, _l("复查决定"), (Scope.SYSTEM,)),
-    Step(Action.REREVIEW, _l("复核决定"), (Scope.SYSTEM,)),
+    system_event(Action.REDACT, _l("遮蔽公开内容")),
+    system_event(Action.CLOCK_RECOMPUTED, _l("期限重算")),
+    system_event(Action.CLOCK_CONFIRMED, _l("期限确定")),
+    system_event(Action.REVIEW, _l("复查决定")),
+    system_event(Action.REREVIEW, _l("复核决定")),
 )
 
 STEPS: dict[Action, Step] = {step.action: step for step in _STEPS}
