@@ -18,6 +18,8 @@ def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local_text(moment, fmt)
 
 
+# What templates read from `board.models` by name: the label tables and the roles.
+VOCABULARY = ("KIND_LABELS", "DOMAIN_LABELS", "STATE_LABELS", "TRACK_LABELS", "ROLE_LABELS", "Role")
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -42,12 +44,8 @@ def init_app(app: Flask) -> None:
         message, getattr(message, field)
     )
     app.jinja_env.filters["public_reply"] = lambda reply: public_text(reply.message, reply.body)
-    app.jinja_env.globals.update(
-        KIND_LABELS=models.KIND_LABELS,
-        DOMAIN_LABELS=models.DOMAIN_LABELS,
-        STATE_LABELS=models.STATE_LABELS,
-        TRACK_LABELS=models.TRACK_LABELS,
-        ROLE_LABELS=models.ROLE_LABELS,
-        Role=models.Role,
-        MAIL_HEADS={"staff": workflow.mail_heads("staff"), "author": workflow.mail_heads("author")},
-    )
+    app.jinja_env.globals.update({name: getattr(models, name) for name in VOCABULARY})
+    app.jinja_env.globals["MAIL_HEADS"] = {
+        "staff": workflow.mail_heads("staff"),
+        "author": workflow.mail_heads("author"),
+    }

@@ -5,12 +5,11 @@ from __future__ import annotations
 import io
 from urllib.parse import quote
 
-from flask import Blueprint, request, send_file
+from flask import Blueprint, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import audit
-from ..clock import utcnow
+from ..messages.viewing import record_view
 from . import services
 from .models import Attachment
 
@@ -39,13 +38,7 @@ def download(code: str, name: str) -> ResponseReturnValue:
     if data is None:
         raise services.NotFound()
     if not attachment.is_public:
-        audit.record_private_view(
-            viewer,
-            attachment.message,
-            route=request.endpoint or request.path,
-            ip=request.remote_addr,
-            now=utcnow(),
-        )
+        record_view(viewer, attachment.message)
     # Conditional: ETag (the content's digest) answers If-None-Match with 304, and Range
     # requests get 206 with the asked part, the same on every node.
     response = send_file(

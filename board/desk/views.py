@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from .. import audit, models, workflow
+from .. import models, workflow
 from ..auth.forms import apply_service_errors
 from ..calendar import services as calendar
 from ..clock import utcnow
@@ -33,6 +33,7 @@ from ..messages.review import (
     hold_hearing,
     refuse_repeat,
 )
+from ..messages.viewing import record_view
 from ..models import Board, ClockState, Message, ReasonUse, Reply, ReplyState, Role, State, Track
 from ..paging import page_arg
 from ..workflow import Action
@@ -469,13 +470,7 @@ for _step in STEPS:
 def message(code: str):
     """Staff view of one message: original text, clocks, timeline, replies and the next steps."""
     message = _staff_message(code)
-    audit.record_private_view(
-        current_user,
-        message,
-        route=request.endpoint or request.path,
-        ip=request.remote_addr,
-        now=utcnow(),
-    )
+    record_view(current_user, message)
     return _render_message(message)
 
 

@@ -10,23 +10,20 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..models.vocab import LabelledEnum
 
 PATH_SEPARATOR = "/"
 
 
-class TopicSource(StrEnum):
+class TopicSource(LabelledEnum):
     """Who set a message's topic: the citizen, staff correcting it, or an import."""
 
-    CITIZEN = "citizen"
-    STAFF = "staff"
-    IMPORT = "import"
+    CITIZEN = "citizen", _l("留言人选择")
+    STAFF = "staff", _l("工作人员更正")
+    IMPORT = "import", _l("导入")
 
 
-TOPIC_SOURCE_LABELS = {
-    TopicSource.CITIZEN: _l("留言人选择"),
-    TopicSource.STAFF: _l("工作人员更正"),
-    TopicSource.IMPORT: _l("导入"),
-}
+TOPIC_SOURCE_LABELS = TopicSource.labels()
 
 
 class Topic(db.Model):

@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from .. import audit, workflow
+from .. import workflow
 from ..attachments import services as attachments
 from ..auth.forms import apply_service_errors
 from ..calendar import services as clocks
@@ -61,6 +61,7 @@ from ..security import limit_cosigning, limit_posting
 from ..workflow import Action
 from . import services
 from .forms import ComposeForm, FollowUpForm, RateForm, ReviewRequestForm, WithdrawForm
+from .viewing import record_view
 
 bp = Blueprint("messages", __name__)
 
@@ -456,13 +457,7 @@ def show(code: str) -> ResponseReturnValue:
         message = None
     if message is None:
         raise _not_found(code)
-    audit.record_private_view(
-        viewer,
-        message,
-        route=request.endpoint or request.path,
-        ip=request.remote_addr,
-        now=utcnow(),
-    )
+    record_view(viewer, message)
     return _render_message(message)
 
 

@@ -30,6 +30,7 @@ from .messages import (
 )
 from .security import AccessLog, LoginAttempt
 from .vocab import (
+    ANSWERED_ORDER,
     ANSWERED_STATES,
     AWAITING_REPLY,
     DOMAIN_LABELS,
@@ -72,6 +73,7 @@ __all__ = [
     "PUBLIC_STATES",
     "AWAITING_REPLY",
     "UNIT_QUEUE",
+    "ANSWERED_ORDER",
     "ANSWERED_STATES",
     "Visibility",
     "RegionLevel",

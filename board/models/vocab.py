@@ -7,169 +7,116 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 
 
-class Role(StrEnum):
+class LabelledEnum(StrEnum):
+    """A StrEnum whose members are declared with their label: `CITY = "city", _l("市级")`."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict:
+        """Every member's label, in declaration order (the `*_LABELS` tables)."""
+        return {member: member.label for member in cls}
+
+
+class Role(LabelledEnum):
     """What a user may do; handlers and coordinators also belong to a unit."""
 
-    CITIZEN = "citizen"
-    HANDLER = "handler"
-    COORDINATOR = "coordinator"
-    MODERATOR = "moderator"
-    ADMIN = "admin"
+    CITIZEN = "citizen", _l("网民")
+    HANDLER = "handler", _l("承办人")
+    COORDINATOR = "coordinator", _l("交办员")
+    MODERATOR = "moderator", _l("审核员")
+    ADMIN = "admin", _l("管理员")
 
 
-ROLE_LABELS = {
-    Role.CITIZEN: _l("网民"),
-    Role.HANDLER: _l("承办人"),
-    Role.COORDINATOR: _l("交办员"),
-    Role.MODERATOR: _l("审核员"),
-    Role.ADMIN: _l("管理员"),
-}
 STAFF_ROLES = frozenset({Role.HANDLER, Role.COORDINATOR, Role.MODERATOR, Role.ADMIN})
 
 
-class Track(StrEnum):
+class Track(LabelledEnum):
     """A message on a leader's board, or a 信访事项 under the 2022 regulation."""
 
-    BOARD = "board"
-    PETITION = "petition"
+    BOARD = "board", _l("留言")
+    PETITION = "petition", _l("信访")
 
 
-TRACK_LABELS = {Track.BOARD: _l("留言"), Track.PETITION: _l("信访")}
-
-
-class Kind(StrEnum):
+class Kind(LabelledEnum):
     """What the writer wants; each kind belongs to one track."""
 
-    SUGGESTION = "suggestion"
-    INQUIRY = "inquiry"
-    COMPLAINT = "complaint"
-    HELP = "help"
-    THANKS = "thanks"
-    OPINION = "opinion"
-    REPORT = "report"
-    CLAIM = "claim"
+    SUGGESTION = "suggestion", _l("建言")
+    INQUIRY = "inquiry", _l("咨询")
+    COMPLAINT = "complaint", _l("投诉")
+    HELP = "help", _l("求助")
+    THANKS = "thanks", _l("感谢")
+    OPINION = "opinion", _l("建议意见")
+    REPORT = "report", _l("检举控告")
+    CLAIM = "claim", _l("申诉求决")
 
 
-KIND_LABELS = {
-    Kind.SUGGESTION: _l("建言"),
-    Kind.INQUIRY: _l("咨询"),
-    Kind.COMPLAINT: _l("投诉"),
-    Kind.HELP: _l("求助"),
-    Kind.THANKS: _l("感谢"),
-    Kind.OPINION: _l("建议意见"),
-    Kind.REPORT: _l("检举控告"),
-    Kind.CLAIM: _l("申诉求决"),
-}
 KINDS_BY_TRACK = {
     Track.BOARD: (Kind.SUGGESTION, Kind.INQUIRY, Kind.COMPLAINT, Kind.HELP, Kind.THANKS),
     Track.PETITION: (Kind.OPINION, Kind.REPORT, Kind.CLAIM),
 }
 
 
-class Domain(StrEnum):
+class Domain(LabelledEnum):
     """The field a message is about (领域)."""
 
-    URBAN = "urban"
-    TRANSPORT = "transport"
-    RURAL = "rural"
-    ENVIRONMENT = "environment"
-    EDUCATION = "education"
-    HEALTH = "health"
-    SECURITY = "security"
-    TOURISM = "tourism"
-    EMPLOYMENT = "employment"
-    CULTURE = "culture"
-    FINANCE = "finance"
-    BUSINESS = "business"
-    GOVERNMENT = "government"
-    OTHER = "other"
+    URBAN = "urban", _l("城建")
+    TRANSPORT = "transport", _l("交通")
+    RURAL = "rural", _l("三农")
+    ENVIRONMENT = "environment", _l("环保")
+    EDUCATION = "education", _l("教育")
+    HEALTH = "health", _l("医疗")
+    SECURITY = "security", _l("治安")
+    TOURISM = "tourism", _l("旅游")
+    EMPLOYMENT = "employment", _l("就业")
+    CULTURE = "culture", _l("文娱")
+    FINANCE = "finance", _l("金融")
+    BUSINESS = "business", _l("企业")
+    GOVERNMENT = "government", _l("政务")
+    OTHER = "other", _l("其他")
 
 
-DOMAIN_LABELS = {
-    Domain.URBAN: _l("城建"),
-    Domain.TRANSPORT: _l("交通"),
-    Domain.RURAL: _l("三农"),
-    Domain.ENVIRONMENT: _l("环保"),
-    Domain.EDUCATION: _l("教育"),
-    Domain.HEALTH: _l("医疗"),
-    Domain.SECURITY: _l("治安"),
-    Domain.TOURISM: _l("旅游"),
-    Domain.EMPLOYMENT: _l("就业"),
-    Domain.CULTURE: _l("文娱"),
-    Domain.FINANCE: _l("金融"),
-    Domain.BUSINESS: _l("企业"),
-    Domain.GOVERNMENT: _l("政务"),
-    Domain.OTHER: _l("其他"),
-}
-
-
-class State(StrEnum):
+class State(LabelledEnum):
     """The one state column of a message (DESIGN §3.2)."""
 
-    SUBMITTED = "submitted"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    RECEIVED = "received"
-    ASSIGNED = "assigned"
-    IN_PROGRESS = "in_progress"
-    NOT_ACCEPTED = "not_accepted"
-    REPLIED = "replied"
-    REOPENED = "reopened"
-    REVIEW_REQUESTED = "review_requested"
-    REREVIEW_REQUESTED = "rereview_requested"
-    REVIEWED = "reviewed"
-    REREVIEWED = "rereviewed"
-    CLOSED = "closed"
+    SUBMITTED = "submitted", _l("待审核")
+    REJECTED = "rejected", _l("未通过审核")
+    WITHDRAWN = "withdrawn", _l("已撤回")
+    RECEIVED = "received", _l("待回复")
+    ASSIGNED = "assigned", _l("待回复")
+    IN_PROGRESS = "in_progress", _l("办理中")
+    NOT_ACCEPTED = "not_accepted", _l("不予受理")
+    REPLIED = "replied", _l("已回复")
+    REOPENED = "reopened", _l("办理中")
+    REVIEW_REQUESTED = "review_requested", _l("复查中")
+    REREVIEW_REQUESTED = "rereview_requested", _l("复核中")
+    REVIEWED = "reviewed", _l("已复查")
+    REREVIEWED = "rereviewed", _l("已复核")
+    CLOSED = "closed", _l("已办结")
 
 
-STATE_LABELS = {
-    State.SUBMITTED: _l("待审核"),
-    State.REJECTED: _l("未通过审核"),
-    State.WITHDRAWN: _l("已撤回"),
-    State.RECEIVED: _l("待回复"),
-    State.ASSIGNED: _l("待回复"),
-    State.IN_PROGRESS: _l("办理中"),
-    State.NOT_ACCEPTED: _l("不予受理"),
-    State.REPLIED: _l("已回复"),
-    State.REOPENED: _l("办理中"),
-    State.REVIEW_REQUESTED: _l("复查中"),
-    State.REREVIEW_REQUESTED: _l("复核中"),
-    State.REVIEWED: _l("已复查"),
-    State.REREVIEWED: _l("已复核"),
-    State.CLOSED: _l("已办结"),
-}
-
-# States in which a message can be seen by the public (if it is public and not hidden).
-PUBLIC_STATES = frozenset(
-    {
-        State.RECEIVED,
-        State.ASSIGNED,
-        State.IN_PROGRESS,
-        State.NOT_ACCEPTED,
-        State.REPLIED,
-        State.REOPENED,
-        State.REVIEW_REQUESTED,
-        State.REREVIEW_REQUESTED,
-        State.REVIEWED,
-        State.REREVIEWED,
-        State.CLOSED,
-    }
-)
 # States in which the handling side still owes an answer.
 AWAITING_REPLY = frozenset({State.RECEIVED, State.ASSIGNED, State.IN_PROGRESS, State.REOPENED})
 # States in which a unit holds the message (its desk queue).
 UNIT_QUEUE = frozenset({State.ASSIGNED, State.IN_PROGRESS, State.REOPENED})
-# States that carry at least one published reply.
-ANSWERED_STATES = frozenset(
-    {
-        State.REPLIED,
-        State.REVIEW_REQUESTED,
-        State.REREVIEW_REQUESTED,
-        State.REVIEWED,
-        State.REREVIEWED,
-        State.CLOSED,
-    }
+# States that carry at least one published reply, in the order a message passes them.
+ANSWERED_ORDER = (
+    State.REPLIED,
+    State.REVIEW_REQUESTED,
+    State.REREVIEW_REQUESTED,
+    State.REVIEWED,
+    State.REREVIEWED,
+    State.CLOSED,
 )
+ANSWERED_STATES = frozenset(ANSWERED_ORDER)
+# States in which a message can be seen by the public (if it is public and not hidden).
+PUBLIC_STATES = AWAITING_REPLY | {State.NOT_ACCEPTED} | ANSWERED_STATES
 
 
 class Visibility(StrEnum):
@@ -179,19 +126,12 @@ class Visibility(StrEnum):
     PRIVATE = "private"
 
 
-class RegionLevel(StrEnum):
+class RegionLevel(LabelledEnum):
     """Administrative level of a GB/T 2260 division."""
 
-    PROVINCE = "province"
-    CITY = "city"
-    COUNTY = "county"
-
-
-LEVEL_LABELS = {
-    RegionLevel.PROVINCE: _l("省级"),
-    RegionLevel.CITY: _l("市级"),
-    RegionLevel.COUNTY: _l("县级"),
-}
+    PROVINCE = "province", _l("省级")
+    CITY = "city", _l("市级")
+    COUNTY = "county", _l("县级")
 
 
 class Post(StrEnum):
@@ -210,19 +150,12 @@ class ReplyState(StrEnum):
     PUBLISHED = "published"
 
 
-class Outcome(StrEnum):
+class Outcome(LabelledEnum):
     """The decision a petition reply carries."""
 
-    SUPPORTED = "supported"
-    EXPLAINED = "explained"
-    NOT_SUPPORTED = "not_supported"
-
-
-OUTCOME_LABELS = {
-    Outcome.SUPPORTED: _l("予以支持"),
-    Outcome.EXPLAINED: _l("解释说明"),
-    Outcome.NOT_SUPPORTED: _l("不予支持"),
-}
+    SUPPORTED = "supported", _l("予以支持")
+    EXPLAINED = "explained", _l("解释说明")
+    NOT_SUPPORTED = "not_supported", _l("不予支持")
 
 
 class ReasonUse(StrEnum):
@@ -232,3 +165,13 @@ class ReasonUse(StrEnum):
     HIDE = "hide"
     RETURN = "return"
     NOT_ACCEPT = "not_accept"
+
+
+# The label tables by name, as forms, pages and templates use them.
+ROLE_LABELS = Role.labels()
+TRACK_LABELS = Track.labels()
+KIND_LABELS = Kind.labels()
+DOMAIN_LABELS = Domain.labels()
+STATE_LABELS = State.labels()
+LEVEL_LABELS = RegionLevel.labels()
+OUTCOME_LABELS = Outcome.labels()

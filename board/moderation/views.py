@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import audit, workflow
+from .. import workflow
 from ..auth.forms import apply_service_errors
 from ..clock import utcnow
 from ..desk.forms import STAFF_STATE_LABELS
@@ -16,6 +16,7 @@ from ..errors import InvalidTransition, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..messages.events import get_message
 from ..messages.queries import moderation_queue_query
+from ..messages.viewing import record_view
 from ..models import Message, Role
 from ..paging import page_arg
 from ..privacy import public_text
@@ -118,13 +119,7 @@ def review(code: str):
     """Read the full original message and approve, reject or hide it."""
     _require_moderator()
     message = get_message(code)
-    audit.record_private_view(
-        current_user,
-        message,
-        route=request.endpoint or request.path,
-        ip=request.remote_addr,
-        now=utcnow(),
-    )
+    record_view(current_user, message)
     forms = _blank_forms()
     if request.method == "GET":
         # The one write in a GET, on purpose: opening a message to read it is how a moderator

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from ..models import DOMAIN_LABELS, KIND_LABELS, PUBLIC_STATES, STATE_LABELS, State
+from ..models import ANSWERED_ORDER, DOMAIN_LABELS, KIND_LABELS, PUBLIC_STATES, STATE_LABELS, State
 
 SORT_LABELS = {
     "relevance": _l("相关度"),
@@ -22,12 +22,7 @@ STATE_ORDER = (
     State.ASSIGNED,
     State.IN_PROGRESS,
     State.REOPENED,
-    State.REPLIED,
-    State.REVIEW_REQUESTED,
-    State.REREVIEW_REQUESTED,
-    State.REVIEWED,
-    State.REREVIEWED,
-    State.CLOSED,
+    *ANSWERED_ORDER,
     State.NOT_ACCEPTED,
 )
 
