@@ -49,7 +49,7 @@ def _unlabelled(folder: Path, stopwords, sample: classifier.Examples) -> list[st
     return kept.texts
 
 
-def _features(names, *, word_ngrams=(1, 2), char_ngrams=(1, 2), extra_fit=None):
+def _features(names, *, word_ngrams=(1, 2), char_ngrams=(1, 2), names_weight=None):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
@@ -71,7 +71,10 @@ def _features(names, *, word_ngrams=(1, 2), char_ngrams=(1, 2), extra_fit=None):
                     analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True, min_df=2
                 ),
             ),
-            ("names", classifier.TopicNames(names, weight=classifier.NAMES_WEIGHT)),
+            (
+                "names",
+                classifier.TopicNames(names, weight=names_weight or classifier.NAMES_WEIGHT),
+            ),
         ]
     )
     return union
@@ -175,6 +178,8 @@ def variants(names, unlabelled):
         "scaled_c0.3": make("scaled_c0.3"),
         "scaled_c1.0": make("scaled_c1.0"),
         "scaled_chars13": make("scaled", char_ngrams=(1, 3)),
+        "scaled_names2": make("scaled", names_weight=2.0),
+        "scaled_words13": make("scaled", word_ngrams=(1, 3)),
         "svc_raw": make("svc_raw"),
         "sgd": make("sgd"),
         "vote": make("vote"),
