@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 # subprocess would otherwise compile board/ again (~0.3 s of CPU each), whatever the shell sets.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test install lock lint format translations extract-messages browser bench bench-pages faults passes clean
+.PHONY: run test install lock lint format translations extract-messages browser bench-tools bench bench-pages faults passes clean
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 ($(PYTHON))"; exit 1; }
@@ -89,16 +89,23 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format board tests bench
 	$(VENV)/bin/ruff check --fix board tests bench
 
+# wrk drives the page benchmark (Debian's package; bench/pages.py falls back to a slower Python
+# load generator without it, which cannot saturate four workers on two cores).
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk missing: sudo apt-get install wrk (bench/pages.py uses a Python load generator meanwhile)"; fi; }
+
 # Speed benchmarks at scale (see bench/README.md): search, then statistics pages.
 BENCH_DIR ?= /tmp/minsheng-bench
 BENCH_MESSAGES ?= 100000
-bench: install
+bench: install bench-tools
 	$(PY) bench/speed.py --dir $(BENCH_DIR) --messages $(BENCH_MESSAGES) --procs 2 all
 	$(PY) bench/stats_bench.py --messages $(BENCH_MESSAGES)
 	$(PY) bench/pages.py --messages $(BENCH_MESSAGES)
 
 # Public page throughput against a minimal Flask list page, side by side (docs/performance.md).
-bench-pages: install
+bench-pages: install bench-tools
 	$(PY) bench/pages.py --messages $(BENCH_MESSAGES)
 
 # The load-and-fault harness in full on both databases (a short form runs in make test).

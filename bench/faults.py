@@ -196,10 +196,16 @@ class Site:
 
 @contextmanager
 def running_site(
-    directory: Path, database: str, clients: int, workers: int = 4, extra_env: dict | None = None
+    directory: Path,
+    database: str,
+    clients: int,
+    workers: int = 4,
+    extra_env: dict | None = None,
+    helpers: bool = True,
 ):
     """Create the database, seed it, start the SMTP server, gunicorn, the indexer and the tick
-    (`extra_env`: BOARD_* settings of this run)."""
+    (`extra_env`: BOARD_* settings of this run; `helpers=False`: gunicorn alone, without the
+    indexer and the tick, for a check of the web workers that neither takes part in)."""
     site = Site(directory=directory, database=database, workers=workers)
     port, smtp_port = free_port(), free_port()
     if database == "sqlite":
@@ -253,13 +259,14 @@ def running_site(
         site.sink.start()
         stack.callback(site.sink.stop)
         log = stack.enter_context(open(directory / "site.log", "w"))  # noqa: SIM115
-        site.processes["indexer"] = subprocess.Popen(
-            [str(BIN / "flask"), "search", "worker", "--interval", "0.2"],
-            cwd=ROOT,
-            env=site.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        if helpers:
+            site.processes["indexer"] = subprocess.Popen(
+                [str(BIN / "flask"), "search", "worker", "--interval", "0.2"],
+                cwd=ROOT,
+                env=site.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         site.processes["web"] = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=ROOT,
@@ -268,9 +275,10 @@ def running_site(
             stderr=subprocess.STDOUT,
         )
         stack.callback(_stop, site)
-        site.ticker = Ticker(site, log)
-        site.ticker.start()
-        stack.callback(site.ticker.stop)
+        if helpers:
+            site.ticker = Ticker(site, log)
+            site.ticker.start()
+            stack.callback(site.ticker.stop)
         _wait_healthy(site)
         yield site
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, select
@@ -24,7 +24,7 @@ from .clock import utcnow
 from .errors import PermissionDenied
 from .extensions import db
 from .models import AccessLog, Message, Role, User
-from .paging import page_arg
+from .paging import paginate
 from .privacy import truncate_ip
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
@@ -192,12 +192,7 @@ def access_log() -> ResponseReturnValue:
     _require_admin()
     message_code = request.args.get("message", "").strip()[:40]
     email = request.args.get("user", "").strip()[:254]
-    pagination = db.paginate(
-        access_log_query(message_code=message_code, email=email),
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    pagination = paginate(access_log_query(message_code=message_code, email=email))
     return render_template(
         "admin/access_log.html", pagination=pagination, message_code=message_code, email=email
     )
@@ -209,25 +204,18 @@ def changes() -> ResponseReturnValue:
     """Every admin change, web or command line: who, when, what, before and after (admins only)."""
     _require_admin()
     kind = request.args.get("kind", "")
-    kind = kind if kind in CHANGE_KINDS else ""
-    actor = request.args.get("actor", "").strip()[:254]
-    target = request.args.get("target", "").strip()[:200]
-    pagination = db.paginate(
-        changes_query(kind=kind, actor=actor, target=target).options(
-            selectinload(AdminChange.actor)
-        ),
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    filters = {
+        "kind": kind if kind in CHANGE_KINDS else "",
+        "actor": request.args.get("actor", "").strip()[:254],
+        "target": request.args.get("target", "").strip()[:200],
+    }
+    pagination = paginate(changes_query(**filters).options(selectinload(AdminChange.actor)))
     return render_template(
         "admin/audit.html",
         pagination=pagination,
         kinds=CHANGE_KINDS,
-        kind=kind,
-        actor=actor,
-        target=target,
         diff=change_diff,
         value_text=value_text,
         now=utcnow(),
+        **filters,
     )

@@ -1,11 +1,17 @@
-"""The BoardError hierarchy and error rendering: an HTML page, or JSON for the API."""
+"""The BoardError hierarchy, a service's field errors shown on a form or flashed, and error
+rendering: an HTML page, or JSON for the API."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+
+T = TypeVar("T")
 
 
 class BoardError(Exception):
@@ -14,6 +20,14 @@ class BoardError(Exception):
     status = 400
     code = "bad_request"
     default = _l("请求有误。")
+
+    def __init_subclass__(cls, *, status: int = 0, code: str = "", default: str = "", **kwargs):
+        """A kind of error states what differs from its parent on its class line:
+        `class NotFound(BoardError, status=404, code="not_found", default=_l("未找到。"))`."""
+        super().__init_subclass__(**kwargs)
+        for name, value in (("status", status), ("code", code), ("default", default)):
+            if value:
+                setattr(cls, name, value)
 
     def __init__(self, message: str = "", fields: dict[str, list[str]] | None = None):
         super().__init__(message)
@@ -25,36 +39,61 @@ class BoardError(Exception):
         return str(self.default)
 
 
-class ValidationFailed(BoardError):
+class ValidationFailed(
+    BoardError,
+    status=422,
+    code="validation_failed",
+    default=_l("提交的内容有误，请检查标出的字段。"),
+):
     """Input did not pass validation; `fields` maps field names to messages."""
 
-    status = 422
-    code = "validation_failed"
-    default = _l("提交的内容有误，请检查标出的字段。")
 
-
-class PermissionDenied(BoardError):
+class PermissionDenied(
+    BoardError, status=403, code="forbidden", default=_l("您没有权限执行此操作。")
+):
     """The actor may not do this."""
 
-    status = 403
-    code = "forbidden"
-    default = _l("您没有权限执行此操作。")
 
-
-class NotFound(BoardError):
+class NotFound(BoardError, status=404, code="not_found", default=_l("未找到。")):
     """No such thing, or the actor may not know it exists."""
 
-    status = 404
-    code = "not_found"
-    default = _l("未找到。")
 
-
-class InvalidTransition(BoardError):
+class InvalidTransition(
+    BoardError, status=409, code="invalid_transition", default=_l("留言当前状态下不能执行此操作。")
+):
     """The message is not in a state where this action is allowed."""
 
-    status = 409
-    code = "invalid_transition"
-    default = _l("留言当前状态下不能执行此操作。")
+
+def attach_errors(form, error: ValidationFailed) -> None:
+    """Show a service's field errors next to the form's fields (flashed when it has no field)."""
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + list(messages)
+        else:
+            for message in messages:
+                flash(message, "error")
+
+
+def flash_errors(error: ValidationFailed) -> None:
+    """Flash every field error of a service (for buttons that redirect instead of rendering)."""
+    for messages in error.fields.values():
+        for message in messages:
+            flash(message, "error")
+
+
+def flash_outcome(
+    call: Callable[[], T], success: str, refused: type[BoardError] = ValidationFailed
+) -> T | None:
+    """Run `call` for a button that redirects either way: flash `success`, or the message of the
+    `refused` error it raised. What `call` returned; None when it was refused."""
+    try:
+        result = call()
+    except refused as error:
+        flash(error.message, "error")
+        return None
+    flash(success, "success")
+    return result
 
 
 def wants_json() -> bool:

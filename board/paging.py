@@ -1,4 +1,4 @@
-"""The `?page=` argument of every list page, read one way."""
+"""The `?page=` argument of every list page, read one way, and one page of a list query."""
 
 from __future__ import annotations
 
@@ -21,5 +21,8 @@ def page_arg() -> int:
 def paginate(query: Select) -> Pagination:
     """One page of a list query: `?page=` (1 when missing or bad), the configured page size."""
     return db.paginate(
-        query, page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
+        query,
+        page=page_arg(),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
     )

@@ -86,15 +86,23 @@ _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9])([A-Za-z0-9._%+-]*)@"
     r"([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
-_QQ = re.compile(
-    rf"(?<![A-Za-z])(?:QQ|扣扣|企鹅号?|Q号)(?:号码|号|群号?|账号)?[ ]*[:：是为]{{0,2}}[ ]*"
-    rf"([1-9]{_run('4,11')})(?![0-9])",
-    re.I,
+
+
+def _account_after(names: str, suffixes: str, account: str) -> re.Pattern[str]:
+    """An account written after its service's name (`QQ号：12345678`, `微信 abc_123`): one of
+    `names`, perhaps one of `suffixes`, spaces and a colon or 是/为, then the `account`."""
+    return re.compile(
+        rf"(?<![A-Za-z])(?:{names})(?:{suffixes})?[ ]*[:：是为]{{0,2}}[ ]*{account}", re.I
+    )
+
+
+_QQ = _account_after(
+    "QQ|扣扣|企鹅号?|Q号", "号码|号|群号?|账号", rf"([1-9]{_run('4,11')})(?![0-9])"
 )
-_WECHAT = re.compile(
-    r"(?<![A-Za-z])(?:微信|威信|薇信|V信|VX|WX|weixin|wechat)(?:号码|号|ID)?[ ]*[:：是为]{0,2}[ ]*"
+_WECHAT = _account_after(
+    "微信|威信|薇信|V信|VX|WX|weixin|wechat",
+    "号码|号|ID",
     r"([A-Za-z0-9][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])",
-    re.I,
 )
 _PLATE = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z]"

@@ -94,38 +94,34 @@ def _both(*decorators):
     return apply
 
 
+def _per_account_and_ip(scope: str, per_account: str, per_ip: str, **options):
+    """Two shared limits on `scope`: one counter per account (`scope:account`) and one per
+    address (`scope:ip`); `options` (methods, deduct_when, exempt_when) apply to both."""
+    return (
+        limiter.shared_limit(
+            per_account, scope=f"{scope}:account", key_func=account_key, **options
+        ),
+        limiter.shared_limit(per_ip, scope=f"{scope}:ip", key_func=ip_key, **options),
+    )
+
+
 # Shared limits: one counter for the web form and the API, so neither is a way around the other.
 limit_posting = _both(
-    limiter.shared_limit(
+    *_per_account_and_ip(
+        "post-message",
         POST_PER_USER,
-        scope="post-message:account",
-        key_func=account_key,
-        methods=["POST"],
-        deduct_when=created_something,
-    ),
-    limiter.shared_limit(
         POST_PER_IP,
-        scope="post-message:ip",
-        key_func=ip_key,
         methods=["POST"],
         deduct_when=created_something,
-    ),
+    )
 )
-limit_cosigning = _both(
-    limiter.shared_limit(COSIGN_PER_USER, scope="cosign:account", key_func=account_key),
-    limiter.shared_limit(COSIGN_PER_IP, scope="cosign:ip", key_func=ip_key),
-)
+limit_cosigning = _both(*_per_account_and_ip("cosign", COSIGN_PER_USER, COSIGN_PER_IP))
 # Every API write of one account (token) draws on one counter.
 limit_api_writes = limiter.shared_limit(
     API_WRITE_PER_ACCOUNT, scope="api-write", key_func=account_key, methods=["POST"]
 )
 limit_api_actions = _both(
-    limiter.shared_limit(
-        COSIGN_PER_USER, scope="cosign:account", key_func=account_key, exempt_when=_not_api_cosign
-    ),
-    limiter.shared_limit(
-        COSIGN_PER_IP, scope="cosign:ip", key_func=ip_key, exempt_when=_not_api_cosign
-    ),
+    *_per_account_and_ip("cosign", COSIGN_PER_USER, COSIGN_PER_IP, exempt_when=_not_api_cosign),
     limit_api_writes,
 )
 limit_search = limiter.limit(SEARCH_PER_IP, key_func=ip_key)
@@ -195,11 +191,12 @@ def init_app(app: Flask) -> None:
         return response
 
 
-class ControlCharacters(BoardError):
+class ControlCharacters(
+    BoardError,
+    code="control_characters",
+    default=_l("提交的内容含有不允许的控制字符（NUL），请删除后重试。"),
+):
     """The request carries NUL characters, which no form field may hold (PostgreSQL cannot)."""
-
-    code = "control_characters"
-    default = _l("提交的内容含有不允许的控制字符（NUL），请删除后重试。")
 
 
 def refuse_nul_characters() -> None:

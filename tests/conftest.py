@@ -6,12 +6,13 @@ import os
 import shutil
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
 import pytest
 from flask import g
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 
 from board import create_app
 from board.auth import services as auth_services
@@ -182,25 +183,48 @@ def empty_schema(database: str, template=None) -> None:
         else:
             db.create_all()
         return
+    db.session.execute(text(";\n".join(_empty_statements())))
+    db.session.commit()
+
+
+def _empty_statements() -> list[str]:
+    """DELETE from every table (children first), then every sequence owned by a column
+    restarted: RESTART IDENTITY's set."""
     statements = [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]
     statements.append(
         "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
         " JOIN pg_depend d ON d.objid = s.seqrelid AND d.classid = 'pg_class'::regclass"
-        " AND d.deptype IN ('a', 'i')"  # sequences owned by a column: RESTART IDENTITY's set
+        " AND d.deptype IN ('a', 'i')"
     )
-    db.session.execute(text(";\n".join(statements)))
-    db.session.commit()
+    return statements
+
+
+_SETVAL = "SELECT setval('{}', {}, true)"
+
+
+def prepare_database(app, database: str, request) -> None:
+    """Give the current app's database a fresh start: the empty schema, or the `directory`
+    fixture's rows already in when the test asks for that fixture (a copy of a database loaded
+    once per test process: a file on SQLite, a snapshot of rows on PostgreSQL)."""
+    sqlite = database.startswith("sqlite")
+    with_directory = "directory" in request.fixturenames
+    if sqlite:
+        name = "sqlite_directory" if with_directory else "sqlite_schema"
+        empty_schema(database, request.getfixturevalue(name))
+    elif with_directory:
+        restore_snapshot(request.getfixturevalue("postgres_directory"))
+    else:
+        empty_schema(database)
+    if with_directory:
+        app.extensions[DIRECTORY_LOADED] = True
 
 
 @pytest.fixture
 def app(database, tmp_path, request):
-    """A fresh app per test with an empty schema (copied on SQLite, emptied on PostgreSQL)."""
+    """A fresh app per test on a fresh database (see `prepare_database`)."""
     app = make_test_app(database, tmp_path)
     with app.app_context():
-        template = (
-            request.getfixturevalue("sqlite_schema") if database.startswith("sqlite") else None
-        )
-        empty_schema(database, template)
+        prepare_database(app, database, request)
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -218,22 +242,100 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def directory(app):
-    """A small real directory: Zhejiang and Guangdong with cities, counties, boards and units."""
+UNITS = [
+    ("330100-zj", "杭州市住房和城乡建设局", "330100"),
+    ("330100-jt", "杭州市交通运输局", "330100"),
+    ("330106-zj", "西湖区住房和城乡建设局", "330106"),
+    ("330000-jy", "浙江省教育厅", "330000"),
+    ("440100-zj", "广州市住房和城乡建设局", "440100"),
+]
+
+# Set on an app whose database the `app` fixture filled with the directory's rows already.
+DIRECTORY_LOADED = "tests.directory_loaded"
+
+
+def load_directory() -> None:
+    """The `directory` fixture's rows, loaded through the real seeding services."""
     load_regions(MINI_REGIONS)
     ensure_boards()
     seed_reason_codes()
-    units = [
-        ("330100-zj", "杭州市住房和城乡建设局", "330100"),
-        ("330100-jt", "杭州市交通运输局", "330100"),
-        ("330106-zj", "西湖区住房和城乡建设局", "330106"),
-        ("330000-jy", "浙江省教育厅", "330000"),
-        ("440100-zj", "广州市住房和城乡建设局", "440100"),
-    ]
-    for code, name, region in units:
+    for code, name, region in UNITS:
         db.session.add(Unit(code=code, name=name, region_code=region))
     db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def sqlite_directory(sqlite_schema, tmp_path_factory):
+    """The empty schema with the directory loaded (once per test process, copied per test)."""
+    tmp = tmp_path_factory.mktemp("directory")
+    path = tmp / "directory.sqlite"
+    shutil.copyfile(sqlite_schema, path)
+    loader = make_test_app(f"sqlite:///{path}", tmp)
+    with loader.app_context():
+        load_directory()
+        db.session.remove()
+        db.engine.dispose()
+    return path
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every row of a PostgreSQL database and its sequences' positions (a few dozen rows)."""
+
+    rows: list[tuple[Table, list[dict]]]
+    sequences: list[tuple[str, int]]
+
+
+@pytest.fixture(scope="session")
+def postgres_directory(postgres_url, tmp_path_factory):
+    """The rows `empty_schema` then `load_directory` leave in the run's PostgreSQL database,
+    taken once per test process and put back per test by `restore_snapshot` (a few INSERTs
+    instead of the seeding services' hundred-odd statements)."""
+    loader = make_test_app(postgres_url, tmp_path_factory.mktemp("directory"))
+    with loader.app_context():
+        empty_schema(postgres_url)
+        load_directory()
+        connection = db.session.connection()
+        rows = []
+        for table in db.metadata.sorted_tables:
+            found = [dict(r) for r in connection.execute(select(table)).mappings()]
+            if found:
+                rows.append((table, found))
+        sequences = connection.execute(
+            text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value"
+                " FROM pg_sequences WHERE last_value IS NOT NULL"
+            )
+        ).all()
+        db.session.remove()
+        db.engine.dispose()
+    return Snapshot(rows, [tuple(s) for s in sequences])
+
+
+def restore_snapshot(snapshot: Snapshot) -> None:
+    """Make the current app's PostgreSQL database hold exactly `snapshot`: emptied as by
+    `empty_schema`, the rows inserted with their ids, each sequence where it was. Core
+    statements on the session's connection: no session hook sees them (so no content version
+    is added that the snapshot does not hold)."""
+    statements = [
+        *_empty_statements(),
+        *(_SETVAL.format(name, n) for name, n in snapshot.sequences),
+    ]
+    connection = db.session.connection()
+    connection.exec_driver_sql(";\n".join(statements))
+    for table, rows in snapshot.rows:
+        connection.execute(table.insert(), rows)
+    db.session.commit()
+
+
+@pytest.fixture
+def directory(app):
+    """A small real directory: Zhejiang and Guangdong with cities, counties, boards and units.
+
+    The conftest `app` loads it before the test (a copy of a loaded database: see `app`); an
+    app from elsewhere gets it loaded here."""
+    if not app.extensions.get(DIRECTORY_LOADED):
+        load_directory()
     return {
         "province": db.session.get(Region, "330000"),
         "city": db.session.get(Region, "330100"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
 import socket
@@ -13,36 +15,71 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from conftest import PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
-SEED_SCRIPT = """
+# What every script run against the site's database starts with (`python -c`, the site's
+# environment): the app with its context pushed, and helpers to find an account, submit a
+# message and leave a value next to the database for the test to read.
+SCRIPT_PREAMBLE = """
+import sys
+from pathlib import Path
+from sqlalchemy import select
 from board import create_app
 from board.auth.services import create_user
 from board.clock import utcnow
 from board.extensions import db
-from board.models import Unit
-from board.seed.directory import ensure_boards, load_regions
-from board.seed.reference import seed_reason_codes
+from board.messages import services as msg
+from board.models import Board, Message, Region, Unit, User
 import conftest
 
 app = create_app()
-with app.app_context():
-    load_regions(conftest.MINI_REGIONS)
-    ensure_boards()
-    seed_reason_codes()
-    db.session.add(Unit(code="330100-zj", name="杭州市住房和城乡建设局", region_code="330100"))
-    db.session.commit()
-    for email, role, unit in [
-        ("citizen@e2e.example.org", "citizen", None),
-        ("moderator@e2e.example.org", "moderator", None),
-        ("coordinator@e2e.example.org", "coordinator", "330100-secretary-office"),
-        ("handler@e2e.example.org", "handler", "330100-zj"),
-        ("province@e2e.example.org", "coordinator", "330000-secretary-office"),
-    ]:
-        create_user(email, role, password=conftest.PASSWORD, pen_name=role, unit_code=unit,
-                    now=utcnow())
+app.app_context().push()
+
+
+def who(address):
+    return db.session.scalar(select(User).where(User.email == address))
+
+
+# A complaint to the 杭州市委书记 board about 西湖区.
+def submit(author, title, body, *, wants_public=True):
+    return msg.submit_message(
+        author, board=db.session.scalar(select(Board).where(Board.code == "330100-secretary")),
+        region=db.session.get(Region, "330106"), track="board", kind="complaint",
+        domain="urban", title=title, body=body, wants_public=wants_public, now=utcnow(),
+    )
+
+
+# Write `text` to the file `name` next to the site's database (the test reads it there).
+def leave(name, text):
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    database.with_name(name).write_text(text)
 """
+
+SEED_SCRIPT = (
+    SCRIPT_PREAMBLE
+    + """
+from board.seed.directory import ensure_boards, load_regions
+from board.seed.reference import seed_reason_codes
+
+load_regions(conftest.MINI_REGIONS)
+ensure_boards()
+seed_reason_codes()
+db.session.add(Unit(code="330100-zj", name="杭州市住房和城乡建设局", region_code="330100"))
+db.session.commit()
+for email, role, unit in [
+    ("citizen@e2e.example.org", "citizen", None),
+    ("moderator@e2e.example.org", "moderator", None),
+    ("coordinator@e2e.example.org", "coordinator", "330100-secretary-office"),
+    ("handler@e2e.example.org", "handler", "330100-zj"),
+    ("province@e2e.example.org", "coordinator", "330000-secretary-office"),
+]:
+    create_user(email, role, password=conftest.PASSWORD, pen_name=role, unit_code=unit,
+                now=utcnow())
+"""
+)
 
 
 # Debian's Chromium, driven by Playwright without a browser download.
@@ -123,12 +160,10 @@ def _copy_sqlite(source: Path, target: Path) -> None:
     dst.close()
 
 
-@contextmanager
-def running_site(tmp: Path, seed: str = SEED_SCRIPT):
-    """Start gunicorn (2 workers) and `flask search worker` on a fresh database seeded by the
-    Python script `seed`; yield the URL."""
-    port = free_port()
-    env = dict(
+def site_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of the site kept in `tmp` (database, instance folder, index), for the
+    server and for every command or script run against it; `extra` adds variables."""
+    return dict(
         os.environ,
         FLASK_APP="wsgi",
         BOARD_INSTANCE_PATH=str(tmp / "instance"),
@@ -136,11 +171,75 @@ def running_site(tmp: Path, seed: str = SEED_SCRIPT):
         BOARD_SEARCH_INDEX_DIR=str(tmp / "index"),
         BOARD_SECRET_KEY="e2e-secret",
         BOARD_SEARCH_APPLY_INLINE="false",
+        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
+        **extra,
+    )
+
+
+def flask(tmp: Path, *args: str, **extra: str) -> str:
+    """Run `flask *args` against the site in `tmp` (`extra`: more environment); its output."""
+    done = subprocess.run(
+        [str(VENV_BIN / "flask"), *args], cwd=ROOT, env=site_env(tmp, **extra), check=True,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+def run_script(tmp: Path, body: str, *args: str) -> str:
+    """Run SCRIPT_PREAMBLE + `body` (with `args` in sys.argv) against the site in `tmp`; the
+    last line it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT_PREAMBLE + body, *args], cwd=ROOT, env=site_env(tmp),
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def sink_mail(tmp: Path, to: str, kind: str) -> list[email.message.EmailMessage]:
+    """The mails of `kind` to `to` in the site's file sink (instance/mail), oldest first."""
+    mails = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted((tmp / "instance" / "mail").glob("*.eml"))
+    ]
+    return [m for m in mails if str(m["To"]) == to and str(m["X-Minsheng-Kind"]) == kind]
+
+
+def new_page(browser):
+    """A phone-sized page (390 px wide) in Chinese, with its own cookies."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+def submit(page, form: str) -> None:
+    """Press the submit button of the form matching the CSS selector and wait for the answer."""
+    page.click(f"{form} button[type=submit], {form} input[type=submit]")
+    page.wait_for_load_state()
+
+
+def sign_in(page, site: str, address: str, password: str = PASSWORD, *, check: bool = True):
+    """Sign in from the login form; with `check`, fail unless it let the account in."""
+    page.goto(f"{site}/login")
+    page.fill("input[name=email]", address)
+    page.fill("input[name=password]", password)
+    submit(page, "form.form")
+    if check:
+        assert "/login" not in page.url, page.inner_text("main")
+
+
+@contextmanager
+def running_site(tmp: Path, seed: str = SEED_SCRIPT):
+    """Start gunicorn (2 workers) and `flask search worker` on a fresh database seeded by the
+    Python script `seed`; yield the URL."""
+    port = free_port()
+    env = site_env(
+        tmp,
         # Every actor of a journey signs in from 127.0.0.1, more than the 10 logins a minute
         # one address may make; the limits themselves are tested in test_rate_limits.py.
         BOARD_RATELIMIT_ENABLED="false",
         PORT=str(port),
-        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
     )
     flask = str(VENV_BIN / "flask")
     if os.environ.get("BOARD_E2E_CREATE_ALL"):  # models ahead of the migrations (local work)

@@ -8,18 +8,26 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from browser_pass import check_page
 from conftest import PASSWORD
-from e2e_server import CHROMIUM, ROOT, SEED_SCRIPT, VENV_BIN, headless_chromium, running_site
+from e2e_server import (
+    CHROMIUM,
+    SEED_SCRIPT,
+    flask,
+    headless_chromium,
+    new_page,
+    run_script,
+    running_site,
+    sign_in,
+    sink_mail,
+    submit,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,114 +44,39 @@ LINK = re.compile(r"https?://[^/\s]+(/(?:verify-email|reset-password)/[\w-]+)")
 MESSAGE_SEED = (
     SEED_SCRIPT
     + """
-from pathlib import Path
-from sqlalchemy import select
-from board.messages import services as msg
-from board.models import Board, Region, User
-
-with app.app_context():
-    def who(address):
-        return db.session.scalar(select(User).where(User.email == address))
-
-    author = create_user("author@e2e.example.org", "citizen", password=conftest.PASSWORD,
-                         pen_name="周先生", now=utcnow())
-    m = msg.submit_message(
-        author, board=db.session.scalar(select(Board).where(Board.code == "330100-secretary")),
-        region=db.session.get(Region, "330106"), track="board", kind="complaint",
-        domain="urban", title="文三路人行道被占用", wants_public=True, now=utcnow(),
-        body="文三路人行道长期被电动车占用，行人只能走机动车道，请有关部门处理。",
-    )
-    msg.approve_message(m, who("moderator@e2e.example.org"), now=utcnow())
-    msg.assign_message(m, db.session.scalar(select(Unit).where(Unit.code == "330100-zj")),
-                       who("coordinator@e2e.example.org"), now=utcnow())
-    msg.accept_message(m, who("handler@e2e.example.org"), now=utcnow())
-    Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).with_name(
-        "message-code.txt").write_text(m.code)
+author = create_user("author@e2e.example.org", "citizen", password=conftest.PASSWORD,
+                     pen_name="周先生", now=utcnow())
+m = submit(author, "文三路人行道被占用",
+           "文三路人行道长期被电动车占用，行人只能走机动车道，请有关部门处理。")
+msg.approve_message(m, who("moderator@e2e.example.org"), now=utcnow())
+msg.assign_message(m, db.session.scalar(select(Unit).where(Unit.code == "330100-zj")),
+                   who("coordinator@e2e.example.org"), now=utcnow())
+msg.accept_message(m, who("handler@e2e.example.org"), now=utcnow())
+leave("message-code.txt", m.code)
 """
 )
 
 # The handler replies and the coordinator signs it off (the desk's own journeys are in
 # test_e2e_browser.py): run as a script against the site's database.
 REPLY_SCRIPT = """
-import sys
-from sqlalchemy import select
-from board import create_app
-from board.clock import utcnow
-from board.extensions import db
-from board.messages import services as msg
-from board.models import Message, User
-
-app = create_app()
-with app.app_context():
-    def who(address):
-        return db.session.scalar(select(User).where(User.email == address))
-
-    m = db.session.scalar(select(Message).where(Message.code == sys.argv[1]))
-    msg.reply_message(m, who("handler@e2e.example.org"), now=utcnow(),
-                      body="已安排城管部门清理文三路人行道，并增设非机动车停放区。")
-    msg.sign_off_reply(m, who("coordinator@e2e.example.org"), now=utcnow())
+m = db.session.scalar(select(Message).where(Message.code == sys.argv[1]))
+msg.reply_message(m, who("handler@e2e.example.org"), now=utcnow(),
+                  body="已安排城管部门清理文三路人行道，并增设非机动车停放区。")
+msg.sign_off_reply(m, who("coordinator@e2e.example.org"), now=utcnow())
 """
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of the site under test (as e2e_server.running_site sets it)."""
-    return dict(
-        os.environ,
-        FLASK_APP="wsgi",
-        BOARD_INSTANCE_PATH=str(tmp_path / "instance"),
-        BOARD_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}",
-        BOARD_SEARCH_INDEX_DIR=str(tmp_path / "index"),
-        BOARD_SECRET_KEY="e2e-secret",
-        BOARD_SEARCH_APPLY_INLINE="false",
-        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
-        **extra,
-    )
 
 
 def _tick(tmp_path: Path, **extra: str) -> None:
     """Run the cron job: it sends the queued mail (to .eml files, or to BOARD_MAIL_URL)."""
-    subprocess.run(
-        [str(VENV_BIN / "flask"), "deadlines", "tick"], cwd=ROOT, env=_env(tmp_path, **extra),
-        check=True, capture_output=True,
-    )  # fmt: skip
-
-
-def _sink_mail(tmp_path: Path, kind: str) -> list[email.message.EmailMessage]:
-    """The mails of `kind` to ADDRESS in the file sink (instance/mail), oldest first."""
-    mails = [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted((tmp_path / "instance" / "mail").glob("*.eml"))
-    ]
-    return [m for m in mails if str(m["To"]) == ADDRESS and str(m["X-Minsheng-Kind"]) == kind]
+    flask(tmp_path, "deadlines", "tick", **extra)
 
 
 def _mailed_link(tmp_path: Path, kind: str) -> str:
     """Tick, then the path of the link in the newest mail of `kind` to ADDRESS."""
     _tick(tmp_path)
-    mails = _sink_mail(tmp_path, kind)
+    mails = sink_mail(tmp_path, ADDRESS, kind)
     assert mails, f"no {kind} mail to {ADDRESS}"
     return LINK.search(mails[-1].get_content()).group(1)
-
-
-def _new_page(browser):
-    """A phone-sized page (390 px wide) in Chinese."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return page
-
-
-def _submit(page, form: str) -> None:
-    """Press the submit button of the form matching the CSS selector and wait for the answer."""
-    page.click(f"{form} button[type=submit], {form} input[type=submit]")
-    page.wait_for_load_state()
-
-
-def _sign_in(page, site: str, address: str, password: str) -> None:
-    page.goto(f"{site}/login")
-    page.fill("input[name=email]", address)
-    page.fill("input[name=password]", password)
-    _submit(page, "form.form")
 
 
 def _signed_in(page, site: str) -> bool:
@@ -155,40 +88,40 @@ def _signed_in(page, site: str) -> bool:
 def test_register_verify_reset_password_and_delete_the_account(tmp_path):
     """The whole life of a citizen account, every link taken from the mail the tick wrote."""
     with running_site(tmp_path) as site, headless_chromium() as browser:
-        page = _new_page(browser)
+        page = new_page(browser)
         page.goto(f"{site}/register")
         page.fill("#email", ADDRESS)
         page.fill("#password", FIRST_PASSWORD)
         page.fill("#confirm", FIRST_PASSWORD)
         page.fill("#pen_name", "李娜")
-        _submit(page, "form.form")
+        submit(page, "form.form")
         page.goto(f"{site}/account")
         assert "重新发送验证邮件" in page.content()  # not verified yet
 
         page.goto(site + _mailed_link(tmp_path, "account_verify"))
-        _submit(page, "form.form")
+        submit(page, "form.form")
         assert "已验证" in page.content()
         page.goto(f"{site}/account")
         assert "重新发送验证邮件" not in page.content()
 
-        _submit(page, "form[action$='/logout']")
+        submit(page, "form[action$='/logout']")
         assert not _signed_in(page, site)
-        _sign_in(page, site, ADDRESS, FIRST_PASSWORD)
+        sign_in(page, site, ADDRESS, FIRST_PASSWORD)
         assert _signed_in(page, site)
-        _submit(page, "form[action$='/logout']")
+        submit(page, "form[action$='/logout']")
 
         page.goto(f"{site}/reset-password")
         page.fill("#email", ADDRESS)
-        _submit(page, "form.form")
+        submit(page, "form.form")
         page.goto(site + _mailed_link(tmp_path, "account_reset"))
         page.fill("#password", NEW_PASSWORD)
         page.fill("#confirm", NEW_PASSWORD)
-        _submit(page, "form.form")
+        submit(page, "form.form")
         assert page.url.endswith("/login")
 
-        _sign_in(page, site, ADDRESS, FIRST_PASSWORD)
+        sign_in(page, site, ADDRESS, FIRST_PASSWORD, check=False)
         assert not _signed_in(page, site)  # the old password is gone
-        _sign_in(page, site, ADDRESS, NEW_PASSWORD)
+        sign_in(page, site, ADDRESS, NEW_PASSWORD)
         assert _signed_in(page, site)
 
         page.goto(f"{site}/account/delete")
@@ -200,14 +133,14 @@ def test_register_verify_reset_password_and_delete_the_account(tmp_path):
         assert check_page(page, english=True) == []
         page.goto(f"{site}/lang/zh_CN?next=/account/delete")
         page.fill("#current_password", NEW_PASSWORD)
-        _submit(page, "form[action$='/account/delete']")
+        submit(page, "form[action$='/account/delete']")
         assert "您的账户已注销" in page.content()
         assert not _signed_in(page, site)
-        _sign_in(page, site, ADDRESS, NEW_PASSWORD)
+        sign_in(page, site, ADDRESS, NEW_PASSWORD, check=False)
         assert not _signed_in(page, site)
 
         _tick(tmp_path)
-        (confirmation,) = _sink_mail(tmp_path, "account_deleted")
+        (confirmation,) = sink_mail(tmp_path, ADDRESS, "account_deleted")
         assert "已注销" in str(confirmation["Subject"])
 
 
@@ -238,16 +171,14 @@ def test_a_follower_gets_mail_when_the_message_is_answered(tmp_path, smtp_sink):
     mail_url, received = smtp_sink
     with running_site(tmp_path, seed=MESSAGE_SEED) as site, headless_chromium() as browser:
         code = (tmp_path / "message-code.txt").read_text()
-        page = _new_page(browser)
-        _sign_in(page, site, "citizen@e2e.example.org", PASSWORD)
+        page = new_page(browser)
+        sign_in(page, site, "citizen@e2e.example.org")
         page.goto(f"{site}/m/{code}")
-        _submit(page, f"form[action$='/m/{code}/follow']")
+        submit(page, f"form[action$='/m/{code}/follow']")
         page.goto(f"{site}/account/follows")
         assert code in page.content()
 
-        subprocess.run(
-            [sys.executable, "-c", REPLY_SCRIPT, code], cwd=ROOT, env=_env(tmp_path), check=True
-        )
+        run_script(tmp_path, REPLY_SCRIPT, code)
         _tick(tmp_path, BOARD_MAIL_URL=mail_url)
 
         kinds = {(str(m["To"]), str(m["X-Minsheng-Kind"]).partition(":")[2]) for m in received}
@@ -263,16 +194,16 @@ def test_profile_sessions_password_and_export_in_the_browser(tmp_path):
     citizen, new_password = "citizen@e2e.example.org", "third-password-crane-7"
     profile = "form[action$='/account']"
     with running_site(tmp_path) as site, headless_chromium() as browser:
-        phone, laptop = _new_page(browser), _new_page(browser)
+        phone, laptop = new_page(browser), new_page(browser)
         for page in (phone, laptop):
-            _sign_in(page, site, citizen, PASSWORD)
+            sign_in(page, site, citizen)
             assert _signed_in(page, site)
 
         phone.goto(f"{site}/account")
         phone.fill(f"{profile} [name=pen_name]", "钱塘居民")
         phone.fill(f"{profile} [name=real_name]", "王小明")
         phone.fill(f"{profile} [name=phone]", "138 0013 8000")
-        _submit(phone, profile)
+        submit(phone, profile)
         phone.goto(f"{site}/account")
         assert phone.input_value(f"{profile} [name=pen_name]") == "钱塘居民"
         assert phone.input_value(f"{profile} [name=real_name]") == "王小明"
@@ -292,13 +223,13 @@ def test_profile_sessions_password_and_export_in_the_browser(tmp_path):
         phone.fill(f"{form} [name=current_password]", PASSWORD)
         phone.fill(f"{form} [name=password]", new_password)
         phone.fill(f"{form} [name=confirm]", new_password)
-        _submit(phone, form)
+        submit(phone, form)
         assert _signed_in(phone, site)  # this device stays signed in
         assert not _signed_in(laptop, site)  # the other one is signed out
 
-        _sign_in(laptop, site, citizen, new_password)
+        sign_in(laptop, site, citizen, new_password)
         assert _signed_in(laptop, site)
         phone.goto(f"{site}/account/sessions")
-        _submit(phone, "form[action$='/account/sessions/end-all']")
+        submit(phone, "form[action$='/account/sessions/end-all']")
         assert not _signed_in(phone, site)
         assert not _signed_in(laptop, site)

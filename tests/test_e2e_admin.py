@@ -12,7 +12,15 @@ import urllib.request
 import pytest
 from browser_pass import check_page
 from conftest import PASSWORD
-from e2e_server import CHROMIUM, SEED_SCRIPT, headless_chromium, running_site
+from e2e_server import (
+    CHROMIUM,
+    SEED_SCRIPT,
+    headless_chromium,
+    new_page,
+    running_site,
+    sign_in,
+    submit,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -25,33 +33,10 @@ HANDLER = "handler@e2e.example.org"
 SEED = (
     SEED_SCRIPT
     + """
-with app.app_context():
-    create_user("admin@e2e.example.org", "admin", password=conftest.PASSWORD, pen_name="admin",
-                now=utcnow())
+create_user("admin@e2e.example.org", "admin", password=conftest.PASSWORD, pen_name="admin",
+            now=utcnow())
 """
 )
-
-
-def _new_page(browser):
-    """A phone-sized page (390 px wide) in Chinese, with its own cookies."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return page
-
-
-def _submit(page, form: str) -> None:
-    """Press the submit button of the form matching the CSS selector and wait for the answer."""
-    page.click(f"{form} button[type=submit], {form} input[type=submit]")
-    page.wait_for_load_state()
-
-
-def _sign_in(page, site: str, address: str) -> None:
-    page.goto(f"{site}/login")
-    page.fill("input[name=email]", address)
-    page.fill("input[name=password]", PASSWORD)
-    _submit(page, "form.form")
-    assert "/login" not in page.url, page.content()
 
 
 def _flash(page) -> str:
@@ -78,7 +63,7 @@ def _audit_row(page, site: str, target: str, kind: str) -> str:
     """The text of the /admin/audit row of `kind` about `target` (the filter form is used)."""
     page.goto(f"{site}/admin/audit")
     page.fill("input[name=target]", target)
-    _submit(page, "form[role=search]")
+    submit(page, "form[role=search]")
     rows = page.locator("tbody tr", has=page.locator("code", has_text=kind))
     assert rows.count() >= 1, f"no {kind} about {target} in /admin/audit: {page.inner_text('main')}"
     return rows.first.inner_text()
@@ -86,11 +71,11 @@ def _audit_row(page, site: str, target: str, kind: str) -> str:
 
 def test_an_admin_runs_the_directory_and_every_change_is_audited(tmp_path):
     with running_site(tmp_path, seed=SEED) as site, headless_chromium() as browser:
-        admin = _new_page(browser)
-        _sign_in(admin, site, ADMIN)
+        admin = new_page(browser)
+        sign_in(admin, site, ADMIN)
         # The handler is at work in a browser of their own the whole time.
-        handler = _new_page(browser)
-        _sign_in(handler, site, HANDLER)
+        handler = new_page(browser)
+        sign_in(handler, site, HANDLER)
         assert handler.goto(f"{site}/desk/handler").status == 200
         assert "/login" not in handler.url
 
@@ -100,7 +85,7 @@ def test_an_admin_runs_the_directory_and_every_change_is_audited(tmp_path):
         admin.fill("#name", "杭州市物价局")
         admin.fill("#region", "330100")
         admin.fill("#contact_phone", "0571-87654321")
-        _submit(admin, "form.form")
+        submit(admin, "form.form")
         assert "单位“杭州市物价局”已添加。" in _flash(admin)
 
         # The handler moves from the housing bureau into it.
@@ -122,7 +107,7 @@ def test_an_admin_runs_the_directory_and_every_change_is_audited(tmp_path):
         admin.fill("#office", "330100-wj")
         admin.fill("#holder_name", "钱局长")
         admin.fill("#started_on", "2024-03-01")
-        _submit(admin, "form[method=post][action$='/admin/boards']")
+        submit(admin, "form[method=post][action$='/admin/boards']")
         assert "留言板“杭州市物价局”已开通。" in _flash(admin)
         assert admin.url.endswith("/admin/boards/330100-price")
         admin.goto(f"{site}/boards/330100-price")
@@ -135,7 +120,7 @@ def test_an_admin_runs_the_directory_and_every_change_is_audited(tmp_path):
             admin.goto(f"{site}/admin/boards/330100-secretary")
             admin.fill("#holder_name", name)
             admin.fill("#started_on", started)
-            _submit(admin, "form[action$='/admin/boards/330100-secretary']")
+            submit(admin, "form[action$='/admin/boards/330100-secretary']")
             assert "任职记录已保存" in _flash(admin), _flash(admin)
         admin.goto(f"{site}/boards/330100-secretary")
         holders = admin.locator("section.holders li")
@@ -152,7 +137,7 @@ def test_an_admin_runs_the_directory_and_every_change_is_audited(tmp_path):
         admin.fill("#label", "与已有留言重复")
         admin.fill("#label_en", "Duplicates an existing message")
         admin.fill("#sort", "90")
-        _submit(admin, "form[action$='/admin/reason-codes']")
+        submit(admin, "form[action$='/admin/reason-codes']")
         assert "理由“与已有留言重复”已发布。" in _flash(admin)
         row = admin.locator("tbody tr", has=admin.locator("code", has_text="e2e_duplicate"))
         assert "已停用" not in row.inner_text()
@@ -166,7 +151,7 @@ def test_an_admin_runs_the_directory_and_every_change_is_audited(tmp_path):
         admin.goto(f"{site}/admin/regions/330203")
         admin.fill("#name", "海曙新区")
         admin.fill("#changed_on", "2026-01-01")
-        _submit(admin, "form[action$='/admin/regions/330203']")
+        submit(admin, "form[action$='/admin/regions/330203']")
         assert "行政区划已改名为“海曙新区”。" in _flash(admin)
         admin.goto(f"{site}/regions/330203")
         assert "海曙新区" in admin.locator("h1").inner_text()
@@ -177,7 +162,7 @@ def test_an_admin_runs_the_directory_and_every_change_is_audited(tmp_path):
         admin.goto(f"{site}/admin/regions/330127")
         admin.fill("#into", "330106")
         admin.fill("#merged_on", "2026-02-01")
-        _submit(admin, "form[action$='/admin/regions/330127/merge']")
+        submit(admin, "form[action$='/admin/regions/330127/merge']")
         assert "330127 已并入" in _flash(admin)
         assert admin.url.endswith("/admin/regions/330106")
         status, location = _status_and_location(f"{site}/regions/330127")
@@ -189,13 +174,13 @@ def test_an_admin_runs_the_directory_and_every_change_is_audited(tmp_path):
         admin.goto(f"{site}/admin/users?q={HANDLER}")
         admin.click(f"tbody a:has-text('{HANDLER}')")
         admin.wait_for_load_state()
-        _submit(admin, "form[action$='/disable']")
+        submit(admin, "form[action$='/disable']")
         assert f"{HANDLER} 已停用，所有会话已结束。" in _flash(admin)
         handler.goto(f"{site}/desk/handler")
         assert "/login" in handler.url, handler.inner_text("body")[:800]
         handler.fill("input[name=email]", HANDLER)
         handler.fill("input[name=password]", PASSWORD)
-        _submit(handler, "form.form")
+        submit(handler, "form.form")
         handler.goto(f"{site}/desk/handler")
         assert "/login" in handler.url  # and a disabled account cannot sign in again
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import redis
-from conftest import T0, empty_schema, login, make_test_app
+from conftest import T0, login, make_test_app, prepare_database
 from sqlalchemy import text
 
 from board import cache
@@ -41,8 +41,7 @@ def app(database, tmp_path, backend, request):
     """The conftest app with the page cache on in the backend under test (emptied first)."""
     app = make_test_app(database, tmp_path, PAGE_CACHE=backend)
     with app.app_context():
-        sqlite = database.startswith("sqlite")
-        empty_schema(database, request.getfixturevalue("sqlite_schema") if sqlite else None)
+        prepare_database(app, database, request)
         app.extensions["page_cache"].clear()
         yield app
         app.extensions["page_cache"].clear()

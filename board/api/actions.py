@@ -100,14 +100,19 @@ def _approve(m: Message, user: User, data: dict, now: datetime) -> Message:
     return msg.approve_message(m, user, note=data["note"], now=now)
 
 
-def _reject(m: Message, user: User, data: dict, now: datetime) -> Message:
-    reason = _reason_key(data["reason"], ReasonUse.REJECT)
-    return msg.reject_message(m, user, reason=reason, note=data["note"], now=now)
+def _with_reason(use: ReasonUse, decide: Callable[..., Message]) -> Run:
+    """A decision that gives a published reason of `use` and a note: `decide(m, user, reason=…,
+    note=…, now=…)`."""
+
+    def run(m: Message, user: User, data: dict, now: datetime) -> Message:
+        reason = _reason_key(data["reason"], use)
+        return decide(m, user, reason=reason, note=data["note"], now=now)
+
+    return run
 
 
-def _hide(m: Message, user: User, data: dict, now: datetime) -> Message:
-    reason = _reason_key(data["reason"], ReasonUse.HIDE)
-    return msg.hide_message(m, user, reason=reason, note=data["note"], now=now)
+_reject = _with_reason(ReasonUse.REJECT, msg.reject_message)
+_hide = _with_reason(ReasonUse.HIDE, msg.hide_message)
 
 
 def _assign(m: Message, user: User, data: dict, now: datetime) -> Message:
@@ -122,14 +127,8 @@ def _reply(m: Message, user: User, data: dict, now: datetime) -> Message:
     return msg.reply_message(m, user, body=data["body"], outcome=data["outcome"], now=now)
 
 
-def _not_accept(m: Message, user: User, data: dict, now: datetime) -> Message:
-    reason = _reason_key(data["reason"], ReasonUse.NOT_ACCEPT)
-    return msg.not_accept_message(m, user, reason=reason, note=data["note"], now=now)
-
-
-def _return(m: Message, user: User, data: dict, now: datetime) -> Message:
-    reason = _reason_key(data["reason"], ReasonUse.RETURN)
-    return msg.request_return(m, user, reason=reason, note=data["note"], now=now)
+_not_accept = _with_reason(ReasonUse.NOT_ACCEPT, msg.not_accept_message)
+_return = _with_reason(ReasonUse.RETURN, msg.request_return)
 
 
 def _approve_request(m: Message, user: User, data: dict, now: datetime) -> Message:

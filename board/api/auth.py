@@ -12,19 +12,17 @@ from ..errors import BoardError
 from ..models import User
 
 
-class Unauthorized(BoardError):
+class Unauthorized(
+    BoardError,
+    status=401,
+    code="unauthorized",
+    default=_l("需要有效的 API 令牌（Authorization: Bearer TOKEN）。"),
+):
     """No token where one is needed, or a token that is unknown or revoked."""
 
-    status = 401
-    code = "unauthorized"
-    default = _l("需要有效的 API 令牌（Authorization: Bearer TOKEN）。")
 
-
-class InvalidToken(Unauthorized):
+class InvalidToken(Unauthorized, code="invalid_token", default=_l("API 令牌无效或已被吊销。")):
     """A token was sent but it is unknown, revoked, or its account is disabled."""
-
-    code = "invalid_token"
-    default = _l("API 令牌无效或已被吊销。")
 
 
 def authenticate_request() -> None:

@@ -24,12 +24,17 @@ SEARCH_PAGE_SIZE = 20
 _JSON_TYPES = {"string": str, "integer": int, "boolean": bool}
 
 
-class BadJson(BoardError):
+class BadJson(BoardError, code="bad_json", default=_l("请求体不是有效的 JSON 对象。")):
     """The request body is not a JSON object."""
 
-    status = 400
-    code = "bad_json"
-    default = _l("请求体不是有效的 JSON 对象。")
+
+def _schema(base: dict[str, Any], *, enum: tuple[str, ...] | None, **limits: Any) -> dict:
+    """A JSON Schema: `base`, the `enum` when there is one, then each of `limits` that is set."""
+    schema = dict(base)
+    if enum:
+        schema["enum"] = list(enum)
+    schema.update((key, value) for key, value in limits.items() if value is not None)
+    return schema
 
 
 @dataclass(frozen=True)
@@ -49,18 +54,14 @@ class Field:
 
     def schema(self) -> dict:
         """The field as a JSON Schema (for the OpenAPI document)."""
-        schema: dict[str, Any] = {"type": self.type, "description": self.description}
-        if self.enum:
-            schema["enum"] = list(self.enum)
-        if self.max_length is not None:
-            schema["maxLength"] = self.max_length
-        if self.minimum is not None:
-            schema["minimum"] = self.minimum
-        if self.maximum is not None:
-            schema["maximum"] = self.maximum
-        if self.default is not None:
-            schema["default"] = self.default
-        return schema
+        return _schema(
+            {"type": self.type, "description": self.description},
+            enum=self.enum,
+            maxLength=self.max_length,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            default=self.default,
+        )
 
 
 def json_object() -> dict:
@@ -147,14 +148,9 @@ class Param:
         """The argument as a JSON Schema (for the OpenAPI document)."""
         if self.type == "date":
             return {"type": "string", "format": "date"}
-        schema: dict[str, Any] = {"type": self.type}
-        if self.enum:
-            schema["enum"] = list(self.enum)
-        if self.minimum is not None:
-            schema["minimum"] = self.minimum
-        if self.maximum is not None:
-            schema["maximum"] = self.maximum
-        return schema
+        return _schema(
+            {"type": self.type}, enum=self.enum, minimum=self.minimum, maximum=self.maximum
+        )
 
     def read(self) -> Any:
         """The argument from the query string, typed; None when absent; 422 when malformed."""

@@ -23,6 +23,7 @@ from ..models import (
     User,
 )
 from ..privacy import mask_pen_name, public_text
+from ..snapshots import attributes
 from ..workflow import pending_request
 from ..workflow.access import (
     can_see_private_fields,
@@ -47,21 +48,12 @@ def iso(moment: datetime | None) -> str | None:
 
 def region_json(region: Region) -> dict:
     """A region by its GB/T 2260 code."""
-    return {
-        "code": region.code,
-        "name": region.name,
-        "full_name": region.full_name,
-        "level": region.level,
-        "parent": region.parent_code,
-    }
+    return attributes(region, "code", "name", "full_name", "level") | {"parent": region.parent_code}
 
 
 def board_json(board: Board) -> dict:
     """A leader's board; `office_unit` is the code of the office that coordinates it."""
-    return {
-        "code": board.code,
-        "title": board.title,
-        "post": board.post,
+    return attributes(board, "code", "title", "post") | {
         "region": board.region_code,
         "holder_name": board.holder_name,
         "office_unit": board.office_unit.code,
@@ -70,9 +62,7 @@ def board_json(board: Board) -> dict:
 
 def unit_json(unit: Unit) -> dict:
     """A unit that answers messages (or a board's coordinator office)."""
-    return {
-        "code": unit.code,
-        "name": unit.name,
+    return attributes(unit, "code", "name") | {
         "region": unit.region_code,
         "parent": unit.parent.code if unit.parent else None,
         "is_office": bool(unit.is_office),

@@ -47,10 +47,8 @@ from .openapi import build_openapi
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-class UnknownAction(NotFound):
+class UnknownAction(NotFound, code="unknown_action"):
     """The workflow has no such action (yet)."""
-
-    code = "unknown_action"
 
 
 @bp.before_request

@@ -34,34 +34,27 @@ def apply_service_errors(form: FlaskForm, error: BoardError) -> None:
         form.form_errors.append(error.message)
 
 
+# Validators of the fields that stand on several account forms.
+EMAIL = [DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))]
+PEN_NAME = [DataRequired(_l("请填写网名。")), Length(max=40, message=_l("网名不能超过 40 个字。"))]
+NEW_PASSWORD = [
+    DataRequired(_l("请设置密码。")),
+    Length(min=PASSWORD_MIN, max=200, message=_l("密码至少 %(n)d 位。", n=PASSWORD_MIN)),
+]
+CONFIRM_PASSWORD = [
+    DataRequired(_l("请再次输入密码。")),
+    EqualTo("password", message=_l("两次输入的密码不一致。")),
+]
+CURRENT_PASSWORD = DataRequired(_l("请填写当前密码。"))
+
+
 class RegisterForm(FlaskForm):
     """Open a citizen account."""
 
-    email = EmailField(
-        _l("邮箱"),
-        validators=[DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))],
-    )
-    password = PasswordField(
-        _l("密码"),
-        validators=[
-            DataRequired(_l("请设置密码。")),
-            Length(min=PASSWORD_MIN, max=200, message=_l("密码至少 %(n)d 位。", n=PASSWORD_MIN)),
-        ],
-    )
-    confirm = PasswordField(
-        _l("确认密码"),
-        validators=[
-            DataRequired(_l("请再次输入密码。")),
-            EqualTo("password", message=_l("两次输入的密码不一致。")),
-        ],
-    )
-    pen_name = StringField(
-        _l("网名"),
-        validators=[
-            DataRequired(_l("请填写网名。")),
-            Length(max=40, message=_l("网名不能超过 40 个字。")),
-        ],
-    )
+    email = EmailField(_l("邮箱"), validators=EMAIL)
+    password = PasswordField(_l("密码"), validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("确认密码"), validators=CONFIRM_PASSWORD)
+    pen_name = StringField(_l("网名"), validators=PEN_NAME)
     phone = StringField(
         _l("手机号码（选填）"),
         validators=[
@@ -110,29 +103,14 @@ class ConfirmForm(FlaskForm):
 class ResetRequestForm(FlaskForm):
     """Ask for a password-reset link."""
 
-    email = EmailField(
-        _l("邮箱"),
-        validators=[DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))],
-    )
+    email = EmailField(_l("邮箱"), validators=EMAIL)
     submit = SubmitField(_l("发送重置链接"))
 
 
 def _new_password_fields(label):
     """A new password and its confirmation."""
-    password = PasswordField(
-        label,
-        validators=[
-            DataRequired(_l("请设置密码。")),
-            Length(min=PASSWORD_MIN, max=200, message=_l("密码至少 %(n)d 位。", n=PASSWORD_MIN)),
-        ],
-    )
-    confirm = PasswordField(
-        _l("确认新密码"),
-        validators=[
-            DataRequired(_l("请再次输入密码。")),
-            EqualTo("password", message=_l("两次输入的密码不一致。")),
-        ],
-    )
+    password = PasswordField(label, validators=NEW_PASSWORD)
+    confirm = PasswordField(_l("确认新密码"), validators=CONFIRM_PASSWORD)
     return password, confirm
 
 
@@ -146,9 +124,7 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     """Change the password, confirmed by the current one."""
 
-    current_password = PasswordField(
-        _l("当前密码"), validators=[DataRequired(_l("请填写当前密码。"))]
-    )
+    current_password = PasswordField(_l("当前密码"), validators=[CURRENT_PASSWORD])
     password, confirm = _new_password_fields(_l("新密码"))
     submit = SubmitField(_l("修改密码"))
 
@@ -156,26 +132,15 @@ class ChangePasswordForm(FlaskForm):
 class ChangeEmailForm(FlaskForm):
     """Move the account to another address, confirmed by the password."""
 
-    email = EmailField(
-        _l("新邮箱"),
-        validators=[DataRequired(_l("请填写邮箱。")), Length(max=254, message=_l("邮箱太长。"))],
-    )
-    current_password = PasswordField(
-        _l("当前密码"), validators=[DataRequired(_l("请填写当前密码。"))]
-    )
+    email = EmailField(_l("新邮箱"), validators=EMAIL)
+    current_password = PasswordField(_l("当前密码"), validators=[CURRENT_PASSWORD])
     submit = SubmitField(_l("修改邮箱"))
 
 
 class ProfileForm(FlaskForm):
     """Pen name, the private details petitions need, and the language of mail."""
 
-    pen_name = StringField(
-        _l("网名"),
-        validators=[
-            DataRequired(_l("请填写网名。")),
-            Length(max=40, message=_l("网名不能超过 40 个字。")),
-        ],
-    )
+    pen_name = StringField(_l("网名"), validators=PEN_NAME)
     real_name = StringField(
         _l("真实姓名（信访事项需要）"),
         validators=[Optional(), Length(max=64, message=_l("姓名不能超过 64 个字。"))],
@@ -214,9 +179,6 @@ class DeleteAccountForm(FlaskForm):
 
     current_password = PasswordField(
         _l("当前密码"),
-        validators=[
-            DataRequired(_l("请填写当前密码。")),
-            Length(max=200, message=_l("密码太长。")),
-        ],
+        validators=[CURRENT_PASSWORD, Length(max=200, message=_l("密码太长。"))],
     )
     submit = SubmitField(_l("永久注销我的账户"))

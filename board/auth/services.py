@@ -32,19 +32,12 @@ LOGIN_ATTEMPT_RETENTION = timedelta(days=30)
 TOKEN_USE_PRECISION = timedelta(minutes=1)  # how exactly a token's "last used" is kept
 
 
-class LoginFailed(BoardError):
+class LoginFailed(BoardError, status=422, code="login_failed", default=_l("邮箱或密码不正确。")):
     """Wrong e-mail or password: one message whether or not the account exists."""
 
-    status = 422
-    code = "login_failed"
-    default = _l("邮箱或密码不正确。")
 
-
-class LoginLocked(BoardError):
+class LoginLocked(BoardError, status=429, code="login_locked"):
     """Too many recent failures for this address; `retry_at` (naive UTC) says when to retry."""
-
-    status = 429
-    code = "login_locked"
 
     def __init__(self, retry_at: datetime):
         self.retry_at = retry_at
@@ -310,11 +303,19 @@ def tokens_query(owner: User):
 
 def revoke_token(token_id: int, owner: User, *, now: datetime) -> None:
     """Revoke one of the owner's tokens."""
-    row = db.session.get(ApiToken, token_id)
+    _close_owned(ApiToken, token_id, owner, "revoked_at", now=now)
+
+
+def _close_owned(model, row_id: int, owner: User, column: str, *, now: datetime) -> None:
+    """Stamp `column` (revoked_at, ended_at) of one of the owner's rows once, and commit.
+
+    Someone else's row is NotFound, exactly like a missing one: its id must not be confirmed.
+    """
+    row = db.session.get(model, row_id)
     if row is None or row.user_id != owner.id:
-        raise NotFound()  # someone else's token: its id must not be confirmed
-    if row.revoked_at is None:
-        row.revoked_at = now
+        raise NotFound()
+    if getattr(row, column) is None:
+        setattr(row, column, now)
     db.session.commit()
 
 
@@ -333,20 +334,16 @@ RESET_LINK_LIFETIME = timedelta(hours=1)
 RESET_MAILS_PER_HOUR = 3  # per account: more requests within the hour send nothing more
 
 
-class LinkInvalid(BoardError):
+class LinkInvalid(
+    BoardError,
+    code="link_invalid",
+    default=_l("链接无效或已过期（每个链接只能使用一次）。请重新申请。"),
+):
     """A mailed link that is unknown, used, expired, or for an address the account left."""
 
-    status = 400
-    code = "link_invalid"
-    default = _l("链接无效或已过期（每个链接只能使用一次）。请重新申请。")
 
-
-class PasswordWrong(BoardError):
+class PasswordWrong(BoardError, status=422, code="password_wrong", default=_l("当前密码不正确。")):
     """The current password given to confirm a change does not match."""
-
-    status = 422
-    code = "password_wrong"
-    default = _l("当前密码不正确。")
 
 
 def _mail_link(user: User, purpose: TokenPurpose, *, now: datetime) -> None:
@@ -589,12 +586,7 @@ def sessions_query(owner: User):
 
 def end_session(owner: User, session_id: int, *, now: datetime) -> None:
     """Sign one of the owner's browsers out."""
-    row = db.session.get(UserSession, session_id)
-    if row is None or row.user_id != owner.id:
-        raise NotFound()  # someone else's session: its id must not be confirmed
-    if row.ended_at is None:
-        row.ended_at = now
-    db.session.commit()
+    _close_owned(UserSession, session_id, owner, "ended_at", now=now)
 
 
 def sign_out(user: User, key: str | None, *, now: datetime) -> None:

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..clock import utcnow
 from ..errors import ValidationFailed
 from ..extensions import csrf, db, limiter
+from ..models import User
 from ..models.accounts import TokenPurpose
 from ..notify import preferences
 from ..privacy import truncate_ip
@@ -70,7 +71,7 @@ SESSION_KEY = "sid"  # the Flask-session entry naming this browser's UserSession
 PUBLISHING_ENDPOINTS = frozenset({"messages.write", "messages.cosign"})
 
 
-def _device() -> dict:
+def device() -> dict:
     """What the sessions list shows of this browser: its user agent and truncated address."""
     return {
         "user_agent": (request.headers.get("User-Agent") or "")[:200],
@@ -117,7 +118,7 @@ def register() -> ResponseReturnValue:
                 phone=(form.phone.data or "").strip() or None,
                 locale=str(get_locale() or ""),
                 session_key=key,
-                **_device(),
+                **device(),
                 now=utcnow(),
             )
         except ValidationFailed as error:
@@ -153,7 +154,7 @@ def login() -> ResponseReturnValue:
         key = services.new_session_key()
         try:
             user = services.sign_in(
-                form.email.data, form.password.data, now=now, session_key=key, **_device()
+                form.email.data, form.password.data, now=now, session_key=key, **device()
             )
         except services.LoginLocked as error:
             form.password.errors.append(error.message)
@@ -238,8 +239,7 @@ def resend_verification() -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.send_verification(current_user, now=utcnow())
-    flash(_("验证链接已发送到 %(email)s，请查收。", email=current_user.email), "success")
-    return redirect(url_for("auth.account"), 303)
+    return _back_to_account(_("验证链接已发送到 %(email)s，请查收。", email=current_user.email))
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
@@ -321,8 +321,7 @@ def update_profile() -> ResponseReturnValue:
         except ValidationFailed as error:
             apply_service_errors(form, error)
         else:
-            flash(_("资料已保存。"), "success")
-            return redirect(url_for("auth.account"), 303)
+            return _back_to_account(_("资料已保存。"))
     return _account_page(422, profile_form=form)
 
 
@@ -331,21 +330,8 @@ def update_profile() -> ResponseReturnValue:
 def change_password() -> ResponseReturnValue:
     """Change the password; every other browser is signed out."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = services.change_password(
-                _me(),
-                form.current_password.data,
-                form.password.data,
-                session_key=session.get(SESSION_KEY),
-                now=utcnow(),
-            )
-        except (ValidationFailed, services.PasswordWrong) as error:
-            apply_service_errors(form, error)
-        else:
-            login_user(user)  # the session version moved on: this browser stays signed in
-            flash(_("密码已修改，其他设备已退出登录。"), "success")
-            return redirect(url_for("auth.account"), 303)
+    if _confirmed_change(form, services.change_password, form.password.data):
+        return _back_to_account(_("密码已修改，其他设备已退出登录。"))
     return _account_page(422, password_form=form)
 
 
@@ -354,26 +340,41 @@ def change_password() -> ResponseReturnValue:
 def change_email() -> ResponseReturnValue:
     """Move the account to another address; it must be verified again."""
     form = ChangeEmailForm()
-    if form.validate_on_submit():
-        try:
-            user = services.change_email(
-                _me(),
-                form.current_password.data,
-                form.email.data,
-                session_key=session.get(SESSION_KEY),
-                now=utcnow(),
-            )
-        except (ValidationFailed, services.PasswordWrong) as error:
-            apply_service_errors(form, error)
-        else:
-            login_user(user)
-            flash(
-                _("邮箱已改为 %(email)s，其他设备已退出登录。请打开发到新邮箱的链接完成验证。",
-                  email=user.email),
-                "success",
-            )  # fmt: skip
-            return redirect(url_for("auth.account"), 303)
+    if user := _confirmed_change(form, services.change_email, form.email.data):
+        return _back_to_account(
+            _("邮箱已改为 %(email)s，其他设备已退出登录。请打开发到新邮箱的链接完成验证。",
+              email=user.email)
+        )  # fmt: skip
     return _account_page(422, email_form=form)
+
+
+def _back_to_account(message: str) -> ResponseReturnValue:
+    """After a change made on the account page: say so and show the page again (303)."""
+    flash(message, "success")
+    return redirect(url_for("auth.account"), 303)
+
+
+def _confirmed_change(form, change, value: str) -> User | None:
+    """Submit a change the current password confirms, `change(me, current_password, value, …)`:
+    every other browser is signed out, this one stays signed in (its session version moved on).
+
+    The changed account; None when the form or the service refused it (errors on the form).
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        user = change(
+            _me(),
+            form.current_password.data,
+            value,
+            session_key=session.get(SESSION_KEY),
+            now=utcnow(),
+        )
+    except (ValidationFailed, services.PasswordWrong) as error:
+        apply_service_errors(form, error)
+        return None
+    login_user(user)
+    return user
 
 
 @bp.get("/account/sessions")

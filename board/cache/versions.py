@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from itertools import chain
 
-from sqlalchemy import TextClause, delete, event, func, insert, select
+from sqlalchemy import Connection, TextClause, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from .. import session_hooks
 from ..clock import utcnow
 from ..extensions import db
 from ..models import AccessLog, ApiToken, LoginAttempt, SearchOutbox
@@ -85,12 +86,8 @@ def session_changed(session: Session) -> bool:
     return bool(session.info.get(_CHANGED))
 
 
-def _before_commit(session: Session) -> None:
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    if not session.info.pop(_CHANGED, False):
-        return
-    connection = session.connection()
+def _bump(connection: Connection, _changed: bool) -> None:
+    """Insert the next content version (pruning the oldest rows every PRUNE_EVERY versions)."""
     version = connection.execute(
         insert(ContentVersion).values(created_at=utcnow()).returning(ContentVersion.id)
     ).scalar_one()
@@ -98,20 +95,20 @@ def _before_commit(session: Session) -> None:
         connection.execute(delete(ContentVersion).where(ContentVersion.id < version - KEEP))
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+# Just before the commit of a transaction that changed public data, insert the next version.
+_COMMIT_HOOKS = session_hooks.commit_hooks(_CHANGED, _bump)
 
 
 def install(session_class: type[Session]) -> None:
     """Bump the content version in every session of this class that changes public data."""
-    for name, hook in (
-        ("after_flush", _after_flush),
-        ("do_orm_execute", _orm_execute),
-        ("before_commit", _before_commit),
-        ("after_rollback", _after_rollback),
-    ):
-        if not event.contains(session_class, name, hook):
-            event.listen(session_class, name, hook)
+    session_hooks.listen(
+        session_class,
+        {
+            "after_flush": _after_flush,
+            "do_orm_execute": _orm_execute,
+            **_COMMIT_HOOKS,
+        },
+    )
 
 
 _VERSION = select(

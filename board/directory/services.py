@@ -40,48 +40,39 @@ def provinces() -> list[Region]:
     )
 
 
-def get_region(code: str) -> Region:
-    """The region with this GB/T 2260 code, or NotFound."""
-    region = (
+def _by_code(model, code: str, *loads, max_chars: int | None = None):
+    """The row of `model` with this code (`loads`: the relations read with it), or NotFound."""
+    row = (
         db.session.execute(
-            select(Region)
-            .where(Region.code == (code or "").strip())
-            .options(
-                joinedload(Region.former_names),  # in the same statement: most have none
-                selectinload(Region.boards),
-                selectinload(Region.children).selectinload(Region.boards),
-            )
+            select(model).where(model.code == (code or "").strip()[:max_chars]).options(*loads)
         )
         .unique()
         .scalar_one_or_none()
     )
-    if region is None:
+    if row is None:
         raise NotFound()
-    return region
+    return row
+
+
+def get_region(code: str) -> Region:
+    """The region with this GB/T 2260 code, or NotFound."""
+    return _by_code(
+        Region,
+        code,
+        joinedload(Region.former_names),  # in the same statement: most have none
+        selectinload(Region.boards),
+        selectinload(Region.children).selectinload(Region.boards),
+    )
 
 
 def get_board(code: str) -> Board:
     """The board with this code, or NotFound."""
-    board = (
-        db.session.execute(
-            select(Board)
-            .where(Board.code == (code or "").strip())
-            .options(joinedload(Board.terms))  # its holders, in the same statement
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
-    if board is None:
-        raise NotFound()
-    return board
+    return _by_code(Board, code, joinedload(Board.terms))  # its holders, in the same statement
 
 
 def get_unit(code: str) -> Unit:
     """The unit with this code, or NotFound."""
-    unit = db.session.scalar(select(Unit).where(Unit.code == (code or "").strip()[:40]))
-    if unit is None:
-        raise NotFound()
-    return unit
+    return _by_code(Unit, code, max_chars=40)
 
 
 def ancestors(region: Region) -> list[Region]:

@@ -110,12 +110,16 @@ def leaders() -> ResponseReturnValue:
     )
 
 
-def _listing_page(template: str, *, fixed: dict, scope_kwargs: dict, **context):
-    """A region, board or unit page: filtered public messages, figures, chart, feeds, downloads."""
-    filters = listing.read(request.args, **fixed)
+def _listing_page(what: str, entity, *, trail: list):
+    """The page of a region, board or unit (`what` names which, `entity` is it): its filtered
+    public messages, figures, chart, feeds and downloads, under the regions in `trail`."""
+    template = f"directory/{what}.html"
+    filters = listing.read(
+        request.args, **{"region": None, "board": None, "unit": None, what: entity}
+    )
     filters.q = ""
     scope = stats.Scope(
-        **scope_kwargs,
+        **{what: entity},
         kind=filters.kind,
         domain=filters.domain,
         date_from=filters.date_from,
@@ -154,7 +158,8 @@ def _listing_page(template: str, *, fixed: dict, scope_kwargs: dict, **context):
         pagination=_paginate(
             query, figures.messages if not filters.states and filters.replied is None else None
         ),
-        **context,
+        trail=trail,
+        **{what: entity},
     )
 
 
@@ -164,13 +169,7 @@ def region(code: str) -> ResponseReturnValue:
     region = services.get_region(code)
     if region.merged_into_code:  # a retired GB/T 2260 code: its region lives on there
         return redirect(url_for("directory.region", code=region.merged_into_code), 301)
-    return _listing_page(
-        "directory/region.html",
-        fixed={"region": region, "board": None, "unit": None},
-        scope_kwargs={"region": region},
-        region=region,
-        trail=services.ancestors(region),
-    )
+    return _listing_page("region", region, trail=services.ancestors(region))
 
 
 @bp.route("/boards/<code>")
@@ -180,26 +179,14 @@ def board(code: str) -> ResponseReturnValue:
     successor = services.successor_board(board) if board.region.merged_into_code else None
     if successor is not None:  # the post of a merged region: its messages are there now
         return redirect(url_for("directory.board", code=successor.code), 301)
-    return _listing_page(
-        "directory/board.html",
-        fixed={"board": board, "region": None, "unit": None},
-        scope_kwargs={"board": board},
-        board=board,
-        trail=services.ancestors(board.region) + [board.region],
-    )
+    return _listing_page("board", board, trail=services.ancestors(board.region) + [board.region])
 
 
 @bp.route("/units/<code>")
 def unit(code: str) -> ResponseReturnValue:
     """A handling unit: the public messages it holds or answered, its figures and chart."""
     unit = services.get_unit(code)
-    return _listing_page(
-        "directory/unit.html",
-        fixed={"unit": unit, "region": None, "board": None},
-        scope_kwargs={"unit": unit},
-        unit=unit,
-        trail=services.ancestors(unit.region) + [unit.region],
-    )
+    return _listing_page("unit", unit, trail=services.ancestors(unit.region) + [unit.region])
 
 
 @bp.route("/lang/<lang>")

@@ -8,7 +8,19 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
 # The public listing's parameters a saved search keeps (board/stats/listing.py).
-SEARCH_ARGS = ("q", "region", "board", "unit", "kind", "domain", "state", "replied", "from", "to")
+SEARCH_ARGS = (
+    "q",
+    "region",
+    "board",
+    "unit",
+    "kind",
+    "domain",
+    "topic",
+    "state",
+    "replied",
+    "from",
+    "to",
+)
 
 
 class ButtonForm(FlaskForm):
@@ -28,6 +40,7 @@ class SaveSearchForm(FlaskForm):
     unit = HiddenField(validators=[Optional(), Length(max=40)])
     kind = HiddenField(validators=[Optional(), Length(max=40)])
     domain = HiddenField(validators=[Optional(), Length(max=40)])
+    topic = HiddenField(validators=[Optional(), Length(max=40)])  # a first-level topic: id or name
     state = HiddenField(validators=[Optional(), Length(max=200)])
     replied = HiddenField(validators=[Optional(), Length(max=10)])
     date_from = HiddenField(name="from", validators=[Optional(), Length(max=10)])

@@ -218,6 +218,8 @@ def describe(args: Mapping[str, str]) -> str:
         parts.append(str(KIND_LABELS[Kind(filters.kind)]))
     if filters.domain:
         parts.append(str(DOMAIN_LABELS[Domain(filters.domain)]))
+    if filters.topic is not None:
+        parts.append(_("主题：%(name)s", name=filters.topic.name))
     return (" · ".join(parts) or _("全部公开留言"))[:120]
 
 

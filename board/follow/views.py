@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..clock import utcnow
-from ..errors import NotFound, ValidationFailed
+from ..errors import NotFound, ValidationFailed, flash_outcome
 from ..extensions import db
 from ..messages import services as msg
 from ..models import Message, User
@@ -62,12 +62,10 @@ def follow(code: str) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     message = _message(code)
-    try:
-        services.follow_message(message, _me(), now=utcnow())
-    except ValidationFailed as error:
-        flash(error.message, "error")
-    else:
-        flash(_("已关注。留言有答复或办结时，我们会发邮件告诉您。"), "success")
+    flash_outcome(
+        lambda: services.follow_message(message, _me(), now=utcnow()),
+        _("已关注。留言有答复或办结时，我们会发邮件告诉您。"),
+    )
     return _back(message)
 
 

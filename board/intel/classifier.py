@@ -1,5 +1,5 @@
 """The first-level topic classifier: jieba words → TF-IDF (word and character n-grams) → a
-calibrated linear model, trained by `flask suggest train` and kept in `instance/`."""
+linear SVM with softmax-scaled scores, trained by `flask suggest train` and kept in `instance/`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask import current_app
 from .. import PROJECT_ROOT
 
 MODEL_FILE = "topic_model.pickle"
-MODEL_VERSION = 2  # 2: the topic tree's names as features, balanced class weights
+MODEL_VERSION = 3  # 2: the topic tree's names, balanced class weights; 3: softmax-scaled SVM
 SEED = 20200
 NAMES_WEIGHT = 1.0  # chosen on the held-out split (0.3: 0.9308, 1.0: 0.9310)
 # Topics of the training data mapped to the platform's domains (DESIGN §3.1).
@@ -192,6 +192,81 @@ class TopicNames:
         return np.asarray(self.roots_, dtype=object)
 
 
+class ScaledSVC:
+    """A linear SVM whose scores become probabilities by a softmax with one temperature.
+
+    The temperature is fitted (least log-loss) on scores of held-out folds; the SVM itself is
+    trained once on all the data. Unlike per-class sigmoid calibration, the softmax keeps the
+    SVM's own ranking, so the best topic is the SVM's best (on the unseen messages, per-class
+    sigmoids cost 0.007 of macro-F1 by reordering close calls)."""
+
+    def __init__(self, C: float = 0.5, folds: int = 3, seed: int = SEED):  # noqa: N803
+        self.C = C
+        self.folds = folds
+        self.seed = seed
+
+    def get_params(self, deep: bool = True) -> dict:
+        """scikit-learn's estimator protocol."""
+        return {"C": self.C, "folds": self.folds, "seed": self.seed}
+
+    def set_params(self, **params) -> ScaledSVC:
+        """scikit-learn's estimator protocol."""
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags: those of the SVM (a classifier of sparse rows).
+        Not a BaseEstimator subclass, so that importing this module stays free of sklearn."""
+        return self._svc().__sklearn_tags__()
+
+    def _svc(self):
+        from sklearn.svm import LinearSVC
+
+        return LinearSVC(C=self.C, class_weight="balanced", random_state=self.seed)
+
+    def fit(self, features, labels) -> ScaledSVC:
+        """Held-out scores for the temperature, then the SVM on everything."""
+        import numpy as np
+        from scipy.optimize import minimize_scalar
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        labels = np.asarray(labels)
+        folds = StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=self.seed)
+        scores = cross_val_predict(
+            self._svc(), features, labels, cv=folds, method="decision_function"
+        )
+        self.svc_ = self._svc().fit(features, labels)
+        self.classes_ = self.svc_.classes_
+        truth = np.searchsorted(self.classes_, labels)
+
+        def loss(temperature: float) -> float:
+            logits = scores * temperature
+            logits -= logits.max(axis=1, keepdims=True)
+            log_sum = np.log(np.exp(logits).sum(axis=1))
+            return float(np.mean(log_sum - logits[np.arange(len(truth)), truth]))
+
+        self.temperature_ = float(minimize_scalar(loss, bounds=(0.1, 50), method="bounded").x)
+        return self
+
+    def decision_function(self, features):
+        """The SVM's scores."""
+        return self.svc_.decision_function(features)
+
+    def predict_proba(self, features):
+        """Softmax of the scores at the fitted temperature (rows sum to one)."""
+        import numpy as np
+
+        logits = self.decision_function(features) * self.temperature_
+        logits -= logits.max(axis=1, keepdims=True)
+        odds = np.exp(logits)
+        return odds / odds.sum(axis=1, keepdims=True)
+
+    def predict(self, features):
+        """The best-scoring topic of each row."""
+        return self.classes_[self.decision_function(features).argmax(axis=1)]
+
+
 def topic_names(rows: Iterable[Sequence[str]]) -> dict[str, list[str]]:
     """{second- or third-level name: [its first-level topics]} from rows of the topic table
     (一级, 二级, 三级); names of one character say too little and are left out."""
@@ -208,11 +283,10 @@ def topic_names(rows: Iterable[Sequence[str]]) -> dict[str, list[str]]:
 
 def build_pipeline(*, small: bool = False, names: dict[str, list[str]] | None = None):
     """TF-IDF over words (1–2-grams) and characters (1–2-grams), the topic tree's names
-    (`TopicNames`), then a calibrated linear SVM with balanced class weights."""
-    from sklearn.calibration import CalibratedClassifierCV
+    (`TopicNames`), then a linear SVM with balanced class weights whose scores a softmax
+    turns into probabilities (`ScaledSVC`)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion, Pipeline
-    from sklearn.svm import LinearSVC
 
     min_df = 1 if small else 2
     features = FeatureUnion(
@@ -236,12 +310,7 @@ def build_pipeline(*, small: bool = False, names: dict[str, list[str]] | None = 
             ("names", TopicNames(names, weight=NAMES_WEIGHT)),
         ]
     )
-    classifier = CalibratedClassifierCV(
-        LinearSVC(C=0.5, class_weight="balanced", random_state=SEED),
-        method="sigmoid",
-        cv=2 if small else 3,
-        ensemble=False,  # one SVM on all the data, its scores calibrated on held-out folds
-    )
+    classifier = ScaledSVC(C=0.5, folds=2 if small else 3)  # one SVM, softmax-scaled scores
     return Pipeline([("features", features), ("model", classifier)])
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from .. import session_hooks
 from ..extensions import db
 from ..models import Event, Message, Rating, Role, User
 from ..privacy import public_text
@@ -171,13 +171,14 @@ def _forget_rolled_back(session: Session, previous_transaction) -> None:
 
 def install(session_class: type[Session]) -> None:
     """Remember early-flushed events in every session of this class (idempotent; create_app)."""
-    for name, hook in (
-        ("after_flush", _remember_events),
-        ("after_commit", _forget_committed),
-        ("after_soft_rollback", _forget_rolled_back),
-    ):
-        if not sa_event.contains(session_class, name, hook):
-            sa_event.listen(session_class, name, hook)
+    session_hooks.listen(
+        session_class,
+        {
+            "after_flush": _remember_events,
+            "after_commit": _forget_committed,
+            "after_soft_rollback": _forget_rolled_back,
+        },
+    )
 
 
 def queue_event_mail() -> int:

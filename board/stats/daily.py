@@ -31,6 +31,7 @@ from sqlalchemy import Connection, delete, event, func, inspect, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .. import session_hooks
 from ..clock import local_date as local_date_of
 from ..models import Message, Reply, ReplyState
 from . import tally
@@ -230,16 +231,8 @@ def _after_flush(session: Session, _context) -> None:
     _note(session, session.dirty, changed_only=True)
 
 
-def _before_commit(session: Session) -> None:
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        recount(session.connection(), pending)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+# Just before the commit, count every noted day again; a rollback forgets them.
+_COMMIT_HOOKS = session_hooks.commit_hooks(_PENDING, recount)
 
 
 def _keep_old_value(target, value, oldvalue, _initiator):
@@ -248,14 +241,14 @@ def _keep_old_value(target, value, oldvalue, _initiator):
 
 def install(session_class: type[Session]) -> None:
     """Keep stats_day exact in every session of this class (idempotent)."""
-    for name, hook in (
-        ("before_flush", _before_flush),
-        ("after_flush", _after_flush),
-        ("before_commit", _before_commit),
-        ("after_rollback", _after_rollback),
-    ):
-        if not event.contains(session_class, name, hook):
-            event.listen(session_class, name, hook)
+    session_hooks.listen(
+        session_class,
+        {
+            "before_flush": _before_flush,
+            "after_flush": _after_flush,
+            **_COMMIT_HOOKS,
+        },
+    )
     # Setting a reply's publication time or a message's creation time loads the value it
     # replaces first, so that the day it leaves is counted again too.
     for attribute in (Message.created_at, Reply.published_at):

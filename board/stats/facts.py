@@ -26,7 +26,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    event,
     exists,
     func,
     insert,
@@ -35,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from .. import session_hooks
 from ..deadlines import PolicyName
 from ..models import (
     PUBLIC_STATES,
@@ -232,24 +232,10 @@ def _after_flush(session: Session, _context) -> None:
         pending.update(i for i in _message_ids(obj) if i is not None)
 
 
-def _before_commit(session: Session) -> None:
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        refresh(session.connection(), pending)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+# Just before the commit, refresh every noted message's row; a rollback forgets them.
+_COMMIT_HOOKS = session_hooks.commit_hooks(_PENDING, refresh)
 
 
 def install(session_class: type[Session]) -> None:
     """Keep stats_case exact in every session of this class (idempotent)."""
-    for name, hook in (
-        ("after_flush", _after_flush),
-        ("before_commit", _before_commit),
-        ("after_rollback", _after_rollback),
-    ):
-        if not event.contains(session_class, name, hook):
-            event.listen(session_class, name, hook)
+    session_hooks.listen(session_class, {"after_flush": _after_flush, **_COMMIT_HOOKS})

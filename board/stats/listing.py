@@ -2,9 +2,10 @@
 
 The same parameter names serve the region, board and unit pages, the search page, the Atom feeds
 and the CSV / JSON Lines downloads, so a listing's URL parameters can be handed to its feed and
-its download unchanged: `region`, `board`, `unit`, `kind`, `domain`, `state` (one state or
-several, comma-separated), `replied` (`yes` / `no`), `from` / `to` (Beijing publication dates,
-inclusive) and `q` (words, answered by the search index).
+its download unchanged: `region`, `board`, `unit`, `kind`, `domain`, `topic` (a first-level
+topic by id or name, as the search takes it: the messages filed under it or any topic below it),
+`state` (one state or several, comma-separated), `replied` (`yes` / `no`), `from` / `to` (Beijing
+publication dates, inclusive) and `q` (words, answered by the search index).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound
 from ..extensions import db
+from ..intel.models import PATH_SEPARATOR, Topic
 from ..models import (
     PUBLIC_STATES,
     STATE_LABELS,
@@ -31,9 +34,22 @@ from ..models import (
     Unit,
 )
 from ..search.query import matching_codes
+from ..search.topics import resolve_topic
 from .services import day_start, public_condition, within
 
-FILTER_NAMES = ("region", "board", "unit", "kind", "domain", "state", "replied", "from", "to", "q")
+FILTER_NAMES = (
+    "region",
+    "board",
+    "unit",
+    "kind",
+    "domain",
+    "topic",
+    "state",
+    "replied",
+    "from",
+    "to",
+    "q",
+)
 
 
 @dataclass
@@ -45,6 +61,7 @@ class Filters:
     unit: Unit | None = None
     kind: str | None = None
     domain: str | None = None
+    topic: Topic | None = None  # a first-level topic: its subtopics are included
     states: list[str] = field(default_factory=list)
     replied: bool | None = None
     date_from: date | None = None
@@ -64,6 +81,8 @@ class Filters:
             out["kind"] = self.kind
         if self.domain:
             out["domain"] = self.domain
+        if self.topic is not None:
+            out["topic"] = str(self.topic.id)
         if self.states:
             out["state"] = ",".join(self.states)
         if self.replied is not None:
@@ -86,6 +105,8 @@ class Filters:
         for name in ("kind", "domain"):
             if getattr(self, name):
                 found[name] = getattr(self, name)
+        if self.topic is not None:
+            found["topic"] = str(self.topic.id)  # the search indexes the first-level topic's id
         if self.states:
             found["state"] = list(self.states)
         if self.replied is not None:
@@ -109,6 +130,18 @@ def _with_same_label(states: list[str]) -> list[str]:
     + assigned), in workflow order."""
     labels = {str(STATE_LABELS[State(s)]) for s in states}
     return [s.value for s in State if s in PUBLIC_STATES and str(STATE_LABELS[s]) in labels]
+
+
+def _topic(raw: str, *, strict: bool) -> Topic | None:
+    """The first-level topic a `topic` argument names (its id or its name, as the search reads
+    it); None without one. A value naming none is dropped, or refused when `strict`."""
+    if not raw:
+        return None
+    value = resolve_topic(raw) if "\x00" not in raw else None  # PostgreSQL refuses NUL
+    topic = db.session.get(Topic, int(value)) if value is not None else None
+    if topic is None and strict:
+        raise NotFound(_("没有这个一级主题分类。"))
+    return topic
 
 
 def read(args: Mapping[str, str], *, strict: bool = False, **fixed) -> Filters:
@@ -142,6 +175,7 @@ def read(args: Mapping[str, str], *, strict: bool = False, **fixed) -> Filters:
     kind, domain = text("kind"), text("domain")
     found.kind = kind if kind in {k.value for k in Kind} else None
     found.domain = domain if domain in {d.value for d in Domain} else None
+    found.topic = _topic((args.get("topic") or "").strip(), strict=strict)
     found.states = _with_same_label([s for s in text("state").split(",") if s in PUBLIC_STATES])
     replied = text("replied").lower()
     found.replied = (
@@ -179,6 +213,8 @@ def conditions(filters: Filters) -> list:
         conds.append(Message.kind == filters.kind)
     if filters.domain:
         conds.append(Message.domain == filters.domain)
+    if filters.topic is not None:
+        conds.append(Message.topic_id.in_(subtree(filters.topic)))
     if filters.states:
         conds.append(Message.state.in_(filters.states))
     if filters.replied is True:
@@ -190,6 +226,13 @@ def conditions(filters: Filters) -> list:
     if filters.date_to:
         conds.append(Message.published_at < day_start(filters.date_to + timedelta(days=1)))
     return conds
+
+
+def subtree(topic: Topic) -> Select:
+    """Ids of the topic and every topic below it (by path, so a renamed branch still matches)."""
+    return select(Topic.id).where(
+        (Topic.id == topic.id) | Topic.path.startswith(topic.path + PATH_SEPARATOR, autoescape=True)
+    )
 
 
 ROW_LOADS = (

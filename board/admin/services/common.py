@@ -4,6 +4,7 @@ change log."""
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 from typing import TypeVar
 
 from flask_babel import gettext as _
@@ -28,6 +29,23 @@ def found(row: T | None, message: str = "") -> T:
     if row is None:
         raise NotFound(message)
     return row
+
+
+def listed(actor: User, query) -> list:
+    """Every row of an admin list's `query` (admins only)."""
+    require_admin(actor)
+    return list(db.session.scalars(query))
+
+
+def change_logged(actor: User, row, values: dict, snapshot, action: str, *, now: datetime) -> None:
+    """Set checked `values` on `row` and log the change as `action` on the row's code, with the
+    `snapshot(row)` before and after (the caller commits)."""
+    from ...audit import record_change
+
+    before = snapshot(row)
+    for key, value in values.items():
+        setattr(row, key, value)
+    record_change(actor, action, row.code, before, snapshot(row), now=now)
 
 
 def clean_text(value: str | None, field: str, *, most: int, required: bool = True) -> str:

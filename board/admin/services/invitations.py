@@ -120,11 +120,12 @@ def revoke_invitation(actor: User, invitation_id: int, *, now: datetime) -> Invi
     return invitation
 
 
-class InvitationInvalid(NotFound):
+class InvitationInvalid(
+    NotFound,
+    code="invitation_invalid",
+    default=_l("邀请链接无效、已使用或已过期。请联系管理员重新邀请。"),
+):
     """The link's invitation does not exist, was used or withdrawn, or has expired."""
-
-    code = "invitation_invalid"
-    default = _l("邀请链接无效、已使用或已过期。请联系管理员重新邀请。")
 
 
 def open_invitation(token: str, *, now: datetime) -> Invitation:

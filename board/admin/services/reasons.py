@@ -13,15 +13,15 @@ from ...audit import record_change
 from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import ReasonCode, ReasonUse, User
-from .common import clean_text, found, require_admin
+from ...snapshots import attributes
+from .common import change_logged, clean_text, found, listed, require_admin
 
 REASON_SLUG = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
 
 def reason_codes(actor: User) -> list[ReasonCode]:
     """Every reason code, in use (decision kind) and published order, the retired included."""
-    require_admin(actor)
-    return list(db.session.scalars(select(ReasonCode).order_by(ReasonCode.use, ReasonCode.sort)))
+    return listed(actor, select(ReasonCode).order_by(ReasonCode.use, ReasonCode.sort))
 
 
 def get_reason_code(actor: User, code: str) -> ReasonCode:
@@ -31,16 +31,14 @@ def get_reason_code(actor: User, code: str) -> ReasonCode:
 
 
 def _reason_snapshot(reason: ReasonCode) -> dict:
-    return {
-        "label": reason.label,
-        "label_en": reason.label_en,
-        "description": reason.description,
-        "sort": reason.sort,
-        "retired": reason.retired_at is not None,
-    }
+    fields = attributes(reason, "label", "label_en", "description", "sort")
+    return fields | {"retired": reason.retired_at is not None}
 
 
-def _reason_fields(label: str, label_en: str, description: str, sort: int | None) -> dict:
+def _reason_fields(
+    *, label: str, label_en: str, description: str = "", sort: int | None = 0
+) -> dict:
+    """Checked values of the reason form."""
     if sort is None or not 0 <= sort <= 9999:
         raise ValidationFailed(fields={"sort": [_("排序须在 0 到 9999 之间。")]})
     text = (description or "").strip()
@@ -55,17 +53,12 @@ def _reason_fields(label: str, label_en: str, description: str, sort: int | None
 
 
 def create_reason_code(
-    actor: User,
-    *,
-    use: str,
-    slug: str,
-    label: str,
-    label_en: str,
-    description: str = "",
-    sort: int | None = 0,
-    now: datetime,
+    actor: User, *, use: str, slug: str, now: datetime, **fields: str | int | None
 ) -> ReasonCode:
-    """Publish a new reason for one kind of decision (code `use:slug`; rejections: `slug`)."""
+    """Publish a new reason for one kind of decision (code `use:slug`; rejections: `slug`).
+
+    `fields`: label, label_en, description and sort (`_reason_fields`).
+    """
     require_admin(actor)
     if use not in {u.value for u in ReasonUse}:
         raise ValidationFailed(fields={"use": [_("请选择用途。")]})
@@ -75,7 +68,7 @@ def create_reason_code(
     code = slug if use == ReasonUse.REJECT else f"{use}:{slug}"
     if db.session.get(ReasonCode, code) is not None:
         raise ValidationFailed(fields={"slug": [_("这个代码已被使用。")]})
-    reason = ReasonCode(code=code, use=use, **_reason_fields(label, label_en, description, sort))
+    reason = ReasonCode(code=code, use=use, **_reason_fields(**fields))
     db.session.add(reason)
     record_change(actor, "reason_code.create", code, None, _reason_snapshot(reason), now=now)
     db.session.commit()
@@ -83,22 +76,15 @@ def create_reason_code(
 
 
 def update_reason_code(
-    actor: User,
-    code: str,
-    *,
-    label: str,
-    label_en: str,
-    description: str = "",
-    sort: int | None = 0,
-    now: datetime,
+    actor: User, code: str, *, now: datetime, **fields: str | int | None
 ) -> ReasonCode:
-    """Reword a reason or change its place in the list; the code and its use never change."""
+    """Reword a reason or change its place in the list; the code and its use never change.
+
+    `fields` as for `create_reason_code`.
+    """
     reason = get_reason_code(actor, code)
-    values = _reason_fields(label, label_en, description, sort)
-    before = _reason_snapshot(reason)
-    for key, value in values.items():
-        setattr(reason, key, value)
-    record_change(actor, "reason_code.update", code, before, _reason_snapshot(reason), now=now)
+    values = _reason_fields(**fields)
+    change_logged(actor, reason, values, _reason_snapshot, "reason_code.update", now=now)
     db.session.commit()
     return reason
 

@@ -14,7 +14,7 @@ from ...errors import ValidationFailed
 from ...extensions import db
 from ...models import Region, Role, Unit, User
 from ...phones import normalize_cn_phone
-from .common import clean_text, found, require_admin
+from .common import change_logged, clean_text, found, listed, require_admin
 
 CONTACT_PHONE_MAX = 40
 UNIT_NAME_MAX = 120
@@ -26,8 +26,7 @@ _SERVICE_PHONE = re.compile(r"^(?:1[0-9]{2,5}|9[0-9]{4}|[48]00[0-9 \-]{7,9})$")
 
 def units(actor: User) -> list[Unit]:
     """Every unit, by region then code."""
-    require_admin(actor)
-    return list(db.session.scalars(select(Unit).order_by(Unit.region_code, Unit.code)))
+    return listed(actor, select(Unit).order_by(Unit.region_code, Unit.code))
 
 
 def get_unit(actor: User, code: str) -> Unit:
@@ -73,9 +72,9 @@ def _unit_fields(
     *,
     name: str,
     region_code: str,
-    parent_code: str,
-    email: str,
-    contact_phone_text: str,
+    parent_code: str = "",
+    email: str = "",
+    contact_phone_text: str = "",
 ) -> dict:
     """Checked values of the unit form (a unit cannot be its own ancestor)."""
     from ...auth.services import normalize_email
@@ -106,18 +105,11 @@ def _unit_fields(
     return values
 
 
-def create_unit(
-    actor: User,
-    *,
-    code: str,
-    name: str,
-    region_code: str,
-    parent_code: str = "",
-    email: str = "",
-    contact_phone_text: str = "",
-    now: datetime,
-) -> Unit:
-    """Add a unit (code `<region>-<letters>`, e.g. 330100-wj), logged; one transaction."""
+def create_unit(actor: User, *, code: str, now: datetime, **fields: str) -> Unit:
+    """Add a unit (code `<region>-<letters>`, e.g. 330100-wj), logged; one transaction.
+
+    `fields`: name, region_code, parent_code, email and contact_phone_text (`_unit_fields`).
+    """
     require_admin(actor)
     code = (code or "").strip().lower()
     if not UNIT_CODE.match(code):
@@ -126,62 +118,30 @@ def create_unit(
         )
     if db.session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise ValidationFailed(fields={"code": [_("这个代码已被使用。")]})
-    values = _unit_fields(
-        actor,
-        None,
-        name=name,
-        region_code=region_code,
-        parent_code=parent_code,
-        email=email,
-        contact_phone_text=contact_phone_text,
-    )
-    unit = Unit(code=code, **values)
+    unit = Unit(code=code, **_unit_fields(actor, None, **fields))
     db.session.add(unit)
     record_change(actor, "unit.create", code, None, _unit_snapshot(unit), now=now)
     db.session.commit()
     return unit
 
 
-def update_unit(
-    actor: User,
-    code: str,
-    *,
-    name: str,
-    region_code: str,
-    parent_code: str = "",
-    email: str = "",
-    contact_phone_text: str = "",
-    now: datetime,
-) -> Unit:
+def update_unit(actor: User, code: str, *, now: datetime, **fields: str) -> Unit:
     """Change a unit's name, region, parent, e-mail and published phone, logged; one transaction.
 
-    The published phone shows on the unit's page and stays readable in public texts.
+    The published phone shows on the unit's page and stays readable in public texts. `fields`
+    as for `create_unit`.
     """
     unit = get_unit(actor, code)
-    values = _unit_fields(
-        actor,
-        unit,
-        name=name,
-        region_code=region_code,
-        parent_code=parent_code,
-        email=email,
-        contact_phone_text=contact_phone_text,
-    )
-    before = _unit_snapshot(unit)
-    for key, value in values.items():
-        setattr(unit, key, value)
-    record_change(actor, "unit.update", unit.code, before, _unit_snapshot(unit), now=now)
+    values = _unit_fields(actor, unit, **fields)
+    change_logged(actor, unit, values, _unit_snapshot, "unit.update", now=now)
     db.session.commit()
     return unit
 
 
 def unit_staff(actor: User, unit: Unit) -> list[User]:
     """The unit's staff accounts, by role then e-mail."""
-    require_admin(actor)
-    return list(
-        db.session.scalars(
-            select(User).where(User.unit_id == unit.id).order_by(User.role, User.email)
-        )
+    return listed(
+        actor, select(User).where(User.unit_id == unit.id).order_by(User.role, User.email)
     )
 
 

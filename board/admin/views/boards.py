@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...clock import utcnow
+from ...paging import paginate
 from .. import services
 from ..forms import BoardForm, HolderForm
 from . import bp
-from .common import form_status, paginate, save
+from .common import done, form_status, form_values, submitted
 
 
 @bp.get("/boards")
@@ -28,26 +28,12 @@ def boards() -> ResponseReturnValue:
 def new_board() -> ResponseReturnValue:
     """Open a leader post or a department board with its office unit."""
     form = BoardForm()
-    saved = save(
-        form,
-        lambda: services.create_board(
-            current_user,
-            code=form.code.data,
-            region_code=form.region.data,
-            post=form.post.data,
-            title=form.title.data,
-            office_code=form.office.data,
-            holder_name=form.holder_name.data or "",
-            started_on=form.started_on.data,
-            now=utcnow(),
-        ),
-        lambda board: (
-            _("留言板“%(title)s”已开通。", title=board.title),
-            url_for("admin.board", code=board.code),
-        ),
-    )
-    if saved is not None:
-        return saved
+    names = ("code", "post", "title", "holder_name", "started_on")
+    values = form_values(form, *names, region_code="region", office_code="office")
+    if board := submitted(form, services.create_board, **values):
+        return done(
+            _("留言板“%(title)s”已开通。", title=board.title), "admin.board", code=board.code
+        )
     return render_template("admin/board_new.html", form=form), 422
 
 
@@ -56,20 +42,8 @@ def board(code: str) -> ResponseReturnValue:
     """One board: its holders past and present, and the form to record a new holder."""
     board = services.get_board(current_user, code)
     form = HolderForm()
-    saved = save(
-        form,
-        lambda: services.change_holder(
-            current_user,
-            board,
-            holder_name=form.holder_name.data or "",
-            started_on=form.started_on.data,
-            now=utcnow(),
-        ),
-        lambda board: (
-            _("“%(title)s”的任职记录已保存。", title=board.label),
-            url_for("admin.board", code=board.code),
-        ),
-    )
-    if saved is not None:
-        return saved
+    values = form_values(form, "holder_name", "started_on")
+    if saved := submitted(form, services.change_holder, board, **values):
+        message = _("“%(title)s”的任职记录已保存。", title=saved.label)
+        return done(message, "admin.board", code=saved.code)
     return render_template("admin/board.html", board=board, form=form), form_status()

@@ -10,11 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...clock import local_date, utcnow
-from ...errors import ValidationFailed
+from ...errors import ValidationFailed, attach_errors, flash_errors
 from .. import services
 from ..forms import ActionForm, DayForm, ImportForm
 from . import bp
-from .common import attach_errors, flash_errors
 
 
 @bp.get("/calendar")

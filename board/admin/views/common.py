@@ -1,67 +1,69 @@
-"""What the admin pages share: a form's service call and its outcome, a button's CSRF check,
-a service's field errors shown on a form or flashed, one page of a list."""
+"""What the admin pages share: a form's service call and its outcome, a button's CSRF check."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import current_app, flash, redirect, request
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import Pagination
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Select
 from werkzeug.wrappers import Response
+from wtforms import Field, StringField
 
-from ...errors import ValidationFailed
+from ...clock import utcnow
+from ...errors import ValidationFailed, attach_errors
 from ...extensions import db
-from ...paging import page_arg
 from ..forms import ActionForm
 
 T = TypeVar("T")
 
 
-def attach_errors(form, error: ValidationFailed) -> None:
-    """Show a service's field errors next to the form's fields (flashed when it has no field)."""
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + list(messages)
-        else:
-            for message in messages:
-                flash(message, "error")
+def submitted(form: FlaskForm, service: Callable[..., T], *args, **values) -> T | None:
+    """The POST half of an admin form page: when the form validates, what
+    `service(current_user, *args, now=utcnow(), **values)` returns (the saved object).
+
+    None when the page must be shown again: a GET, an invalid form, or a field the service
+    refused (its errors are put on the form).
+    """
+    return submit(form, lambda: service(current_user, *args, now=utcnow(), **values))
 
 
-def flash_errors(error: ValidationFailed) -> None:
-    """Flash every field error of a service (for buttons that redirect instead of rendering)."""
-    for messages in error.fields.values():
-        for message in messages:
-            flash(message, "error")
+def submit(form: FlaskForm, call: Callable[[], T]) -> T | None:
+    """`submitted` for a service that is not the admin's: `call` when the form validates.
 
-
-def save(
-    form: FlaskForm, call: Callable[[], T], done: Callable[[T], tuple[str, str]]
-) -> Response | None:
-    """The POST half of a form page: when the form validates, `call` the service; on success
-    flash the message `done(result)` gives and redirect to its URL.
-
-    Returns None when the page must be shown again: a GET, an invalid form, or a field the
-    service refused (its errors are put on the form). After a refused POST the session is rolled
-    back, so the page shows what is stored rather than half-applied values.
+    After a refused POST the session is rolled back, so the page shows what is stored rather
+    than half-applied values.
     """
     if form.validate_on_submit():
         try:
-            result = call()
+            return call()
         except ValidationFailed as error:
             db.session.rollback()
             attach_errors(form, error)
-        else:
-            message, url = done(result)
-            flash(message, "success")
-            return redirect(url)
     if request.method == "POST":
         db.session.rollback()
     return None
+
+
+def form_values(form: FlaskForm, *names: str, **renamed: str) -> dict:
+    """The form's fields as a service's keywords: each of `names` under its own name, each
+    `keyword="field"` under the keyword. An empty text field gives "" rather than None."""
+    pairs = [(name, name) for name in names] + list(renamed.items())
+    return {keyword: _value(form[field]) for keyword, field in pairs}
+
+
+def _value(field: Field):
+    if field.data is None and isinstance(field, StringField):
+        return ""
+    return field.data
+
+
+def done(message: str, endpoint: str, **url_values) -> Response:
+    """After a saved form: flash `message` as a success and go to the endpoint's URL."""
+    flash(message, "success")
+    return redirect(url_for(endpoint, **url_values))
 
 
 def form_status() -> int:
@@ -78,11 +80,11 @@ def button_pressed() -> bool:
     return False
 
 
-def paginate(query: Select) -> Pagination:
-    """One page of a list query: `?page=` (1 when missing or bad), the configured page size."""
-    return db.paginate(
-        query,
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+def button(service: Callable[..., object], *args, success: str, back_to: str, **values) -> Response:
+    """A one-button form (CSRF only): when it came back valid, do
+    `service(current_user, *args, now=utcnow(), **values)` and flash `success`; either way go
+    back to the URL `back_to`."""
+    if button_pressed():
+        service(current_user, *args, now=utcnow(), **values)
+        flash(success, "success")
+    return redirect(back_to)

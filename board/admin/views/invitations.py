@@ -3,51 +3,41 @@ the link's token is the credential)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from ...auth import services as auth_services
-from ...auth.views import start_session
+from ...auth.views import device, start_session
 from ...clock import utcnow
-from ...privacy import truncate_ip
 from .. import services
 from ..forms import AcceptInvitationForm, InviteForm
 from . import bp, invite_bp
-from .common import button_pressed, form_status, save
+from .common import button, done, form_status, form_values, submit, submitted
 
 
 @bp.post("/users/invite")
 def invite() -> ResponseReturnValue:
     """Invite a staff member: a mail with a single-use link valid for seven days."""
     form = InviteForm()
-    saved = save(
-        form,
-        lambda: services.invite_staff(
-            current_user,
-            email=form.email.data,
-            role=form.role.data,
-            unit_code=form.unit.data or "",
-            now=utcnow(),
-        ),
-        lambda sent: (
-            _("邀请已发往 %(email)s，链接 7 天内有效。", email=sent[0].email),
-            url_for("admin.users"),
-        ),
-    )
-    if saved is not None:
-        return saved
+    if sent := submitted(
+        form, services.invite_staff, **form_values(form, "email", "role", unit_code="unit")
+    ):
+        return done(
+            _("邀请已发往 %(email)s，链接 7 天内有效。", email=sent[0].email), "admin.users"
+        )
     return render_template("admin/invite.html", invite_form=form), 422
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
 def revoke_invitation(invitation_id: int) -> ResponseReturnValue:
     """Withdraw an open invitation; its link stops working."""
-    if button_pressed():
-        services.revoke_invitation(current_user, invitation_id, now=utcnow())
-        flash(_("邀请已撤回。"), "success")
-    return redirect(url_for("admin.users"))
+    return button(
+        services.revoke_invitation,
+        invitation_id,
+        success=_("邀请已撤回。"),
+        back_to=url_for("admin.users"),
+    )
 
 
 @invite_bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -56,12 +46,7 @@ def accept(token: str) -> ResponseReturnValue:
     invitation = services.open_invitation(token, now=utcnow())
     form = AcceptInvitationForm()
     key = auth_services.new_session_key()
-
-    def signed_in(user) -> tuple[str, str]:
-        start_session(user, key)
-        return _("欢迎！账户已开通，您已登录。"), url_for("directory.home")
-
-    saved = save(
+    user = submit(
         form,
         lambda: services.accept_invitation(
             token,
@@ -69,12 +54,11 @@ def accept(token: str) -> ResponseReturnValue:
             pen_name=form.pen_name.data,
             now=utcnow(),
             session_key=key,
-            user_agent=(request.headers.get("User-Agent") or "")[:200],
-            ip=truncate_ip(request.remote_addr),
+            **device(),
         ),
-        signed_in,
     )
-    if saved is not None:
-        return saved
+    if user:
+        start_session(user, key)
+        return done(_("欢迎！账户已开通，您已登录。"), "directory.home")
     response = render_template("admin/accept_invitation.html", invitation=invitation, form=form)
     return response, form_status(), {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}

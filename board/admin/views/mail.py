@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...clock import utcnow
 from ...notify import services as notify
 from ...notify.models import MailState
+from ...paging import paginate
 from .. import services
 from ..forms import ActionForm
 from . import bp
-from .common import button_pressed, paginate
+from .common import button
 
 
 @bp.get("/mail")
@@ -36,7 +36,5 @@ def outbox() -> ResponseReturnValue:
 @bp.post("/mail/<int:mail_id>/retry")
 def retry(mail_id: int) -> ResponseReturnValue:
     """Queue a mail again for the next `flask deadlines tick`."""
-    if button_pressed():
-        services.retry_mail(current_user, mail_id, now=utcnow())
-        flash(_("邮件已重新排队，将在下次发送时投递。"), "success")
-    return redirect(url_for("admin.outbox"))
+    message = _("邮件已重新排队，将在下次发送时投递。")
+    return button(services.retry_mail, mail_id, success=message, back_to=url_for("admin.outbox"))

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...clock import utcnow
 from .. import services
 from ..forms import PolicyForm
 from . import bp
-from .common import form_status, save
+from .common import done, form_status, form_values, submitted
 
 
 @bp.get("/deadlines")
@@ -29,21 +28,7 @@ def edit_policy(name: str) -> ResponseReturnValue:
         if request.method == "GET"
         else None
     )
-    saved = save(
-        form,
-        lambda: services.update_policy(
-            current_user,
-            name,
-            days=form.days.data,
-            unit=form.unit.data,
-            label=form.label.data,
-            now=utcnow(),
-        ),
-        lambda row: (
-            _("期限“%(label)s”已保存；新开始的期限按新设置计算。", label=form.label.data),
-            url_for("admin.policies"),
-        ),
-    )
-    if saved is not None:
-        return saved
+    if submitted(form, services.update_policy, name, **form_values(form, "days", "unit", "label")):
+        message = _("期限“%(label)s”已保存；新开始的期限按新设置计算。", label=form.label.data)
+        return done(message, "admin.policies")
     return render_template("admin/policy_edit.html", policy=policy, form=form), form_status()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...clock import utcnow
+from ...paging import paginate
 from .. import services
 from ..forms import RegionMergeForm, RegionRenameForm
 from . import bp
-from .common import form_status, paginate, save
+from .common import done, form_status, form_values, submitted
 
 
 @bp.get("/regions")
@@ -27,18 +27,12 @@ def region(code: str) -> ResponseReturnValue:
     """Rename a region after a GB/T 2260 change; its earlier names stay listed."""
     region = services.get_region(current_user, code)
     form = RegionRenameForm()
-    saved = save(
-        form,
-        lambda: services.rename_region(
-            current_user, code, name=form.name.data, changed_on=form.changed_on.data, now=utcnow()
-        ),
-        lambda region: (
-            _("行政区划已改名为“%(name)s”。", name=region.name),
-            url_for("admin.region", code=region.code),
-        ),
-    )
-    if saved is not None:
-        return saved
+    if renamed := submitted(
+        form, services.rename_region, code, **form_values(form, "name", "changed_on")
+    ):
+        return done(
+            _("行政区划已改名为“%(name)s”。", name=renamed.name), "admin.region", code=renamed.code
+        )
     return _region_page(region, form=form, status=form_status())
 
 
@@ -54,16 +48,9 @@ def merge_region(code: str) -> ResponseReturnValue:
     """Retire this region into another after a GB/T 2260 merge (services/region_merge.py)."""
     region = services.get_region(current_user, code)
     form = RegionMergeForm()
-    saved = save(
-        form,
-        lambda: services.merge_region(
-            current_user, code, into=form.into.data, merged_on=form.merged_on.data, now=utcnow()
-        ),
-        lambda survivor: (
-            _("%(old)s 已并入 %(new)s。", old=code, new=survivor.full_name),
-            url_for("admin.region", code=survivor.code),
-        ),
-    )
-    if saved is not None:
-        return saved
+    if survivor := submitted(
+        form, services.merge_region, code, **form_values(form, "into", "merged_on")
+    ):
+        message = _("%(old)s 已并入 %(new)s。", old=code, new=survivor.full_name)
+        return done(message, "admin.region", code=survivor.code)
     return _region_page(region, merge_form=form, status=form_status())

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...clock import utcnow
-from ...errors import NotFound, ValidationFailed
+from ...errors import NotFound, ValidationFailed, flash_errors
 from .. import services
 from ..forms import MoveStaffForm, UnitForm
 from . import bp
-from .common import flash_errors, form_status, save
+from .common import done, form_status, form_values, submitted
 
 
 @bp.get("/units")
@@ -21,32 +21,18 @@ def units() -> ResponseReturnValue:
     return render_template("admin/units.html", units=services.units(current_user))
 
 
-def _unit_values(form: UnitForm) -> dict:
-    return {
-        "name": form.name.data or "",
-        "region_code": form.region.data or "",
-        "parent_code": form.parent.data or "",
-        "email": form.email.data or "",
-        "contact_phone_text": form.contact_phone.data or "",
-    }
+def _unit_values(form: UnitForm, *names: str) -> dict:
+    """The unit's fields as the services' keywords (and `names`, such as the new unit's code)."""
+    renamed = {"region_code": "region", "parent_code": "parent"}
+    return form_values(form, "name", "email", *names, contact_phone_text="contact_phone", **renamed)
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
 def new_unit() -> ResponseReturnValue:
     """Add a unit."""
     form = UnitForm()
-    saved = save(
-        form,
-        lambda: services.create_unit(
-            current_user, code=form.code.data or "", now=utcnow(), **_unit_values(form)
-        ),
-        lambda unit: (
-            _("单位“%(name)s”已添加。", name=unit.name),
-            url_for("admin.edit_unit", code=unit.code),
-        ),
-    )
-    if saved is not None:
-        return saved
+    if unit := submitted(form, services.create_unit, **_unit_values(form, "code")):
+        return done(_("单位“%(name)s”已添加。", name=unit.name), "admin.edit_unit", code=unit.code)
     return render_template("admin/unit_edit.html", unit=None, form=form), form_status()
 
 
@@ -65,13 +51,8 @@ def edit_unit(code: str) -> ResponseReturnValue:
         if request.method == "GET"
         else None
     )
-    saved = save(
-        form,
-        lambda: services.update_unit(current_user, code, now=utcnow(), **_unit_values(form)),
-        lambda unit: (_("“%(name)s”已保存。", name=unit.name), url_for("admin.units")),
-    )
-    if saved is not None:
-        return saved
+    if saved := submitted(form, services.update_unit, code, **_unit_values(form)):
+        return done(_("“%(name)s”已保存。", name=saved.name), "admin.units")
     return (
         render_template(
             "admin/unit_edit.html",

@@ -8,31 +8,38 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...clock import utcnow
-from ...errors import ValidationFailed
+from ...errors import ValidationFailed, flash_errors
 from ...models import Role
+from ...paging import paginate
 from .. import services
 from ..forms import ActionForm, InviteForm, RoleForm
 from . import bp
-from .common import button_pressed, flash_errors, form_status, paginate, save
+from .common import (
+    button_pressed,
+    done,
+    form_status,
+    form_values,
+    submitted,
+)
 
 
 @bp.get("/users")
 def users() -> ResponseReturnValue:
     """Accounts, searchable by e-mail or pen name, with open invitations and the invite form."""
-    q = request.args.get("q", "")[: services.SEARCH_MAX]
-    role = request.args.get("role", "")
-    status = request.args.get("status", "")
-    pagination = paginate(services.users_query(current_user, q=q, role=role, status=status))
+    filters = {
+        "q": request.args.get("q", "")[: services.SEARCH_MAX],
+        "role": request.args.get("role", ""),
+        "status": request.args.get("status", ""),
+    }
+    pagination = paginate(services.users_query(current_user, **filters))
     return render_template(
         "admin/users.html",
         pagination=pagination,
-        q=q,
-        role=role,
-        status=status,
         roles=list(Role),
         invitations=services.invitations(current_user, now=utcnow()),
         invite_form=InviteForm(formdata=None),
         form=ActionForm(),
+        **filters,
     )
 
 
@@ -45,18 +52,10 @@ def user(user_id: int) -> ResponseReturnValue:
         if request.method == "GET"
         else None
     )
-    saved = save(
-        form,
-        lambda: services.change_role(
-            current_user, account, role=form.role.data, unit_code=form.unit.data or "", now=utcnow()
-        ),
-        lambda user: (
-            _("%(email)s 的角色已保存。", email=user.email),
-            url_for("admin.user", user_id=user.id),
-        ),
-    )
-    if saved is not None:
-        return saved
+    if user := submitted(
+        form, services.change_role, account, **form_values(form, "role", unit_code="unit")
+    ):
+        return done(_("%(email)s 的角色已保存。", email=user.email), "admin.user", user_id=user.id)
     return (
         render_template(
             "admin/user.html",

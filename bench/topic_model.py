@@ -1,0 +1,226 @@
+"""Compare topic-model variants with the protocol of `flask suggest evaluate` (docs/intelligence.md).
+
+    .venv/bin/python bench/topic_model.py [--data ../shared/data] [variant …]
+
+For each variant: macro-F1 on the held-out 20% of messages_labelled_tokens.csv (stratified,
+seed 20200, trained on the other 80%) and on the 495 real messages of the labelled sample
+("unseen": trained on the token file less every row sharing more than half of its words with
+one of them), plus the fit time. Choices are made on the held-out figure; the unseen one is
+reported. Nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from board.intel import classifier  # noqa: E402
+from board.intel.taxonomy import read_label_rows  # noqa: E402
+
+
+def _unlabelled(folder: Path, stopwords, sample: classifier.Examples) -> list[str]:
+    """Real messages without a first-level label (test set, replies and votes archives), as
+    words, less the near-duplicates of the labelled sample (so it stays unseen)."""
+    from openpyxl import load_workbook
+
+    texts = []
+    for name in (
+        "messages_unlabelled_2801.xlsx",
+        "messages_with_replies.xlsx",
+        "messages_with_votes.xlsx",
+    ):
+        workbook = load_workbook(folder / name, read_only=True, data_only=True)
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = [str(c or "").strip() for c in next(rows)]
+        title, body = header.index("留言主题"), header.index("留言详情")
+        for row in rows:
+            if row and len(row) > body and row[title]:
+                texts.append(classifier.words(f"{row[title]}\n{row[body] or ''}", stopwords))
+        workbook.close()
+    pool = classifier.Examples()
+    for text in dict.fromkeys(texts):
+        pool.add(text, "?")
+    kept = classifier.without_near_duplicates(pool, sample, 0.5)
+    return kept.texts
+
+
+def _features(names, *, word_ngrams=(1, 2), char_ngrams=(1, 2), names_weight=None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    union = FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(
+                    token_pattern=r"\S+",  # noqa: S106
+                    lowercase=False,
+                    ngram_range=word_ngrams,
+                    sublinear_tf=True,
+                    min_df=2,
+                ),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True, min_df=2
+                ),
+            ),
+            (
+                "names",
+                classifier.TopicNames(names, weight=names_weight or classifier.NAMES_WEIGHT),
+            ),
+        ]
+    )
+    return union
+
+
+class PrefitIdf:
+    """A FeatureUnion fitted on the training texts plus unlabelled ones (vocabulary and IDF)."""
+
+    def __init__(self, union, extra: list[str]):
+        self.union, self.extra = union, extra
+
+    def get_params(self, deep=True):
+        return {"union": self.union, "extra": self.extra}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
+
+    def fit(self, texts, labels=None):
+        self.union.fit(list(texts) + list(self.extra))
+        return self
+
+    def transform(self, texts):
+        return self.union.transform(texts)
+
+    def fit_transform(self, texts, labels=None):
+        return self.fit(texts).transform(texts)
+
+
+def _model(kind: str):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.svm import LinearSVC
+
+    seed = classifier.SEED
+    svc = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
+    if kind == "svc":
+        return CalibratedClassifierCV(svc, method="sigmoid", cv=3, ensemble=False)
+    if kind == "svc_raw":
+        return svc
+    if kind == "scaled":
+        return classifier.ScaledSVC(C=0.5)
+    if kind.startswith("scaled_c"):
+        return classifier.ScaledSVC(C=float(kind.removeprefix("scaled_c")))
+    if kind == "sgd":
+        sgd = SGDClassifier(
+            loss="modified_huber",
+            alpha=5e-5,
+            class_weight="balanced",
+            max_iter=50,
+            random_state=seed,
+        )
+        return CalibratedClassifierCV(sgd, method="sigmoid", cv=3, ensemble=False)
+    if kind == "vote":
+        return VotingClassifier(
+            [
+                ("svc", CalibratedClassifierCV(svc, method="sigmoid", cv=3, ensemble=False)),
+                (
+                    "sgd",
+                    CalibratedClassifierCV(
+                        SGDClassifier(
+                            loss="modified_huber",
+                            alpha=5e-5,
+                            class_weight="balanced",
+                            max_iter=50,
+                            random_state=seed,
+                        ),
+                        method="sigmoid",
+                        cv=3,
+                        ensemble=False,
+                    ),
+                ),
+                (
+                    "lr",
+                    LogisticRegression(C=20, class_weight="balanced", max_iter=2000),
+                ),
+            ],
+            voting="soft",
+        )
+    raise ValueError(kind)
+
+
+def variants(names, unlabelled):
+    """name → a function making a fresh pipeline."""
+    from sklearn.pipeline import Pipeline
+
+    def make(model="svc", idf=False, **feat):
+        def build():
+            union = _features(names, **feat)
+            features = PrefitIdf(union, unlabelled) if idf else union
+            return Pipeline([("features", features), ("model", _model(model))])
+
+        return build
+
+    return {
+        "current": make(),
+        "scaled": make("scaled"),
+        "scaled_idf": make("scaled", idf=True),
+        "scaled_c0.3": make("scaled_c0.3"),
+        "scaled_c1.0": make("scaled_c1.0"),
+        "scaled_chars13": make("scaled", char_ngrams=(1, 3)),
+        "scaled_names2": make("scaled", names_weight=2.0),
+        "scaled_words13": make("scaled", word_ngrams=(1, 3)),
+        "svc_raw": make("svc_raw"),
+        "sgd": make("sgd"),
+        "vote": make("vote"),
+        "idf_unlabelled": make(idf=True),
+        "idf_unlabelled_raw": make("svc_raw", idf=True),
+        "chars13_idf": make(idf=True, char_ngrams=(1, 3)),
+        "vote_idf": make("vote", idf=True),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("variant", nargs="*")
+    args = parser.parse_args()
+    folder = args.data / "tipdm2020c"
+    stopwords = classifier.read_stopwords(folder / "stopwords_zh.txt")
+    tokens = classifier.read_token_csv(folder / "messages_labelled_tokens.csv")
+    names = classifier.topic_names(read_label_rows(folder / "labels.xlsx"))
+    sample = classifier.read_labelled_xlsx(folder / "messages_labelled_sample.xlsx", stopwords)
+    unseen_train = classifier.without_near_duplicates(tokens, sample, 0.5)
+    train_set, test_set = classifier.stratified_split(tokens)
+    wanted = args.variant or ["all"]
+    unlabelled: list[str] = []
+    if any("idf" in name for name in wanted) or wanted == ["all"]:
+        started = time.perf_counter()
+        unlabelled = _unlabelled(folder, stopwords, sample)
+        took = time.perf_counter() - started
+        print(f"unlabelled pool: {len(unlabelled)} ({took:.0f} s)", flush=True)
+    table = variants(names, unlabelled)
+    for name in args.variant or list(table):
+        row = [name]
+        for fit_on, test_on in ((train_set, test_set), (unseen_train, sample)):
+            pipeline = table[name]()
+            cpu = time.process_time()
+            pipeline.fit(fit_on.texts, fit_on.labels)
+            fit_cpu = time.process_time() - cpu
+            f1, _per_label = classifier.macro_f1(pipeline, test_on)
+            row += [f"{f1:.4f}", f"{fit_cpu:.1f}s"]
+        print("\t".join(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
