@@ -207,20 +207,16 @@ def filters_of(saved: SavedSearch) -> listing.Filters:
 def describe(args: Mapping[str, str]) -> str:
     """A short default name for a search: its words, or its filters."""
     filters = listing.read(args)
-    parts = [filters.q] if filters.q else []
-    if filters.board is not None:
-        parts.append(filters.board.label)
-    if filters.unit is not None:
-        parts.append(filters.unit.name)
-    if filters.region is not None:
-        parts.append(filters.region.full_label)
-    if filters.kind:
-        parts.append(str(KIND_LABELS[Kind(filters.kind)]))
-    if filters.domain:
-        parts.append(str(DOMAIN_LABELS[Domain(filters.domain)]))
-    if filters.topic is not None:
-        parts.append(_("主题：%(name)s", name=filters.topic.name))
-    return (" · ".join(parts) or _("全部公开留言"))[:120]
+    parts = (
+        filters.q,
+        filters.board and filters.board.label,
+        filters.unit and filters.unit.name,
+        filters.region and filters.region.full_label,
+        filters.kind and str(KIND_LABELS[Kind(filters.kind)]),
+        filters.domain and str(DOMAIN_LABELS[Domain(filters.domain)]),
+        filters.topic and _("主题：%(name)s", name=filters.topic.name),
+    )
+    return (" · ".join(part for part in parts if part) or _("全部公开留言"))[:120]
 
 
 def save_search(
