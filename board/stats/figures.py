@@ -343,6 +343,17 @@ class Totals:
         """Decided answer clocks met on time."""
         return Rate(self.on_time, self.decided)
 
+    def reply_figures(self, median_days: float | None, p90_days: float | None) -> dict:
+        """The figures a scope's page and a ranking row share, with the reply-time percentiles."""
+        return {
+            "messages": self.messages,
+            "reply_rate": Rate(self.replied, self.messages),
+            "on_time": self.on_time_rate,
+            "median_days": median_days,
+            "p90_days": p90_days,
+            "overdue_now": self.overdue,
+        }
+
 
 def _totals(conds: list, today: date, group=None, *, satisfaction: bool = True) -> dict:
     """{group: Totals} (one pass over the scope's rows; `None` key without a group).
@@ -559,13 +570,8 @@ def _figures(scope: Scope, now: datetime, with_series: bool) -> tuple[Figures, T
         for (key, _floor, label), n in zip(SATISFACTION_BANDS, totals.bands, strict=True)
     ]
     figures = Figures(
-        messages=totals.messages,
+        **totals.reply_figures(median, p90),
         replied=totals.replied,
-        reply_rate=Rate(totals.replied, totals.messages),
-        on_time=totals.on_time_rate,
-        median_days=median,
-        p90_days=p90,
-        overdue_now=totals.overdue,
         ratings=totals.ratings,
         composite=totals.rating_sum / totals.ratings / 3 if totals.ratings else None,
         satisfaction=bands,

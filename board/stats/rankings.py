@@ -158,17 +158,7 @@ def ranking(
         if key not in entities:
             continue
         median, p90 = speeds.get(key, [None, None])
-        rows.append(
-            RankRow(
-                entity=entities[key],
-                messages=t.messages,
-                reply_rate=Rate(t.replied, t.messages),
-                on_time=t.on_time_rate,
-                median_days=median,
-                p90_days=p90,
-                overdue_now=t.overdue,
-            )
-        )
+        rows.append(RankRow(entity=entities[key], **t.reply_figures(median, p90)))
 
     def low(rate: Rate) -> float:
         return rate.low if rate.low is not None else -1.0
