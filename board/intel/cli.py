@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..seed.cli import setup_log_option
 from . import classifier, services, taxonomy
 
 TIPDM = "tipdm2020c"
@@ -98,12 +99,7 @@ def train_command() -> None:
 
 
 @suggest_cli.command("setup")
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="setup log (default: <instance>/setup.log)",
-)
+@setup_log_option
 def setup_command(log_path: Path | None) -> None:
     """`make run`'s topic setup (run in the background): the topic tree and the topic model from
     the shared data folder, each only when missing — the model also when the data files or the

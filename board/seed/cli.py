@@ -97,6 +97,15 @@ def seed_demo_command(wanted, force, seed, now_text):
         click.echo(f"  {line}")
 
 
+# The `--log` option of `make run`'s setup commands (this one and `flask suggest setup`).
+setup_log_option = click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="setup log (default: <instance>/setup.log)",
+)
+
+
 class SetupLog:
     """Short progress lines on the terminal, the same lines (and every detail) in a log file."""
 
@@ -135,12 +144,7 @@ class SetupLog:
 
 
 @seed_cli.command("site")
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="setup log (default: <instance>/setup.log)",
-)
+@setup_log_option
 @click.option("--messages", "wanted", default=300, show_default=True, help="demo messages")
 def seed_site_command(log_path: Path | None, wanted: int) -> None:
     """`make run`'s setup: schema, directory, demo data and search index, each only if missing."""
