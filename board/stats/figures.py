@@ -26,7 +26,7 @@ What counts (published on the pages, docs/open-data.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
@@ -146,16 +146,7 @@ class Scope:
 
     def with_period(self, date_from: date | None, date_to: date | None) -> Scope:
         """The same scope over another period."""
-        return Scope(
-            self.region,
-            self.board,
-            self.unit,
-            self.kind,
-            self.domain,
-            self.track,
-            date_from,
-            date_to,
-        )
+        return replace(self, date_from=date_from, date_to=date_to)
 
 
 def day_start(day: date) -> datetime:
