@@ -80,13 +80,16 @@ class RankRow:
 
 @dataclass
 class Ranking:
-    """Ranked rows and how many entities had too few cases to be ranked."""
+    """Ranked rows and how many entities had too few cases to be ranked, with the choices that
+    made the ranking (what is ranked, the order, and the region level or board post)."""
 
     rows: list[RankRow]
     unranked: int
     min_cases: int
     group_by: str
     sort: str
+    level: str | None
+    post: str | None
 
 
 def _group_expression(group_by: str, level: str | None, post: str | None) -> tuple:
@@ -178,7 +181,7 @@ def ranking(
         rows.sort(key=lambda r: (-low(r.on_time), -r.messages, r.entity.code))
     for position, row in enumerate(rows, start=1):
         row.rank = position
-    return Ranking(rows, unranked, min_cases, group_by, sort)
+    return Ranking(rows, unranked, min_cases, group_by, sort, level, post)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -128,8 +128,6 @@ def rankings() -> ResponseReturnValue:
         "stats/rankings.html",
         ranking=result,
         scope=scope,
-        level=level,
-        post=post,
         provinces=_provinces(),
         labels=RANKING_LABELS,
         kind_groups=kind_groups(),
