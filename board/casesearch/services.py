@@ -27,21 +27,8 @@ from sqlalchemy.orm import selectinload
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..messages import services as msg
-from ..models import (
-    Board,
-    Domain,
-    Event,
-    Kind,
-    Message,
-    Region,
-    Reply,
-    Role,
-    State,
-    Track,
-    Unit,
-    User,
-    Visibility,
-)
+from ..models import Board, Event, Message, Region, Reply, Unit, User
+from ..models.vocab import Domain, Kind, Role, State, Track, Visibility  # the `field:` values
 from ..privacy import public_text
 from ..search import analysis
 from ..search.query import highlight_text, tracking_code

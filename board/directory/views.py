@@ -14,12 +14,12 @@ from ..auth.views import safe_next_url
 from ..clock import local_date, utcnow
 from ..extensions import db
 from ..messages.queries import public_messages_query
-from ..models import DOMAIN_LABELS, KIND_LABELS, KINDS_BY_TRACK, TRACK_LABELS, Message, Reply
+from ..models import DOMAIN_LABELS, Message, Reply
 from ..paging import page_arg
 from ..search.forms import state_groups
 from ..stats import listing
 from ..stats import services as stats
-from ..stats.views import chart_for, download_links
+from ..stats.views import chart_for, download_links, kind_groups
 from . import services
 
 bp = Blueprint("directory", __name__)
@@ -147,10 +147,7 @@ def _listing_page(what: str, entity, *, trail: list):
         figures=figures,
         chart=chart_for(figures.series),
         links=download_links(args),
-        kind_groups=[
-            (TRACK_LABELS[track], [(k.value, KIND_LABELS[k]) for k in kinds])
-            for track, kinds in KINDS_BY_TRACK.items()
-        ],
+        kind_groups=kind_groups(),
         domain_choices=[(d.value, label) for d, label in DOMAIN_LABELS.items()],
         state_choices=state_groups(),
         # Without a state or reply filter the listing holds exactly the cases the figures

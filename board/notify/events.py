@@ -21,6 +21,7 @@ from .outbox import (
     _cosigner_addresses,
     _office_of,
     enqueue,
+    event_drafts,
     link,
     unit_addresses,
 )
@@ -95,17 +96,16 @@ def _drafts_for(event: Event) -> list[Draft]:
     }
 
     def add(addresses: Iterable[str], audience: str, template: str, **extra) -> None:
-        for address in addresses:
-            drafts.append(
-                Draft(
-                    recipient=address,
-                    kind=f"{action}:{audience}",
-                    dedupe_key=f"event:{event.id}:{audience}:{address.lower()}",
-                    template=template,
-                    context={**context, **extra, "audience": audience},
-                    message=message,
-                )
+        drafts.extend(
+            event_drafts(
+                event,
+                addresses,
+                audience,
+                kind=action,
+                template=template,
+                context={**context, **extra, "audience": audience},
             )
+        )
 
     staff_link = link(f"/desk/m/{message.code}")
     author_link = link(f"/m/{message.code}")

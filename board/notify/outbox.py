@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Board, Cosign, Message, Unit, User
+from ..models import Board, Cosign, Event, Message, Unit, User
 from . import preferences
 from .models import MailState, OutgoingMail
 
@@ -98,6 +98,30 @@ class Draft:
     template: str
     context: dict
     message: Message | None = None
+
+
+def event_drafts(
+    event: Event,
+    addresses: Iterable[str],
+    audience: str,
+    *,
+    kind: str,
+    template: str,
+    context: dict,
+) -> list[Draft]:
+    """The mails about `event` to each address of one audience (author, handlers, follower…):
+    of kind `kind:audience`, queued at most once per event, audience and address."""
+    return [
+        Draft(
+            recipient=address,
+            kind=f"{kind}:{audience}",
+            dedupe_key=f"event:{event.id}:{audience}:{address.lower()}",
+            template=template,
+            context=context,
+            message=event.message,
+        )
+        for address in addresses
+    ]
 
 
 def recipient_locale(address: str) -> str:

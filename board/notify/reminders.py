@@ -20,7 +20,15 @@ from ..deadlines import PolicyName
 from ..extensions import db
 from ..models import Clock, ClockState, Event, Message, Role, Unit
 from ..privacy import public_text
-from .outbox import Draft, _author_address, _office_of, enqueue, link, unit_addresses
+from .outbox import (
+    Draft,
+    _author_address,
+    _office_of,
+    enqueue,
+    event_drafts,
+    link,
+    unit_addresses,
+)
 
 RATE_REMINDER_DAYS = 7  # remind the author this many days before the rating window ends
 WINDOW_NOTICE_DAYS = 7  # …and before a review / re-review request window ends
@@ -72,26 +80,26 @@ def queue_clock_moved_mail(event: Event, clock: Clock, *, previous_on: date) -> 
     drafts: list[Draft] = []
 
     def add(addresses: Iterable[str], audience: str, title: str, path: str) -> None:
-        for address in addresses:
-            drafts.append(
-                Draft(
-                    recipient=address,
-                    kind=f"clock_moved:{audience}",
-                    dedupe_key=f"event:{event.id}:{audience}:{address.lower()}",
-                    template="clock_moved",
-                    context={
-                        "message": message,
-                        "clock": clock,
-                        "policy_label": policy_label(clock.policy),
-                        "previous_on": previous_on,
-                        "provisional_years": clock.provisional_year_list,
-                        "audience": audience,
-                        "title": title,
-                        "url": link(path),
-                    },
-                    message=message,
-                )
+        context = {
+            "message": message,
+            "clock": clock,
+            "policy_label": policy_label(clock.policy),
+            "previous_on": previous_on,
+            "provisional_years": clock.provisional_year_list,
+            "audience": audience,
+            "title": title,
+            "url": link(path),
+        }
+        drafts.extend(
+            event_drafts(
+                event,
+                addresses,
+                audience,
+                kind="clock_moved",
+                template="clock_moved",
+                context=context,
             )
+        )
 
     if clock.policy not in STAFF_ONLY_CLOCKS:
         # The author reads their own words unmasked.

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from ..calendar.cli import seed_calendar
+from ..clioptions import setup_log_option
 from ..clock import from_local, utcnow
 from ..extensions import db
 from ..models import Board, Region, Unit
@@ -135,12 +136,7 @@ class SetupLog:
 
 
 @seed_cli.command("site")
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="setup log (default: <instance>/setup.log)",
-)
+@setup_log_option
 @click.option("--messages", "wanted", default=300, show_default=True, help="demo messages")
 def seed_site_command(log_path: Path | None, wanted: int) -> None:
     """`make run`'s setup: schema, directory, demo data and search index, each only if missing."""

@@ -289,16 +289,9 @@ def _apply_one(plan: PlannedMessage, accounts: DemoAccounts, boards: dict[str, B
         author,
         board=board,
         region=db.session.get(Region, plan.region_code),
-        track=plan.track,
-        kind=plan.kind,
-        domain=plan.domain,
-        title=plan.title,
-        body=plan.body,
-        private_note=plan.private_note,
-        wants_public=plan.wants_public,
         now=times["submit"],
-        ip=plan.ip,
         source=DEMO_SOURCE,
+        **plan.submission(),
     )
     if plan.state == State.SUBMITTED:
         return m

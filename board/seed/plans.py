@@ -260,6 +260,23 @@ class PlannedMessage:
     rereview_request: str = ""
     rereview_decision: str = ""
 
+    def submission(self) -> dict:
+        """What the author writes and chooses on the submit form (`submit_message`'s keyword
+        arguments besides the board, the region and the time)."""
+        return {name: getattr(self, name) for name in SUBMITTED_FIELDS}
+
+
+SUBMITTED_FIELDS = (
+    "track",
+    "kind",
+    "domain",
+    "title",
+    "body",
+    "private_note",
+    "wants_public",
+    "ip",
+)
+
 
 def demo_scopes() -> list[Scope]:
     """The demo boards present in the directory, with their places and units."""

@@ -30,7 +30,7 @@ class Template:
 
 @cache
 def load(name: str) -> dict[str, Any]:
-    """One data file (`messages`, `replies`, `words`), parsed once per process."""
+    """One data file (`messages`, `replies`, `words`, `reference`), parsed once per process."""
     data = resources.files(__package__).joinpath("data", f"{name}.toml").read_bytes()
     return tomllib.loads(data.decode("utf-8"))
 

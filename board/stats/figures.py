@@ -26,7 +26,7 @@ What counts (published on the pages, docs/open-data.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
@@ -146,16 +146,7 @@ class Scope:
 
     def with_period(self, date_from: date | None, date_to: date | None) -> Scope:
         """The same scope over another period."""
-        return Scope(
-            self.region,
-            self.board,
-            self.unit,
-            self.kind,
-            self.domain,
-            self.track,
-            date_from,
-            date_to,
-        )
+        return replace(self, date_from=date_from, date_to=date_to)
 
 
 def day_start(day: date) -> datetime:
@@ -342,6 +333,17 @@ class Totals:
     def on_time_rate(self) -> Rate:
         """Decided answer clocks met on time."""
         return Rate(self.on_time, self.decided)
+
+    def reply_figures(self, median_days: float | None, p90_days: float | None) -> dict:
+        """The figures a scope's page and a ranking row share, with the reply-time percentiles."""
+        return {
+            "messages": self.messages,
+            "reply_rate": Rate(self.replied, self.messages),
+            "on_time": self.on_time_rate,
+            "median_days": median_days,
+            "p90_days": p90_days,
+            "overdue_now": self.overdue,
+        }
 
 
 def _totals(conds: list, today: date, group=None, *, satisfaction: bool = True) -> dict:
@@ -559,13 +561,8 @@ def _figures(scope: Scope, now: datetime, with_series: bool) -> tuple[Figures, T
         for (key, _floor, label), n in zip(SATISFACTION_BANDS, totals.bands, strict=True)
     ]
     figures = Figures(
-        messages=totals.messages,
+        **totals.reply_figures(median, p90),
         replied=totals.replied,
-        reply_rate=Rate(totals.replied, totals.messages),
-        on_time=totals.on_time_rate,
-        median_days=median,
-        p90_days=p90,
-        overdue_now=totals.overdue,
         ratings=totals.ratings,
         composite=totals.rating_sum / totals.ratings / 3 if totals.ratings else None,
         satisfaction=bands,

@@ -80,13 +80,16 @@ class RankRow:
 
 @dataclass
 class Ranking:
-    """Ranked rows and how many entities had too few cases to be ranked."""
+    """Ranked rows and how many entities had too few cases to be ranked, with the choices that
+    made the ranking (what is ranked, the order, and the region level or board post)."""
 
     rows: list[RankRow]
     unranked: int
     min_cases: int
     group_by: str
     sort: str
+    level: str | None
+    post: str | None
 
 
 def _group_expression(group_by: str, level: str | None, post: str | None) -> tuple:
@@ -158,17 +161,7 @@ def ranking(
         if key not in entities:
             continue
         median, p90 = speeds.get(key, [None, None])
-        rows.append(
-            RankRow(
-                entity=entities[key],
-                messages=t.messages,
-                reply_rate=Rate(t.replied, t.messages),
-                on_time=t.on_time_rate,
-                median_days=median,
-                p90_days=p90,
-                overdue_now=t.overdue,
-            )
-        )
+        rows.append(RankRow(entity=entities[key], **t.reply_figures(median, p90)))
 
     def low(rate: Rate) -> float:
         return rate.low if rate.low is not None else -1.0
@@ -188,7 +181,7 @@ def ranking(
         rows.sort(key=lambda r: (-low(r.on_time), -r.messages, r.entity.code))
     for position, row in enumerate(rows, start=1):
         row.rank = position
-    return Ranking(rows, unranked, min_cases, group_by, sort)
+    return Ranking(rows, unranked, min_cases, group_by, sort, level, post)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,89 +9,60 @@ from __future__ import annotations
 from sqlalchemy import Date, Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import TypeEngine
 
 
-class local_date(FunctionElement):  # noqa: N801 (reads like a SQL function)
-    """The Beijing calendar date of a stored naive-UTC timestamp."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(local_date, "sqlite")
-def _local_date_sqlite(element, compiler, **kw):
-    (column,) = list(element.clauses)
-    return f"date({compiler.process(column, **kw)}, '+8 hours')"
-
-
-@compiles(local_date)
-def _local_date_pg(element, compiler, **kw):
-    (column,) = list(element.clauses)
-    return f"CAST(({compiler.process(column, **kw)} + INTERVAL '8 hours') AS DATE)"
-
-
-class local_month(FunctionElement):  # noqa: N801
-    """The Beijing month (`YYYY-MM`) of a stored naive-UTC timestamp."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(local_month, "sqlite")
-def _local_month_sqlite(element, compiler, **kw):
-    (column,) = list(element.clauses)
-    return f"strftime('%Y-%m', {compiler.process(column, **kw)}, '+8 hours')"
-
-
-@compiles(local_month)
-def _local_month_pg(element, compiler, **kw):
-    (column,) = list(element.clauses)
-    return f"to_char(({compiler.process(column, **kw)} + INTERVAL '8 hours'), 'YYYY-MM')"
-
-
-class days_between(FunctionElement):  # noqa: N801
-    """Fractional days from the first timestamp to the second."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(days_between, "sqlite")
-def _days_sqlite(element, compiler, **kw):
-    start, end = list(element.clauses)
-    return (
-        f"(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
+def _function(
+    name: str, sql_type: TypeEngine, doc: str, *, sqlite: str, postgresql: str
+) -> type[FunctionElement]:
+    """A SQL function written out per dialect: `{0}`, `{1}`… in the templates stand for its
+    compiled arguments (each compiled once, however often it appears)."""
+    function = type(
+        name,
+        (FunctionElement,),
+        {"type": sql_type, "inherit_cache": True, "__doc__": doc, "__module__": __name__},
     )
 
+    def template(text: str):
+        def compile_(element, compiler, **kw) -> str:
+            return text.format(*(compiler.process(clause, **kw) for clause in element.clauses))
 
-@compiles(days_between)
-def _days_pg(element, compiler, **kw):
-    start, end = list(element.clauses)
-    return (
-        f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)}))"
-        " / 86400.0)"
-    )
+        return compile_
 
-
-class floor_int(FunctionElement):  # noqa: N801
-    """The largest whole number not above a number (the bucket of a number of days)."""
-
-    type = Integer()
-    inherit_cache = True
+    compiles(function, "sqlite")(template(sqlite))
+    compiles(function)(template(postgresql))
+    return function
 
 
-@compiles(floor_int, "sqlite")
-def _floor_sqlite(element, compiler, **kw):
-    (column,) = list(element.clauses)
-    value = compiler.process(column, **kw)
+local_date = _function(
+    "local_date",
+    Date(),
+    "The Beijing calendar date of a stored naive-UTC timestamp.",
+    sqlite="date({0}, '+8 hours')",
+    postgresql="CAST(({0} + INTERVAL '8 hours') AS DATE)",
+)
+
+local_month = _function(
+    "local_month",
+    String(),
+    "The Beijing month (`YYYY-MM`) of a stored naive-UTC timestamp.",
+    sqlite="strftime('%Y-%m', {0}, '+8 hours')",
+    postgresql="to_char(({0} + INTERVAL '8 hours'), 'YYYY-MM')",
+)
+
+days_between = _function(
+    "days_between",
+    Float(),
+    "Fractional days from the first timestamp to the second.",
+    sqlite="(julianday({1}) - julianday({0}))",
+    postgresql="(EXTRACT(EPOCH FROM ({1} - {0})) / 86400.0)",
+)
+
+floor_int = _function(
+    "floor_int",
+    Integer(),
+    "The largest whole number not above a number (the bucket of a number of days).",
     # CAST truncates towards zero: one less for a negative number with a fraction.
-    return (
-        f"(CAST({value} AS INTEGER) - "
-        f"(CASE WHEN {value} < CAST({value} AS INTEGER) THEN 1 ELSE 0 END))"
-    )
-
-
-@compiles(floor_int)
-def _floor_pg(element, compiler, **kw):
-    (column,) = list(element.clauses)
-    return f"CAST(floor({compiler.process(column, **kw)}) AS INTEGER)"
+    sqlite="(CAST({0} AS INTEGER) - (CASE WHEN {0} < CAST({0} AS INTEGER) THEN 1 ELSE 0 END))",
+    postgresql="CAST(floor({0}) AS INTEGER)",
+)

@@ -46,6 +46,21 @@ SORT_LABELS = {
     "speed": _l("答复用时中位数"),
 }
 POST_LABELS = {Post.SECRETARY: _l("书记"), Post.GOVERNOR: _l("省长、市长、县长")}
+# The rankings form's choices, by argument.
+RANKING_LABELS = {
+    "group": GROUP_LABELS,
+    "level": LEVEL_LABELS,
+    "sort": SORT_LABELS,
+    "post": POST_LABELS,
+}
+
+
+def kind_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The kinds grouped by track, labelled, for a kind menu's optgroups."""
+    return [
+        (TRACK_LABELS[track], [(k.value, KIND_LABELS[k]) for k in kinds])
+        for track, kinds in KINDS_BY_TRACK.items()
+    ]
 
 
 def chart_for(points) -> str:
@@ -112,23 +127,10 @@ def rankings() -> ResponseReturnValue:
     return render_template(
         "stats/rankings.html",
         ranking=result,
-        group=group,
-        level=level,
-        sort=sort,
-        kind=kind,
-        post=post,
-        region=region,
-        date_from=date_from,
-        date_to=date_to,
+        scope=scope,
         provinces=_provinces(),
-        group_labels=GROUP_LABELS,
-        level_labels=LEVEL_LABELS,
-        sort_labels=SORT_LABELS,
-        post_labels=POST_LABELS,
-        kind_groups=[
-            (TRACK_LABELS[track], [(k.value, KIND_LABELS[k]) for k in kinds])
-            for track, kinds in KINDS_BY_TRACK.items()
-        ],
+        labels=RANKING_LABELS,
+        kind_groups=kind_groups(),
         download=download,
     )
 
@@ -186,19 +188,28 @@ def _period_choices(years: list[int]) -> list[tuple[str, str]]:
 
 
 def _feed_title(filters: listing.Filters, what: str) -> str:
-    parts = []
-    if filters.board is not None:
-        parts.append(filters.board.label)
-    if filters.unit is not None:
-        parts.append(filters.unit.label)
-    if filters.region is not None:
-        parts.append(filters.region.full_label)
+    """The feed's board, unit, region and words, then what it lists: 杭州市委书记 · 最新答复 · 民声."""
+    parts = [
+        entity.full_label if isinstance(entity, Region) else entity.label
+        for entity in (filters.board, filters.unit, filters.region)
+        if entity is not None
+    ]
     if filters.q:
         parts.append(_("“%(q)s”", q=filters.q))
     return " · ".join([*parts, what, _("民声")])
 
 
-def _atom(body: bytes) -> Response:
+def _atom(build, what: str, alternate) -> Response:
+    """An Atom feed of a listing (the request's filters): `build` writes it, `what` names it in
+    the title, `alternate(filters)` is its page on the site."""
+    filters = listing.read(request.args, strict=True)
+    body = build(
+        filters,
+        title=_feed_title(filters, what),
+        self_url=request.url,
+        alternate=alternate(filters),
+        now=utcnow(),
+    )
     return Response(
         body, mimetype="application/atom+xml", content_type="application/atom+xml; charset=utf-8"
     )
@@ -207,30 +218,18 @@ def _atom(body: bytes) -> Response:
 @bp.get("/feeds/replies.atom")
 def replies_feed() -> ResponseReturnValue:
     """Latest replies, for everything or a board / unit / region / search (same parameters)."""
-    filters = listing.read(request.args, strict=True)
     return _atom(
-        feeds.replies_feed(
-            filters,
-            title=_feed_title(filters, _("最新答复")),
-            self_url=request.url,
-            alternate=url_for("directory.home", _external=True),
-            now=utcnow(),
-        )
+        feeds.replies_feed, _("最新答复"), lambda _f: url_for("directory.home", _external=True)
     )
 
 
 @bp.get("/feeds/messages.atom")
 def messages_feed() -> ResponseReturnValue:
     """Newest public messages for any listing or search (the search page's parameters)."""
-    filters = listing.read(request.args, strict=True)
     return _atom(
-        feeds.messages_feed(
-            filters,
-            title=_feed_title(filters, _("最新留言")),
-            self_url=request.url,
-            alternate=url_for("search.search", _external=True, **filters.args()),
-            now=utcnow(),
-        )
+        feeds.messages_feed,
+        _("最新留言"),
+        lambda filters: url_for("search.search", _external=True, **filters.args()),
     )
 
 
