@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..errors import BoardError, ValidationFailed
 from ..messages.services import BODY_MAX, NOTE_MAX, TITLE_MAX
 from ..models import Domain, Kind, RegionLevel, State, Track
+from ..stats.listing import NARROWING
 
 MAX_PER_PAGE = 200
 MAX_PAGE = 10_000_000  # keeps OFFSET inside a 64-bit integer
@@ -282,18 +283,7 @@ SEARCH_PARAMS = (
 )
 
 # The filters search_messages understands, all passed on as read.
-SEARCH_FILTERS = (
-    "region",
-    "board",
-    "unit",
-    "kind",
-    "domain",
-    "topic",
-    "state",
-    "replied",
-    "date_from",
-    "date_to",
-)
+SEARCH_FILTERS = (*NARROWING, "date_from", "date_to")
 
 SUBMIT_FIELDS = (
     Field("board", "string", "留言板代码（如 330100-secretary）", required=True),

@@ -7,20 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, Optional
 
+from ..stats.listing import NARROWING
+
 # The public listing's parameters a saved search keeps (board/stats/listing.py).
-SEARCH_ARGS = (
-    "q",
-    "region",
-    "board",
-    "unit",
-    "kind",
-    "domain",
-    "topic",
-    "state",
-    "replied",
-    "from",
-    "to",
-)
+SEARCH_ARGS = ("q", *NARROWING, "from", "to")
 
 
 class ButtonForm(FlaskForm):

@@ -37,19 +37,10 @@ from ..search.query import matching_codes
 from ..search.topics import resolve_topic
 from .services import day_start, public_condition, within
 
-FILTER_NAMES = (
-    "region",
-    "board",
-    "unit",
-    "kind",
-    "domain",
-    "topic",
-    "state",
-    "replied",
-    "from",
-    "to",
-    "q",
-)
+# The filters that narrow a listing or a search to some messages (search names its dates
+# `date_from`/`date_to`, the listing and saved searches `from`/`to`).
+NARROWING = ("region", "board", "unit", "kind", "domain", "topic", "state", "replied")
+FILTER_NAMES = (*NARROWING, "from", "to", "q")
 
 
 @dataclass
