@@ -8,11 +8,13 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from conftest import T0, make_test_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import OperationalError
 from test_search import found, indexed_codes
 
 from board.extensions import db
@@ -240,3 +242,89 @@ def test_worker_builds_applies_and_stops_on_sigterm(app, database, tmp_path, mak
             worker.communicate()
     assert worker.returncode == 0
     assert "search worker: stopped" in stdout
+
+
+def test_worker_survives_the_database_dropping_its_connection(
+    app, database, tmp_path, make_message
+):
+    """PostgreSQL terminates the worker's connection (a restart, an administrator): ending that
+    round's session fails too, and the worker must not die of it — it reconnects and goes on
+    applying the outbox."""
+    if not database.startswith("postgresql"):
+        return  # SQLite has no server to drop a connection
+    app.config["SEARCH_APPLY_INLINE"] = False
+    first = make_message("approved")
+    env = {
+        **os.environ,
+        "BOARD_SQLALCHEMY_DATABASE_URI": database,
+        "BOARD_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
+        "BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
+        "BOARD_SECRET_KEY": "test-secret",
+        "PGAPPNAME": "minsheng-search-worker-test",  # libpq's name for the worker's sessions
+    }
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+        [sys.executable, "-m", "flask", "--app", "board", "search", "worker", "--interval", "0.1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        log = _read_until(worker.stderr, "index built", time.monotonic() + 60)
+        assert "index built, 1 documents" in log, log
+        terminated = 0
+        deadline = time.monotonic() + 30
+        while not terminated and time.monotonic() < deadline:  # its pool holds one by now
+            terminated = db.session.scalar(
+                select(func.count()).select_from(
+                    select(func.pg_terminate_backend(text("pid")))
+                    .select_from(text("pg_stat_activity"))
+                    .where(text("application_name = 'minsheng-search-worker-test'"))
+                    .subquery()
+                )
+            )
+            db.session.commit()
+        assert terminated, "the worker never held a connection"
+        second = make_message("approved", title="停车难", body="小区门口停车难，物业不管。")
+        log = _read_until(worker.stderr, "applied 1 outbox rows", time.monotonic() + 90)
+        assert "applied 1 outbox rows" in log, log
+        assert worker.poll() is None, "the worker died"
+        assert found("物业") == {first.code, second.code}
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0
+
+
+def test_worker_round_survives_a_failing_session_end(app, monkeypatch):
+    """Ending a round's session can fail when the database has just dropped the connection
+    (rolling back on a dead connection raises): the worker logs it and carries on."""
+    stop = threading.Event()
+    rounds = []
+
+    def apply_pending(timeout: float) -> int:
+        rounds.append(timeout)
+        if len(rounds) >= 3:
+            stop.set()
+        return 0
+
+    monkeypatch.setattr(indexer, "ensure_dictionary", lambda force=False: None)
+    monkeypatch.setattr(indexer, "heal", lambda: None)
+    monkeypatch.setattr(indexer, "apply_pending", apply_pending)
+    monkeypatch.setattr(indexer, "prune_outbox", lambda *args, **kwargs: 0)
+    real_remove, failed = db.session.remove, []
+
+    def remove() -> None:
+        if not failed:
+            failed.append(True)
+            raise OperationalError(
+                "ROLLBACK", {}, Exception("terminating connection due to administrator command")
+            )
+        real_remove()
+
+    monkeypatch.setattr(db.session, "remove", remove)
+    indexer.run_worker(stop, interval=0.01)
+    assert failed and len(rounds) >= 3

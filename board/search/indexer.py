@@ -396,6 +396,18 @@ def cached_completeness(max_age: float) -> Completeness:
 # The worker process
 
 
+def _release_session() -> None:
+    """End the round's session. When the database dropped the connection (a restart, an
+    administrator's terminate), ending it fails as well: the pool throws that connection away
+    and the next round opens a new one, so the worker carries on instead of dying."""
+    try:
+        db.session.remove()
+    except Exception:
+        logger.warning("search: the database connection was lost; reconnecting", exc_info=True)
+        db.session.registry.clear()
+        db.engine.dispose()
+
+
 def run_worker(
     stop: threading.Event,
     interval: float = 0.5,
@@ -439,6 +451,6 @@ def run_worker(
             failures += 1
             logger.exception("search: applying the outbox failed (attempt %d)", failures)
         finally:
-            db.session.remove()
+            _release_session()
         if applied < BATCH:
             stop.wait(min(interval * 2**failures, 30.0))
