@@ -207,25 +207,31 @@ def _read_until(stream, needle: str, deadline: float) -> str:
     return seen
 
 
+def _start_worker(app, database: str, tmp_path, **env) -> subprocess.Popen:
+    """`flask search worker` in its own process on the test's database and index (`env`: more
+    variables, e.g. PGAPPNAME, libpq's name for the worker's sessions)."""
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and command
+        [sys.executable, "-m", "flask", "--app", "board", "search", "worker", "--interval", "0.1"],
+        env={
+            **os.environ,
+            "BOARD_SQLALCHEMY_DATABASE_URI": database,
+            "BOARD_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
+            "BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
+            "BOARD_SECRET_KEY": "test-secret",
+            **env,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_worker_builds_applies_and_stops_on_sigterm(app, database, tmp_path, make_message):
     """`flask search worker` is its own process: it builds a missing index, applies new outbox
     rows as they come, and exits 0 on SIGTERM."""
     app.config["SEARCH_APPLY_INLINE"] = False
     first = make_message("approved")
-    env = {
-        **os.environ,
-        "BOARD_SQLALCHEMY_DATABASE_URI": database,
-        "BOARD_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
-        "BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
-        "BOARD_SECRET_KEY": "test-secret",
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "flask", "--app", "board", "search", "worker", "--interval", "0.1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    worker = _start_worker(app, database, tmp_path)
     try:
         log = _read_until(worker.stderr, "index built", time.monotonic() + 60)
         assert "index built, 1 documents" in log, log
@@ -254,21 +260,7 @@ def test_worker_survives_the_database_dropping_its_connection(
         return  # SQLite has no server to drop a connection
     app.config["SEARCH_APPLY_INLINE"] = False
     first = make_message("approved")
-    env = {
-        **os.environ,
-        "BOARD_SQLALCHEMY_DATABASE_URI": database,
-        "BOARD_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
-        "BOARD_INSTANCE_PATH": str(tmp_path / "instance"),
-        "BOARD_SECRET_KEY": "test-secret",
-        "PGAPPNAME": "minsheng-search-worker-test",  # libpq's name for the worker's sessions
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        [sys.executable, "-m", "flask", "--app", "board", "search", "worker", "--interval", "0.1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    worker = _start_worker(app, database, tmp_path, PGAPPNAME="minsheng-search-worker-test")
     try:
         log = _read_until(worker.stderr, "index built", time.monotonic() + 60)
         assert "index built, 1 documents" in log, log

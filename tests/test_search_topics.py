@@ -23,23 +23,34 @@ ROWS = [
 XSS = '<script>alert("x")</script>'
 
 
+def messages_on_topics(make_message, moderator, state: str, paths) -> dict:
+    """One message about 停车 per (name, topic path) in `state`, an hour apart; the topic set
+    by staff (None: no topic)."""
+    made = {}
+    for name, path in paths:
+        m = make_message(state, title=f"停车问题 {name}", now=T0 + timedelta(hours=len(made)))
+        if path is not None:
+            taxonomy.correct_topic(m, taxonomy.topic_by_path(path), moderator, now=T0)
+        made[name] = m
+    return made
+
+
 @pytest.fixture
 def topical(app, make_message, moderator):
     """Three public messages about 停车: two under 城乡建设 (set at the second and third
     level), one under 环境保护, and one without a topic; topics set by staff."""
     taxonomy.load_taxonomy(ROWS)
-    made = {}
-    for name, path in (
-        ("housing", "城乡建设/住房保障/廉租房"),
-        ("property", "城乡建设/物业管理"),
-        ("noise", "环境保护/环保执法/噪声污染"),
-        ("none", None),
-    ):
-        m = make_message("received", title=f"停车问题 {name}", now=T0 + timedelta(hours=len(made)))
-        if path is not None:
-            taxonomy.correct_topic(m, taxonomy.topic_by_path(path), moderator, now=T0)
-        made[name] = m
-    return made
+    return messages_on_topics(
+        make_message,
+        moderator,
+        "received",
+        (
+            ("housing", "城乡建设/住房保障/廉租房"),
+            ("property", "城乡建设/物业管理"),
+            ("noise", "环境保护/环保执法/噪声污染"),
+            ("none", None),
+        ),
+    )
 
 
 def _id(name: str) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import pytest
 from conftest import T0, login
 from sqlalchemy import select
+from test_search_topics import messages_on_topics
 
 from board.errors import NotFound
 from board.extensions import db
@@ -57,19 +58,18 @@ def topical(app, make_message, moderator):
     """Public messages about 停车: two under 城乡建设 (set at the third and second level), one
     under 环境保护, one under 商贸_旅游%, one without a topic."""
     taxonomy.load_taxonomy(ROWS)
-    made = {}
-    for name, path in (
-        ("housing", "城乡建设/住房保障/廉租房"),
-        ("property", "城乡建设/物业管理"),
-        ("noise", "环境保护/环保执法/噪声污染"),
-        ("trade", "商贸_旅游%"),
-        ("none", None),
-    ):
-        m = make_message("approved", title=f"停车问题 {name}", now=T0 + timedelta(hours=len(made)))
-        if path is not None:
-            taxonomy.correct_topic(m, taxonomy.topic_by_path(path), moderator, now=T0)
-        made[name] = m
-    return made
+    return messages_on_topics(
+        make_message,
+        moderator,
+        "approved",
+        (
+            ("housing", "城乡建设/住房保障/廉租房"),
+            ("property", "城乡建设/物业管理"),
+            ("noise", "环境保护/环保执法/噪声污染"),
+            ("trade", "商贸_旅游%"),
+            ("none", None),
+        ),
+    )
 
 
 def _id(path: str) -> str:
