@@ -5,9 +5,9 @@ Three writers keep derived data exact in the transaction of every change: the st
 (`board/cache/versions.py`). Each notes what a flush touched in `session.info[key]` and, just
 before the commit, flushes what is left and applies the noted work on the session's connection;
 a rollback forgets it (the event mail of `board/notify/events.py` keeps its own commit and
-rollback hooks, registered through `listen` too). `commit_hooks` builds that pair of hooks once; `listen` registers a set of
-hooks on a session class without registering any twice (`create_app` may run more than once in
-a process, as the tests do).
+rollback hooks, registered through `listen` too). `commit_hooks` builds that pair of hooks
+once; `listen` registers a set of hooks on a session class without registering any twice
+(`create_app` may run more than once in a process, as the tests do).
 """
 
 from __future__ import annotations
