@@ -257,12 +257,17 @@ CURSOR = Param(
     "string",
     "翻页游标：上一页返回的 `next_cursor`；给出时忽略 `page`（大量数据请用游标，不用页码）",
 )
-MESSAGE_PARAMS = (*MESSAGE_FILTERS, PAGE, PER_PAGE, CURSOR)
+TOPIC = Param(
+    "topic",
+    "string",
+    "一级主题分类：编号或名称（如 城乡建设），包含其下各级分类；不是一级分类时返回 422",
+)
+MESSAGE_PARAMS = (*MESSAGE_FILTERS, TOPIC, PAGE, PER_PAGE, CURSOR)
 SEARCH_PARAMS = (
     Param("q", "string", "检索词（中文分词）；为空时按筛选条件列出"),
     *(p for p in MESSAGE_FILTERS if p.name != "track"),
     Param("replied", "boolean", "只要已回复（true）或未回复（false）的留言"),
-    Param("topic", "string", "一级主题分类：编号或名称（如 城乡建设）；分面 topic 给出编号与名称"),
+    Param("topic", TOPIC.type, TOPIC.description + "；分面 topic 给出编号与名称"),
     Param("date_from", "date", "发布日期起（含），YYYY-MM-DD"),
     Param("date_to", "date", "发布日期止（含），YYYY-MM-DD"),
     Param(

@@ -18,11 +18,14 @@ from .. import audit
 from ..clock import utcnow
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
+from ..intel.models import Topic
 from ..messages import services as msg
 from ..models import Board, Event, Message, Region, Reply, Unit
 from ..privacy import truncate_ip
 from ..retry import mark_idempotent
+from ..search.topics import resolve_topic
 from ..security import limit_api_actions, limit_api_writes, limit_posting, limit_search
+from ..stats.listing import subtree
 from . import serializers as out
 from .actions import ACTIONS
 from .auth import api_user, authenticate_request, require_user
@@ -98,6 +101,16 @@ def _resolve(values: dict, names: tuple[str, ...]) -> dict:
         found[name] = row
     if errors:
         raise ValidationFailed(fields=errors)
+    return found
+
+
+def _first_level_topic(value: str) -> str:
+    """The id (as text) of the first-level topic a `topic` argument names by id or name; 422 on
+    the `topic` field when it names none (a lower-level topic included: the filter is by the
+    first level, its subtopics counted with it)."""
+    found = resolve_topic(value)
+    if found is None:
+        raise ValidationFailed(fields={"topic": [_("没有这个一级主题分类。")]})
     return found
 
 
@@ -202,6 +215,9 @@ def list_messages():
     for name in ("track", "kind", "domain", "state"):
         if args[name]:
             query = query.where(getattr(Message, name) == args[name])
+    if args["topic"] is not None:
+        topic = db.session.get(Topic, int(_first_level_topic(args["topic"])))
+        query = query.where(Message.topic_id.in_(subtree(topic)))
     query = query.order_by(Message.created_at.desc(), Message.id.desc())
     return jsonify(_keyset_page(query, args, lambda m: out.message_json(m, user)))
 
@@ -347,15 +363,11 @@ def message_action(code: str, action: str):
 def search():
     """Full-text search over public messages with filters, facets and highlighted snippets."""
     from ..search.query import search_messages
-    from ..search.topics import resolve_topic
 
     args = read_args(SEARCH_PARAMS)
     _resolve(args, ("board", "unit", "region"))
     if args["topic"] is not None:
-        topic = resolve_topic(args["topic"])
-        if topic is None:
-            raise ValidationFailed(fields={"topic": [_("没有这个一级主题分类。")]})
-        args["topic"] = topic
+        args["topic"] = _first_level_topic(args["topic"])
     filters = {name: args[name] for name in SEARCH_FILTERS if args[name] is not None}
     result = search_messages(
         args["q"] or "",

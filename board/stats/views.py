@@ -188,12 +188,15 @@ def _period_choices(years: list[int]) -> list[tuple[str, str]]:
 
 
 def _feed_title(filters: listing.Filters, what: str) -> str:
-    """The feed's board, unit, region and words, then what it lists: 杭州市委书记 · 最新答复 · 民声."""
+    """The feed's board, unit, region, topic and words, then what it lists:
+    杭州市委书记 · 主题：城乡建设 · 最新答复 · 民声."""
     parts = [
         entity.full_label if isinstance(entity, Region) else entity.label
         for entity in (filters.board, filters.unit, filters.region)
         if entity is not None
     ]
+    if filters.topic is not None:
+        parts.append(_("主题：%(name)s", name=filters.topic.name))
     if filters.q:
         parts.append(_("“%(q)s”", q=filters.q))
     return " · ".join([*parts, what, _("民声")])
