@@ -278,6 +278,11 @@ def variants(replies: Examples, zhejiang: Examples) -> dict[str, dict]:
     for size in (5, 8, 12, 20):
         for weight in (0.3, 0.5, 1.0):
             table[f"head{size}_w{weight}"] = {"extra": [], "head": size, "head_weight": weight}
+    table["head12_w0.5_replies_precise_w0.3"] = {
+        "extra": [(precise, 0.3)],
+        "head": 12,
+        "head_weight": 0.5,
+    }
     table["offsets"] = {"extra": [], "offsets": True}
     table["unbalanced"] = {"extra": [], "class_weight": None}
     table["sqrt_balanced"] = {"extra": [], "class_weight": "sqrt"}

@@ -23,7 +23,7 @@ SEED = 20200
 NAMES_WEIGHT = 1.0  # chosen on the held-out split (0.3: 0.9308, 1.0: 0.9310)
 # The first words of title + body as features of their own (`HeadWords`), chosen on the
 # deduplicated held-out split (docs/intelligence.md).
-HEAD_WORDS = 8
+HEAD_WORDS = 12
 HEAD_WEIGHT = 0.5
 # Topics of the training data mapped to the platform's domains (DESIGN §3.1).
 DOMAIN_OF_TOPIC = {
