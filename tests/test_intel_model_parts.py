@@ -44,12 +44,15 @@ def test_the_pipeline_weights_the_head_of_the_text():
     parts = dict(features.transformer_list)
     assert parts["head"].named_steps["cut"].size == classifier.HEAD_WORDS
     assert features.transformer_weights == {"head": classifier.HEAD_WEIGHT}
-    data = examples()
+    data = Examples()
+    for label, words in TOPICS.items():  # the topic's words first, then words of the tail
+        for i in range(4):
+            head = [words[(i + k) % len(words)] for k in range(classifier.HEAD_WORDS)]
+            data.add(" ".join(head + [f"尾{label}{i}", "尾巴"]), label)
     pipeline.fit(data.texts, data.labels)
-    vocabulary = parts["head"].named_steps["tfidf"].vocabulary_
-    tail = {w for text in data.texts for w in text.split()[classifier.HEAD_WORDS :]}
-    head = {w for text in data.texts for w in text.split()[: classifier.HEAD_WORDS]}
-    assert set(vocabulary) == head and not (tail - head) & set(vocabulary)
+    vocabulary = set(parts["head"].named_steps["tfidf"].vocabulary_)
+    assert vocabulary == {w for words in TOPICS.values() for w in words}
+    assert "尾巴" in parts["words"].vocabulary_ and "尾巴" not in vocabulary
 
 
 def test_sample_weights_and_a_class_weight_table_change_the_svm():
