@@ -622,6 +622,8 @@ def test_regions_filter_includes_descendants(client, directory):
         "full_name": "浙江省杭州市西湖区",
         "level": "county",
         "parent": "330100",
+        "merged_into": None,
+        "merged_on": None,
     }
     provinces = client.get("/api/v1/regions?level=province").get_json()
     assert [r["code"] for r in provinces["items"]] == ["330000", "440000"]

@@ -240,6 +240,11 @@ DIRECTORY_PARAMS = (REGION, PAGE, PER_PAGE)
 REGION_PARAMS = (
     REGION,
     Param("level", "string", "区划级别", enum=_codes(RegionLevel)),
+    Param(
+        "current",
+        "boolean",
+        "true：只列现行区划（不含已并入其他区划的旧代码）；不给或 false：全部列出",
+    ),
     PAGE,
     PER_PAGE,
 )

@@ -137,6 +137,15 @@ SCHEMAS: dict[str, Any] = {
             "full_name": STRING,
             "level": _enum(RegionLevel),
             "parent": NULLABLE_STRING,
+            "merged_into": {
+                "type": ["string", "null"],
+                "description": "已并入的区划代码（现行区划为 null）",
+            },
+            "merged_on": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "并入日期（现行区划为 null）",
+            },
         }
     ),
     "Board": _object(

@@ -47,8 +47,13 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def region_json(region: Region) -> dict:
-    """A region by its GB/T 2260 code."""
-    return attributes(region, "code", "name", "full_name", "level") | {"parent": region.parent_code}
+    """A region by its GB/T 2260 code; a code retired by a merge names the region that absorbed
+    it (`merged_into`) and the day (`merged_on`), both null for a current region."""
+    return attributes(region, "code", "name", "full_name", "level") | {
+        "parent": region.parent_code,
+        "merged_into": region.merged_into_code,
+        "merged_on": region.merged_on.isoformat() if region.merged_on else None,
+    }
 
 
 def board_json(board: Board) -> dict:

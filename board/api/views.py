@@ -175,11 +175,14 @@ def _directory_page(model, related, order, serialize):
 
 @bp.get("/regions")
 def regions():
-    """Regions by GB/T 2260 code, optionally within one region and at one level."""
+    """Regions by GB/T 2260 code, optionally within one region, at one level, or only the
+    current ones (`current=true` leaves out codes retired by a merge)."""
     args = read_args(REGION_PARAMS)
     query = _in_region(select(Region).order_by(Region.code), args)
     if args["level"]:
         query = query.where(Region.level == args["level"])
+    if args["current"]:
+        query = query.where(Region.merged_into_code.is_(None))
     return jsonify(_page(query, args, out.region_json))
 
 

@@ -26,7 +26,7 @@ from ..attachments import services as attachments
 from ..auth.forms import apply_service_errors
 from ..calendar import services as clocks
 from ..clock import utcnow
-from ..directory.services import ancestors, get_board, get_region, provinces
+from ..directory.services import ancestors, get_board, get_region, provinces, successor_board
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..intel.services import suggested_topic
@@ -138,6 +138,7 @@ def _board_chooser() -> ResponseReturnValue:
             db.session.scalars(
                 select(Board)
                 .join(Region, Board.region_code == Region.code)
+                .where(Region.merged_into_code.is_(None))  # a merged region's boards are history
                 .where(
                     or_(
                         Board.title.contains(q, autoescape=True),
@@ -225,6 +226,77 @@ def prefill_topic(form: ComposeForm) -> bool:
     return True
 
 
+def _current_region(region: Region) -> Region:
+    """The region that now holds `region` (itself unless merged; later merges followed)."""
+    seen: set[str] = set()
+    while region.merged_into_code and region.code not in seen:
+        seen.add(region.code)
+        after = db.session.get(Region, region.merged_into_code)
+        if after is None:
+            break
+        region = after
+    return region
+
+
+def _retired_notice(board: Board, successor: Board | None) -> str:
+    """Why a board of a merged region takes no messages, and where to write instead."""
+    if successor is not None:
+        return _(
+            "%(region)s已并入%(into)s，“%(board)s”不再接收留言，请写给“%(successor)s”。",
+            region=board.region.full_label,
+            into=successor.region.full_label,
+            board=board.label,
+            successor=successor.label,
+        )
+    return _(
+        "%(region)s已并入其他区划，“%(board)s”不再接收留言，请另选留言对象。",
+        region=board.region.full_label,
+        board=board.label,
+    )
+
+
+def _write_to_retired(board: Board) -> ResponseReturnValue:
+    """A board whose region was merged away takes no messages. A GET goes to the board that
+    succeeded it (or to the board chooser where the region lives now), saying why; a POSTed
+    draft is shown again, addressed to the successor when there is one, so nothing typed is
+    lost."""
+    successor = successor_board(board)
+    notice = _retired_notice(board, successor)
+    now_at = _current_region(board.region)
+    moved = now_at.code != board.region_code
+    chooser = url_for("messages.write", region=now_at.code if moved else None)
+    if request.method == "GET":
+        flash(notice, "warning")
+        if successor is None:
+            return redirect(chooser)
+        args = {k: v for k, v in request.args.items() if k not in ("board", "region")}
+        region = db.session.get(Region, request.args.get("region", "").strip()[:6])
+        if region is not None:
+            args["region"] = _current_region(region).code
+        return redirect(url_for("messages.write", board=successor.code, **args))
+    target = successor or board
+    form = ComposeForm()
+    form.region.choices = _region_choices(target)
+    form.topic.choices = compose_topic_choices()
+    if not form.submission_key.data:
+        form.submission_key.data = uuid.uuid4().hex
+    region = db.session.get(Region, (form.region.data or "")[:6])
+    if successor is not None and region is not None:
+        form.region.data = _current_region(region).code
+    return (
+        render_template(
+            "messages/write.html",
+            board=target,
+            trail=ancestors(target.region) + [target.region],
+            form=form,
+            preview=None,
+            retired_notice=notice,
+            retired_chooser=chooser,
+        ),
+        409,
+    )
+
+
 @bp.route("/write", methods=["GET", "POST"])
 @login_required
 @limit_posting
@@ -234,6 +306,8 @@ def write() -> ResponseReturnValue:
     if not board_code:
         return _board_chooser()
     board = get_board(board_code)
+    if board.region.merged_into_code:  # its region was merged away: the board is history
+        return _write_to_retired(board)
     me = _me()
     form = ComposeForm()
     form.region.choices = _region_choices(board)
