@@ -27,7 +27,9 @@ other figures had ruled the variant out):
 |---|---|---|---|---|
 | current (model 3) | 0.9310 | 0.9283 | 0.8762 | 11–14 s |
 | word clusters k=500, weight 1.0 | 0.9159 | — | — | 133 s |
+| word clusters k=200, weight 0.2 | — | 0.9283 | — | 76 s |
 | word clusters k=500, weight 0.2 | 0.9306 | 0.9298 | 0.8748 | 64–95 s |
+| word clusters k=1000, weight 0.2 | — | 0.9278 | — | 122 s |
 | TF-IDF-weighted mean word vector, weight 0.6 | 0.9245 | 0.9269 | 0.8683 | 47–54 s |
 | TF-IDF-weighted mean word vector, weight 0.3 | 0.9272 | 0.9270 | 0.8705 | 46–55 s |
 | LSA (200 components of word 1–2-gram TF-IDF), weight 0.5 | 0.9303 | 0.9290 | 0.8731 | 86–98 s |
