@@ -17,6 +17,7 @@ from ..messages.queries import public_messages_query
 from ..models import DOMAIN_LABELS, Message, Reply
 from ..paging import page_arg
 from ..search.forms import state_groups
+from ..search.topics import first_level_choices
 from ..stats import listing
 from ..stats import services as stats
 from ..stats.views import chart_for, download_links, kind_groups
@@ -110,6 +111,15 @@ def leaders() -> ResponseReturnValue:
     )
 
 
+def _topic_choices(chosen) -> list[tuple[str, str]]:
+    """The active first-level topics for the listing's topic select, plus the chosen one when
+    it is retired (a shared link to old messages keeps showing what it filters by)."""
+    choices = first_level_choices()
+    if chosen is not None and str(chosen.id) not in {value for value, _name in choices}:
+        choices.append((str(chosen.id), chosen.name))
+    return choices
+
+
 def _listing_page(what: str, entity, *, trail: list):
     """The page of a region, board or unit (`what` names which, `entity` is it): its filtered
     public messages, figures, chart, feeds and downloads, under the regions in `trail`."""
@@ -150,6 +160,7 @@ def _listing_page(what: str, entity, *, trail: list):
         kind_groups=kind_groups(),
         domain_choices=[(d.value, label) for d, label in DOMAIN_LABELS.items()],
         state_choices=state_groups(),
+        topic_choices=_topic_choices(filters.topic),
         # Without a state or reply filter the listing holds exactly the cases the figures
         # count (public, in scope, kind, domain and period alike): no second count.
         pagination=_paginate(

@@ -132,6 +132,10 @@ def _board_chooser() -> ResponseReturnValue:
     region_code = request.args.get("region", "").strip()
     q = request.args.get("q", "").strip()
     region = get_region(region_code) if region_code else None
+    if region is not None and region.merged_into_code:  # a retired code: its boards are history
+        current = _current_region(region)
+        if current.code != region.code:
+            return redirect(url_for("messages.write", region=current.code, q=q or None))
     found: list[Board] = []
     if q:
         found = list(
