@@ -672,19 +672,25 @@ def pytest_collection_modifyitems(config, items):
     """Order the suite for the xdist workers (`--dist loadfile` in setup.cfg: a module's tests
     run in one process, so a module-scoped site, browser or authorization world is made once).
 
-    Modules are handed out in the order of their first test, so the order is the longest first:
-    the fault harness and the browser passes, the other slow modules (a gunicorn site, a
-    browser: tens of seconds a test), then the rest by their number of tests. Neither worker is
-    left with one long module after the other has finished. (`--dist loadgroup` would split
-    modules finer, but it does not group on pytest 9.2: pytest-xdist issue #1386.)"""
+    Modules are handed out in the order of their first test (`--no-loadscope-reorder` in
+    setup.cfg: otherwise xdist hands out the modules with the most tests first, and the
+    few-test browser and fault modules, tens of seconds a test, came last, one worker running
+    them while the other had finished). So the order is the longest first: the modules in
+    HEAVIEST, the other slow modules (a gunicorn site, a browser), then the rest by their number
+    of tests. Neither worker is left with one long module after the other has finished.
+    (`--dist loadgroup` would split modules finer, but it does not group on pytest 9.2:
+    pytest-xdist issue #1386.)"""
     size = Counter(item.module.__name__ for item in items)
+    first = {name: n for n, name in enumerate(HEAVIEST)}
 
     def order(item) -> tuple:  # a stable sort: each module's own order is kept
         name = item.module.__name__
-        return name not in HEAVIEST, item.get_closest_marker("slow") is None, -size[name], name
+        rank = first.get(name, len(HEAVIEST))
+        return rank, item.get_closest_marker("slow") is None, -size[name], name
 
     items.sort(key=order)
 
 
-# The longest tests of all (minutes under load): started before anything else.
-HEAVIEST = {"test_faults", "test_e2e_passes"}
+# The longest modules of all (minutes each under load, in the order of the durations of a whole
+# run): started before anything else, longest first.
+HEAVIEST = ["test_search_scale", "test_seed", "test_faults", "test_e2e_passes"]
