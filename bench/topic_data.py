@@ -352,8 +352,7 @@ def main() -> None:
     replies = label_by_reply(rows)
     sample = classifier.read_labelled_xlsx(folder / "messages_labelled_sample.xlsx", stopwords)
     unseen_train = classifier.without_near_duplicates(tokens, sample, 0.5)
-    train_set, test_set = classifier.stratified_split(tokens)
-    dedup_train = classifier.without_near_duplicates(train_set, test_set, 0.5)
+    train_set, dedup_train, test_set = classifier.deduplicated_split(tokens, 0.5)
     print(
         f"train {len(train_set)}, dedup train {len(dedup_train)}, test {len(test_set)}, "
         f"unseen train {len(unseen_train)}",
