@@ -20,7 +20,6 @@ default) so that jieba runs once. Nothing else is written.
 
 from __future__ import annotations
 
-import argparse
 import pickle
 import re
 import sys
@@ -32,9 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.topic_model import _features  # noqa: E402
+from bench.topic_model import _features, bench_parser, read_data  # noqa: E402
 from board.intel import classifier  # noqa: E402
-from board.intel.taxonomy import read_label_rows  # noqa: E402
 
 Examples = classifier.Examples
 WORDS_VERSION = 2  # 2: `_x000D_` is a line end
@@ -333,27 +331,20 @@ def fit_and_score(names, options, fit_on: Examples, extras, test_on: Examples):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser = bench_parser(__doc__)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/topic_data_words.pickle"))
     parser.add_argument("--sources", action="store_true", help="only describe the weak labels")
     parser.add_argument("--per-topic", action="store_true", help="F1 of each topic too")
-    parser.add_argument("variant", nargs="*")
     args = parser.parse_args()
-    folder = args.data / "tipdm2020c"
-    stopwords = classifier.read_stopwords(folder / "stopwords_zh.txt")
-    tokens = classifier.read_token_csv(folder / "messages_labelled_tokens.csv")
-    names = classifier.topic_names(read_label_rows(folder / "labels.xlsx"))
+    folder, stopwords, tokens, names, sample = read_data(args.data)
     rows = archive_rows(folder, stopwords, args.cache)
     zhejiang = zhejiang_cached(folder, stopwords, args.cache)
     if args.sources:
         report_sources(rows, tokens, zhejiang)
         return
     replies = label_by_reply(rows)
-    sample = classifier.read_labelled_xlsx(folder / "messages_labelled_sample.xlsx", stopwords)
     unseen_train = classifier.without_near_duplicates(tokens, sample, 0.5)
-    train_set, test_set = classifier.stratified_split(tokens)
-    dedup_train = classifier.without_near_duplicates(train_set, test_set, 0.5)
+    train_set, dedup_train, test_set = classifier.deduplicated_split(tokens, 0.5)
     print(
         f"train {len(train_set)}, dedup train {len(dedup_train)}, test {len(test_set)}, "
         f"unseen train {len(unseen_train)}",

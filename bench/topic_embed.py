@@ -41,7 +41,6 @@ other figures had ruled the variant out):
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import pickle
@@ -53,9 +52,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.topic_model import _features  # noqa: E402
+from bench.topic_model import _features, bench_parser, read_data  # noqa: E402
 from board.intel import classifier  # noqa: E402
-from board.intel.taxonomy import read_label_rows  # noqa: E402
 
 SKIPGRAM = 0  # CBOW: skip-gram is 3–4 times slower to train for the same epochs
 CACHE = Path(tempfile.gettempdir()) / "f1repr_unlabelled_words.pickle"
@@ -420,18 +418,12 @@ def variants(names):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser = bench_parser(__doc__)
     parser.add_argument(
         "--figures", default="heldout,dedup,unseen", help="which figures (comma-separated)"
     )
-    parser.add_argument("variant", nargs="*")
     args = parser.parse_args()
-    folder = args.data / "tipdm2020c"
-    stopwords = classifier.read_stopwords(folder / "stopwords_zh.txt")
-    tokens = classifier.read_token_csv(folder / "messages_labelled_tokens.csv")
-    names = classifier.topic_names(read_label_rows(folder / "labels.xlsx"))
-    sample = classifier.read_labelled_xlsx(folder / "messages_labelled_sample.xlsx", stopwords)
+    folder, stopwords, tokens, names, sample = read_data(args.data)
     started = time.perf_counter()
     pool_by_source = unlabelled_words(
         folder, args.data / "liuyan_zhejiang" / "board_snapshot.json", stopwords

@@ -15,6 +15,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -190,16 +191,41 @@ def variants(names, unlabelled):
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+class TopicData(NamedTuple):
+    """The labelled data every topic-model bench reads: the tipdm2020c folder, its stopwords,
+    the token file, the topic-tree names and the labelled sample (the unseen messages)."""
+
+    folder: Path
+    stopwords: frozenset[str]
+    tokens: classifier.Examples
+    names: dict[str, list[str]]
+    sample: classifier.Examples
+
+
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every topic-model bench takes: the data folder and the variants to run."""
+    parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("variant", nargs="*")
-    args = parser.parse_args()
-    folder = args.data / "tipdm2020c"
+    return parser
+
+
+def read_data(data: Path) -> TopicData:
+    """The labelled data under `data` (the shared data folder)."""
+    folder = data / "tipdm2020c"
     stopwords = classifier.read_stopwords(folder / "stopwords_zh.txt")
-    tokens = classifier.read_token_csv(folder / "messages_labelled_tokens.csv")
-    names = classifier.topic_names(read_label_rows(folder / "labels.xlsx"))
-    sample = classifier.read_labelled_xlsx(folder / "messages_labelled_sample.xlsx", stopwords)
+    return TopicData(
+        folder,
+        stopwords,
+        classifier.read_token_csv(folder / "messages_labelled_tokens.csv"),
+        classifier.topic_names(read_label_rows(folder / "labels.xlsx")),
+        classifier.read_labelled_xlsx(folder / "messages_labelled_sample.xlsx", stopwords),
+    )
+
+
+def main() -> None:
+    args = bench_parser(__doc__).parse_args()
+    folder, stopwords, tokens, names, sample = read_data(args.data)
     unseen_train = classifier.without_near_duplicates(tokens, sample, 0.5)
     train_set, test_set = classifier.stratified_split(tokens)
     wanted = args.variant or ["all"]

@@ -14,6 +14,7 @@ import pytest
 from flask import g
 from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import Table, select, text
+from sqlalchemy.util import LRUCache
 
 from board import create_app
 from board.auth import services as auth_services
@@ -115,6 +116,58 @@ class _SharedTemplateCode(BytecodeCache):
 _TEMPLATE_CODE = _SharedTemplateCode()
 
 
+class _SharedCompiledSQL:
+    """Every test makes its own app, so its own engine and dialect, and SQLAlchemy keys its
+    compiled statements by the dialect object: each test compiled every statement it ran again
+    (the ORM's flushes, the pages' queries, the statistics upserts: about a fifth of a workflow
+    test's time). The SQL a statement compiles to depends only on the statement and on the
+    dialect's kind and settings, so statements compiled for one test's dialect are handed to
+    any later dialect of the same kind and settings (below); a different server version or
+    setting compiles its own."""
+
+    def __init__(self, capacity: int = 5000) -> None:
+        self.compiled = LRUCache(capacity)  # the engines' own caches hold 500 each
+
+    @staticmethod
+    def _key(key: tuple) -> tuple:
+        dialect, *rest = key
+        settings = (
+            type(dialect),
+            dialect.server_version_info,
+            dialect.paramstyle,
+            dialect.positional,
+            dialect.label_length,
+            dialect.max_identifier_length,
+            dialect.use_insertmanyvalues,
+            dialect.insertmanyvalues_page_size,
+            dialect.supports_native_boolean,
+            dialect.supports_native_decimal,
+            getattr(dialect, "_json_serializer", None),
+            getattr(dialect, "_json_deserializer", None),
+            getattr(dialect, "native_datetime", None),
+        )
+        return (settings, *rest)
+
+    def get(self, key: tuple, default=None):
+        return self.compiled.get(self._key(key), default)
+
+    def __setitem__(self, key: tuple, value) -> None:
+        self.compiled[self._key(key)] = value
+
+
+_COMPILED_SQL = _SharedCompiledSQL()
+
+
+def _share_compiled_sql(app) -> None:
+    """Point the app's engines, and the ORM's statement caches, at the shared compiled SQL."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.update_execution_options(compiled_cache=_COMPILED_SQL)
+    for mapper in db.Model.registry.mappers:
+        # The ORM's flushes pass each mapper's own cache (a memoized property) explicitly.
+        mapper.base_mapper.__dict__["_compiled_cache"] = _COMPILED_SQL
+
+
 def _admin_url(url: str, database: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + database
 
@@ -192,6 +245,7 @@ def make_test_app(database: str, tmp_path, **overrides):
     config.update(overrides)
     app = create_app(config)
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    _share_compiled_sql(app)
 
     # The test's app context outlives each request, and `g` with it: forget the signed-in user
     # before every request, as a fresh context does in production, so each client is itself.
@@ -618,19 +672,25 @@ def pytest_collection_modifyitems(config, items):
     """Order the suite for the xdist workers (`--dist loadfile` in setup.cfg: a module's tests
     run in one process, so a module-scoped site, browser or authorization world is made once).
 
-    Modules are handed out in the order of their first test, so the order is the longest first:
-    the fault harness and the browser passes, the other slow modules (a gunicorn site, a
-    browser: tens of seconds a test), then the rest by their number of tests. Neither worker is
-    left with one long module after the other has finished. (`--dist loadgroup` would split
-    modules finer, but it does not group on pytest 9.2: pytest-xdist issue #1386.)"""
+    Modules are handed out in the order of their first test (`--no-loadscope-reorder` in
+    setup.cfg: otherwise xdist hands out the modules with the most tests first, and the
+    few-test browser and fault modules, tens of seconds a test, came last, one worker running
+    them while the other had finished). So the order is the longest first: the modules in
+    HEAVIEST, the other slow modules (a gunicorn site, a browser), then the rest by their number
+    of tests. Neither worker is left with one long module after the other has finished.
+    (`--dist loadgroup` would split modules finer, but it does not group on pytest 9.2:
+    pytest-xdist issue #1386.)"""
     size = Counter(item.module.__name__ for item in items)
+    first = {name: n for n, name in enumerate(HEAVIEST)}
 
     def order(item) -> tuple:  # a stable sort: each module's own order is kept
         name = item.module.__name__
-        return name not in HEAVIEST, item.get_closest_marker("slow") is None, -size[name], name
+        rank = first.get(name, len(HEAVIEST))
+        return rank, item.get_closest_marker("slow") is None, -size[name], name
 
     items.sort(key=order)
 
 
-# The longest tests of all (minutes under load): started before anything else.
-HEAVIEST = {"test_faults", "test_e2e_passes"}
+# The longest modules of all (minutes each under load, in the order of the durations of a whole
+# run): started before anything else, longest first.
+HEAVIEST = ["test_search_scale", "test_seed", "test_faults", "test_e2e_passes"]

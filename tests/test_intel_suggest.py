@@ -4,6 +4,7 @@ here (never the shared archives), the train command, and the answer's contract."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import make_test_app
@@ -101,6 +102,83 @@ def test_train_command_without_data_says_where_it_looked(app, runner, tmp_path):
     result = runner.invoke(args=["suggest", "train"])
     assert result.exit_code != 0
     assert "not found" in result.output
+
+
+def _evaluation_data(tmp_path) -> tuple[Path, int]:
+    """A data folder for `flask suggest evaluate` whose token file holds a known number of
+    training rows that nearly repeat (5 of 7 words) a held-out row, and the labelled sample.
+
+    The seeded split depends only on how many rows each topic has, so the held-out positions
+    are found on distinct rows first; then, per topic, two training rows become near-twins of
+    held-out rows (to be removed) and one a near-twin of another training row (to be kept)."""
+    distinct = Examples()
+    for t, (label, words) in enumerate(VOCAB.items()):
+        for i in range(20):
+            own = [f"t{t}r{i}w{k}" for k in range(4)]
+            distinct.add(" ".join([words[i % 7], words[(i + 3) % 7], *own]), label)
+    train_set, test_set = classifier.stratified_split(distinct)
+    held_out = set(test_set.texts)
+    texts = list(distinct.texts)
+    twins_of_held_out = 0
+    for label in VOCAB:
+        rows = [n for n, lab in enumerate(distinct.labels) if lab == label]
+        test_rows = [n for n in rows if texts[n] in held_out]
+        train_rows = [n for n in rows if texts[n] not in held_out]
+        for target, source in ((train_rows[0], test_rows[0]), (train_rows[1], test_rows[1])):
+            texts[target] = " ".join([*distinct.texts[source].split()[:5], f"twin{target}"])
+            twins_of_held_out += 1
+        texts[train_rows[2]] = " ".join([*distinct.texts[train_rows[3]].split()[:5], "twin"])
+    folder = tmp_path / "data" / "tipdm2020c"
+    folder.mkdir(parents=True)
+    lines = ["tokens,label"] + [
+        f"{text},{lab}" for text, lab in zip(texts, distinct.labels, strict=True)
+    ]
+    (folder / "messages_labelled_tokens.csv").write_text("\n".join(lines), encoding="utf-8")
+    (folder / "stopwords_zh.txt").write_text("的\n了\n", encoding="utf-8")
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["留言主题", "留言详情", "一级分类"])
+    for label, words in VOCAB.items():
+        for i in range(3):
+            sheet.append([f"{words[i]}{words[i + 1]}", f"市民反映{words[i + 2]}的问题", label])
+    workbook.save(folder / "messages_labelled_sample.xlsx")
+    return folder.parent, twins_of_held_out
+
+
+def test_evaluate_reports_the_deduplicated_held_out_figure(app, runner, tmp_path):
+    """`flask suggest evaluate` prints held-out, deduplicated and unseen macro-F1 with their
+    steps; the deduplicated run loses exactly the training rows built as near-twins of held-out
+    rows (not the twin of another training row), and two runs give the same figures."""
+    data, twins = _evaluation_data(tmp_path)
+    app.config["SHARED_DATA"] = str(data)
+    app.config["SUGGEST_SMALL_MODEL"] = True
+    outputs = []
+    for _ in range(2):
+        result = runner.invoke(args=["suggest", "evaluate"])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    output = outputs[0]
+    assert twins == 6
+    assert "held-out split: train 48, test 12" in output
+    assert (
+        f"held-out, deduplicated: train {48 - twins}; {twins} training rows overlapping a "
+        "held-out row by > 50% of words removed"
+    ) in output
+    figures = [
+        [line.split("] ", 1)[1] for line in text.splitlines() if "macro-F1" in line]
+        for text in outputs
+    ]
+    assert [line.rsplit(" ", 1)[0] for line in figures[0]] == [
+        "held-out macro-F1",
+        "held-out, deduplicated macro-F1",
+        "unseen macro-F1",
+    ]
+    assert all(0 <= float(line.rsplit(" ", 1)[1]) <= 1 for line in figures[0])
+    assert figures[0] == figures[1]
+    assert "unseen: 9 real messages" in output
+    assert output.index("held-out macro-F1") < output.index("held-out, deduplicated macro-F1")
 
 
 def _install_tiny_model(app):

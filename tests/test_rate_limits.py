@@ -9,6 +9,7 @@ import uuid
 import pytest
 import redis
 from conftest import PASSWORD, login, make_test_app
+from webform import compose_fields
 
 from board.auth.services import issue_token
 from board.clock import utcnow
@@ -17,19 +18,7 @@ from board.models import Message
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 BODY = "小区门口的三盏路灯坏了三个月，晚上很黑，老人出行不便，希望有关部门尽快修复。"
-FORM = {
-    "track": "board",
-    "kind": "help",
-    "domain": "urban",
-    "region": "330106",
-    "body": BODY,
-    "private_note": "",
-    "wants_public": "y",
-    "real_name": "",
-    "phone": "",
-    "address": "",
-    "submit": "提交",
-}
+FORM = compose_fields(body=BODY)
 API_SUBMISSION = {
     "board": "330100-secretary",
     "region": "330106",

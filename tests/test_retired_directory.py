@@ -9,26 +9,14 @@ from datetime import date
 import pytest
 from conftest import T0, board, login
 from sqlalchemy import func, select
+from webform import compose_fields
 
 from board.admin.services import region_merge
 from board.extensions import db
 from board.models import Message, Post
 
 DRAFT_BODY = "千岛湖镇的公交站牌被风刮倒已经一个月，雨天候车的老人只能站在路边，希望尽快修复。"
-DRAFT = {
-    "track": "board",
-    "kind": "help",
-    "domain": "urban",
-    "region": "330127",
-    "title": "公交站牌倒了一个月",
-    "body": DRAFT_BODY,
-    "private_note": "",
-    "wants_public": "y",
-    "real_name": "",
-    "phone": "",
-    "address": "",
-    "submit": "提交",
-}
+DRAFT = compose_fields(region="330127", title="公交站牌倒了一个月", body=DRAFT_BODY)
 
 
 @pytest.fixture

@@ -21,6 +21,12 @@ ROWS = [
     ("交通运输",),
 ]
 XSS = '<script>alert("x")</script>'
+# Messages on the topics of ROWS, as (name, topic path) for `messages_on_topics`.
+ON_TOPICS = (
+    ("housing", "城乡建设/住房保障/廉租房"),
+    ("property", "城乡建设/物业管理"),
+    ("noise", "环境保护/环保执法/噪声污染"),
+)
 
 
 def messages_on_topics(make_message, moderator, state: str, paths) -> dict:
@@ -45,15 +51,13 @@ def topical(app, make_message, moderator):
         moderator,
         "received",
         (
-            ("housing", "城乡建设/住房保障/廉租房"),
-            ("property", "城乡建设/物业管理"),
-            ("noise", "环境保护/环保执法/噪声污染"),
+            *ON_TOPICS,
             ("none", None),
         ),
     )
 
 
-def _id(name: str) -> str:
+def topic_id(name: str) -> str:
     return str(taxonomy.topic_by_path(name).id)
 
 
@@ -64,9 +68,9 @@ def _codes(result) -> set[str]:
 def test_document_holds_the_first_level_topic_id(topical):
     """A topic at any level is indexed as its first-level ancestor's id; none, no field."""
     roots = topic_roots()
-    assert documents.document_for(topical["housing"], roots)["topic"] == _id("城乡建设")
-    assert documents.document_for(topical["property"])["topic"] == _id("城乡建设")
-    assert documents.document_for(topical["noise"], roots)["topic"] == _id("环境保护")
+    assert documents.document_for(topical["housing"], roots)["topic"] == topic_id("城乡建设")
+    assert documents.document_for(topical["property"])["topic"] == topic_id("城乡建设")
+    assert documents.document_for(topical["noise"], roots)["topic"] == topic_id("环境保护")
     assert "topic" not in documents.document_for(topical["none"], roots)
 
 
@@ -75,12 +79,15 @@ def test_search_filters_and_counts_by_first_level_topic(topical):
     names it from the database."""
     everything = search_messages("停车")
     assert everything.total == 4
-    assert dict(everything.facets["topic"]) == {_id("城乡建设"): 2, _id("环境保护"): 1}
-    assert everything.labels["topic"] == {_id("城乡建设"): "城乡建设", _id("环境保护"): "环境保护"}
-    housing = search_messages("停车", filters={"topic": _id("城乡建设")})
+    assert dict(everything.facets["topic"]) == {topic_id("城乡建设"): 2, topic_id("环境保护"): 1}
+    assert everything.labels["topic"] == {
+        topic_id("城乡建设"): "城乡建设",
+        topic_id("环境保护"): "环境保护",
+    }
+    housing = search_messages("停车", filters={"topic": topic_id("城乡建设")})
     assert _codes(housing) == {topical["housing"].code, topical["property"].code}
-    assert dict(housing.facets["topic"]) == {_id("城乡建设"): 2}
-    assert search_messages("", filters={"topic": _id("交通运输")}).total == 0
+    assert dict(housing.facets["topic"]) == {topic_id("城乡建设"): 2}
+    assert search_messages("", filters={"topic": topic_id("交通运输")}).total == 0
 
 
 def test_correcting_a_topic_moves_the_message_between_facets(topical, moderator):
@@ -89,7 +96,7 @@ def test_correcting_a_topic_moves_the_message_between_facets(topical, moderator)
         topical["housing"], taxonomy.topic_by_path("交通运输"), moderator, now=T0 + timedelta(1)
     )
     counts = dict(search_messages("停车").facets["topic"])
-    assert counts == {_id("城乡建设"): 1, _id("环境保护"): 1, _id("交通运输"): 1}
+    assert counts == {topic_id("城乡建设"): 1, topic_id("环境保护"): 1, topic_id("交通运输"): 1}
     assert indexer.check().ok
 
 
@@ -97,15 +104,24 @@ def test_renaming_a_topic_renames_the_facet_without_reindexing(topical, admin):
     """Ids are indexed, names come from the database: a rename shows at once."""
     taxonomy.rename_topic(admin, taxonomy.topic_by_path("城乡建设"), "住房城乡建设")
     labels = search_messages("停车").labels["topic"]
-    assert labels[_id("住房城乡建设")] == "住房城乡建设"
+    assert labels[topic_id("住房城乡建设")] == "住房城乡建设"
 
 
 def test_resolve_topic_takes_an_id_or_a_first_level_name_only(topical):
     """Ids and names of first-level topics resolve; deeper topics, unknown names, other
     digits and overlong values do not."""
-    first = _id("城乡建设")
+    first = topic_id("城乡建设")
     assert resolve_topic(first) == resolve_topic("城乡建设") == resolve_topic(f" {first} ")
-    for value in (_id("城乡建设/住房保障"), "住房保障", "999999", "9" * 30, "²", "", None, XSS):
+    for value in (
+        topic_id("城乡建设/住房保障"),
+        "住房保障",
+        "999999",
+        "9" * 30,
+        "²",
+        "",
+        None,
+        XSS,
+    ):
         assert resolve_topic(value) is None, value
     assert resolve_topic("城" * 41) is None
 
@@ -115,9 +131,9 @@ def test_search_page_has_a_topic_select_and_facet_without_javascript(client, top
     chosen one is shown as an active filter with a link that removes it."""
     page = client.get("/search?q=停车").get_data(as_text=True)
     assert 'name="topic"' in page and "全部主题分类" in page
-    assert f'<option value="{_id("交通运输")}">交通运输</option>' in page
-    assert f"topic={_id('城乡建设')}" in page  # the facet link
-    chosen = client.get(f"/search?q=停车&topic={_id('环境保护')}").get_data(as_text=True)
+    assert f'<option value="{topic_id("交通运输")}">交通运输</option>' in page
+    assert f"topic={topic_id('城乡建设')}" in page  # the facet link
+    chosen = client.get(f"/search?q=停车&topic={topic_id('环境保护')}").get_data(as_text=True)
     assert topical["noise"].code in chosen and topical["housing"].code not in chosen
     assert 'aria-current="true">环境保护' in chosen
     assert "共 1 条" in chosen
@@ -126,7 +142,7 @@ def test_search_page_has_a_topic_select_and_facet_without_javascript(client, top
 def test_search_page_refuses_unknown_and_hostile_topic_values(client, topical):
     """An unknown id, another level's id, markup or an overlong value: the field says so, the
     filter is not applied, nothing is echoed unescaped."""
-    for value in ("999999", _id("城乡建设/住房保障"), XSS, "9" * 500):
+    for value in ("999999", topic_id("城乡建设/住房保障"), XSS, "9" * 500):
         response = client.get("/search", query_string={"q": "停车", "topic": value})
         assert response.status_code == 200
         page = response.get_data(as_text=True)
@@ -138,17 +154,17 @@ def test_search_page_refuses_unknown_and_hostile_topic_values(client, topical):
 def test_search_page_keeps_a_retired_topic_chosen_from_a_facet(client, topical, admin):
     """A retired first-level topic still filters old messages when chosen from a link."""
     taxonomy.set_topic_active(admin, taxonomy.topic_by_path("环境保护"), is_active=False)
-    page = client.get(f"/search?q=停车&topic={_id('环境保护')}").get_data(as_text=True)
+    page = client.get(f"/search?q=停车&topic={topic_id('环境保护')}").get_data(as_text=True)
     assert "共 1 条" in page and "请从列表中选择一项。" not in page
 
 
 def test_api_search_filters_by_topic_id_or_name_and_labels_the_facet(client, topical):
     """`topic` takes the id or the name; the facet rows carry the name as their label."""
-    by_id = client.get(f"/api/v1/search?q=停车&topic={_id('城乡建设')}").get_json()
+    by_id = client.get(f"/api/v1/search?q=停车&topic={topic_id('城乡建设')}").get_json()
     by_name = client.get("/api/v1/search", query_string={"q": "停车", "topic": "城乡建设"})
     assert by_id["total"] == by_name.get_json()["total"] == 2
     facet = client.get("/api/v1/search?q=停车").get_json()["facets"]["topic"]
-    assert {"value": _id("环境保护"), "count": 1, "label": "环境保护"} in facet
+    assert {"value": topic_id("环境保护"), "count": 1, "label": "环境保护"} in facet
 
 
 @pytest.mark.parametrize("value", ["999999", "住房保障", XSS, "城" * 300])
@@ -172,7 +188,7 @@ def test_an_index_without_the_topic_field_still_searches(app, topical, monkeypat
     assert "topic" not in index.searcher().schema
     result = search_messages("停车")
     assert result.total == 4 and "topic" not in result.facets
-    assert search_messages("停车", filters={"topic": _id("城乡建设")}).total == 0
+    assert search_messages("停车", filters={"topic": topic_id("城乡建设")}).total == 0
 
 
 def test_topic_facet_is_the_same_with_both_engines(app, topical):
@@ -193,7 +209,7 @@ def test_staff_correction_page_reindexes(client, topical, coordinator):
     """The coordinator's correction through the page reaches the search facet."""
     login(client, coordinator)
     m = topical["none"]
-    response = client.post(f"/m/{m.code}/topic", data={"topic": _id("交通运输")})
+    response = client.post(f"/m/{m.code}/topic", data={"topic": topic_id("交通运输")})
     assert response.status_code == 302
     db.session.expire_all()
-    assert search_messages("停车", filters={"topic": _id("交通运输")}).total == 1
+    assert search_messages("停车", filters={"topic": topic_id("交通运输")}).total == 1

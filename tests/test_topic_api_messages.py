@@ -12,19 +12,12 @@ from html import unescape
 
 import pytest
 from conftest import T0, board
-from test_search_topics import messages_on_topics
+from test_search_topics import ON_TOPICS, ROWS, XSS, messages_on_topics, topic_id
 
 from board.auth.services import issue_token
 from board.intel import taxonomy
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-ROWS = [
-    ("城乡建设", "住房保障", "廉租房"),
-    ("城乡建设", "物业管理", "物业服务"),
-    ("环境保护", "环保执法", "噪声污染"),
-    ("交通运输",),
-]
-XSS = '<script>alert("x")</script>'
 
 
 @pytest.fixture
@@ -38,9 +31,7 @@ def topical(app, make_message, moderator):
         moderator,
         "approved",
         (
-            ("housing", "城乡建设/住房保障/廉租房"),
-            ("property", "城乡建设/物业管理"),
-            ("noise", "环境保护/环保执法/噪声污染"),
+            *ON_TOPICS,
             ("none", None),
         ),
     )
@@ -52,10 +43,6 @@ def topical(app, make_message, moderator):
         "submitted", title="停车问题 pending", topic_id=topic, now=T0 + timedelta(days=1)
     )
     return made
-
-
-def _id(path: str) -> str:
-    return str(taxonomy.topic_by_path(path).id)
 
 
 def _codes(response) -> set[str]:
@@ -71,7 +58,7 @@ def test_api_lists_a_first_level_topic_by_id_or_name_with_its_subtopics(client, 
     """Only the topic's public messages (one filed at the second level, one at the third);
     other topics, unclassified and private messages are left out."""
     want = _want(topical, "housing", "property")
-    by_id = client.get(f"/api/v1/messages?topic={_id('城乡建设')}")
+    by_id = client.get(f"/api/v1/messages?topic={topic_id('城乡建设')}")
     assert _codes(by_id) == want
     assert by_id.get_json()["total"] == 2
     assert _codes(client.get("/api/v1/messages", query_string={"topic": " 城乡建设 "})) == want
@@ -87,7 +74,7 @@ def test_api_lists_a_first_level_topic_by_id_or_name_with_its_subtopics(client, 
 
 def test_api_topic_works_with_the_other_filters_and_paging(client, topical):
     """AND with the other filters; page by page and cursor by cursor, the same two messages."""
-    topic = _id("城乡建设")
+    topic = topic_id("城乡建设")
     url = "/api/v1/messages"
     assert _codes(client.get(url, query_string={"topic": topic, "kind": "complaint"})) == _want(
         topical, "housing", "property"
@@ -117,7 +104,7 @@ def test_api_topic_never_returns_private_messages(client, topical, troll, citize
     """Anonymous and another citizen's token: never the private or unmoderated ones. Their
     author's token shows them, as the unfiltered list does (the topic narrows, it never widens)."""
     public = _want(topical, "housing", "property")
-    url = f"/api/v1/messages?topic={_id('城乡建设')}"
+    url = f"/api/v1/messages?topic={topic_id('城乡建设')}"
     assert _codes(client.get(url)) == public
     stranger = {"Authorization": f"Bearer {issue_token(troll, name='test', now=T0)}"}
     assert _codes(client.get(url, headers=stranger)) == public
@@ -125,7 +112,7 @@ def test_api_topic_never_returns_private_messages(client, topical, troll, citize
     assert _codes(client.get(url, headers=author)) == _want(
         topical, "housing", "property", "private", "pending"
     )
-    assert _codes(client.get(f"/api/v1/messages?topic={_id('环境保护')}", headers=author)) == (
+    assert _codes(client.get(f"/api/v1/messages?topic={topic_id('环境保护')}", headers=author)) == (
         _want(topical, "noise")
     )
 
@@ -137,7 +124,7 @@ def test_api_refuses_an_unknown_topic_as_search_does(client, topical, value):
     """Anything naming no first-level topic (a second-level one included) is a 422 on the
     `topic` field, with the search's words; never the whole list."""
     if value == "second-level-id":
-        value = _id("城乡建设/住房保障")
+        value = topic_id("城乡建设/住房保障")
     response = client.get("/api/v1/messages", query_string={"topic": value})
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
@@ -167,7 +154,7 @@ def _feed_title(client, url: str) -> str:
 def test_feed_titles_name_the_topic(client, topical):
     """Both feeds of a topic say which, after the board and before what they list; in English
     with the translated label. Without a topic, the title is as before."""
-    topic = _id("城乡建设")
+    topic = topic_id("城乡建设")
     label = board("330100-secretary").label
     assert _feed_title(client, f"/feeds/messages.atom?topic={topic}") == (
         "主题：城乡建设 · 最新留言 · 民声"
@@ -189,7 +176,7 @@ def test_feed_titles_name_the_topic(client, topical):
 def test_listing_page_keeps_the_topic_in_its_feed_links_and_filter_form(client, topical):
     """A region page narrowed to a topic: its feed autodiscovery link, its feed and download
     links and its filter form all carry the topic; the topic is named with a link dropping it."""
-    topic = _id("城乡建设")
+    topic = topic_id("城乡建设")
     page = client.get(f"/regions/330100?topic={topic}&kind=complaint").get_data(as_text=True)
     links = {
         unescape(part.split('"', 1)[0])

@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl
 import pytest
 from conftest import T0, login
 from sqlalchemy import select
-from test_search_topics import messages_on_topics
+from test_search_topics import ON_TOPICS, XSS, messages_on_topics, topic_id
+from test_search_topics import ROWS as TOPIC_ROWS
 
 from board.errors import NotFound
 from board.extensions import db
@@ -29,14 +30,7 @@ from board.notify.models import OutgoingMail
 from board.stats import listing
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-ROWS = [
-    ("城乡建设", "住房保障", "廉租房"),
-    ("城乡建设", "物业管理", "物业服务"),
-    ("环境保护", "环保执法", "噪声污染"),
-    ("交通运输",),
-    ("商贸_旅游%",),  # LIKE wildcards in a name must not widen a match
-]
-XSS = '<script>alert("x")</script>'
+ROWS = [*TOPIC_ROWS, ("商贸_旅游%",)]  # LIKE wildcards in a name must not widen a match
 HOSTILE = (
     "999999",  # no such topic
     "0",
@@ -63,17 +57,11 @@ def topical(app, make_message, moderator):
         moderator,
         "approved",
         (
-            ("housing", "城乡建设/住房保障/廉租房"),
-            ("property", "城乡建设/物业管理"),
-            ("noise", "环境保护/环保执法/噪声污染"),
+            *ON_TOPICS,
             ("trade", "商贸_旅游%"),
             ("none", None),
         ),
     )
-
-
-def _id(path: str) -> str:
-    return str(taxonomy.topic_by_path(path).id)
 
 
 def _codes(filters: listing.Filters) -> set[str]:
@@ -87,17 +75,17 @@ def _want(topical, *names) -> set[str]:
 
 def test_listing_reads_a_first_level_topic_by_id_or_name_with_its_subtopics(topical):
     """Id or name, with or without words: the topic and everything below it, nothing else."""
-    by_id = listing.read({"topic": _id("城乡建设")})
+    by_id = listing.read({"topic": topic_id("城乡建设")})
     assert by_id.topic is not None and by_id.topic.name == "城乡建设"
-    assert by_id.args() == {"topic": _id("城乡建设")}
-    assert by_id.search_filters() == {"topic": _id("城乡建设")}
+    assert by_id.args() == {"topic": topic_id("城乡建设")}
+    assert by_id.search_filters() == {"topic": topic_id("城乡建设")}
     assert _codes(by_id) == _want(topical, "housing", "property")
     assert _codes(listing.read({"topic": " 环境保护 "})) == _want(topical, "noise")
     assert _codes(listing.read({"topic": "交通运输"})) == set()
     # A name with LIKE wildcards matches itself only.
     assert _codes(listing.read({"topic": "商贸_旅游%"})) == _want(topical, "trade")
     # Words go through the search index with the same topic filter.
-    words = listing.read({"q": "停车", "topic": _id("城乡建设")})
+    words = listing.read({"q": "停车", "topic": topic_id("城乡建设")})
     assert _codes(words) == _want(topical, "housing", "property")
     # Without a topic, everything public.
     assert _codes(listing.read({"q": "停车"})) == _want(
@@ -125,7 +113,7 @@ def test_hostile_topic_values_are_dropped_or_refused(topical):
 
 def test_exports_and_feeds_take_the_topic(client, topical):
     """CSV, JSON Lines and both Atom feeds of a topic hold its messages only."""
-    topic = _id("城乡建设")
+    topic = topic_id("城乡建设")
     want = {"停车问题 housing", "停车问题 property"}
     text = client.get(f"/export/messages.csv?topic={topic}").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
@@ -172,7 +160,7 @@ def test_save_form_carries_the_topic_and_the_saved_search_keeps_it(client, troll
     """Saved from the search page with a topic: the id is kept, the name shows the label."""
     assert "topic" in SEARCH_ARGS
     login(client, troll)
-    topic = _id("城乡建设")
+    topic = topic_id("城乡建设")
     page = client.get(f"/search?q=停车&topic={topic}").get_data(as_text=True)
     assert f'<input type="hidden" name="topic" value="{topic}">' in page
     response = client.post("/account/searches", data={"topic": topic})
@@ -189,7 +177,7 @@ def test_save_form_carries_the_topic_and_the_saved_search_keeps_it(client, troll
 def test_saved_topic_search_is_named_in_english(client, troll, topical):
     login(client, troll)
     client.get("/lang/en?next=/")
-    client.post("/account/searches", data={"q": "停车", "topic": _id("环境保护")})
+    client.post("/account/searches", data={"q": "停车", "topic": topic_id("环境保护")})
     (saved,) = db.session.scalars(select(SavedSearch)).all()
     assert saved.name == "停车 · Topic: 环境保护"
     assert "Topic: 环境保护" in client.get("/account/searches").get_data(as_text=True)
@@ -215,7 +203,7 @@ def test_digest_and_feed_of_a_saved_topic_search_hold_only_its_messages(
     ones under another topic or none are not. With words too."""
     bare = follow.save_search(troll, {"topic": "城乡建设"}, now=T0 + timedelta(days=1))
     worded = follow.save_search(
-        troll, {"q": "停车", "topic": _id("城乡建设")}, now=T0 + timedelta(days=1)
+        troll, {"q": "停车", "topic": topic_id("城乡建设")}, now=T0 + timedelta(days=1)
     )
     new = {}
     for name, path in (

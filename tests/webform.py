@@ -106,3 +106,20 @@ def submit(client, page: str, action: str, fields: dict | None = None, **post):
             data[name] = value
     fresh(client)
     return client.post(action, data=data, **post)
+
+
+def compose_fields(**fields) -> dict[str, str]:
+    """The fields of the compose form (`/write?board=…`) as a citizen submits a public request for
+    help in 西湖区 with no contact details, overridden by `fields`."""
+    return {
+        "track": "board",
+        "kind": "help",
+        "domain": "urban",
+        "region": "330106",
+        "private_note": "",
+        "wants_public": "y",
+        "real_name": "",
+        "phone": "",
+        "address": "",
+        "submit": "提交",
+    } | fields

@@ -517,6 +517,17 @@ def stratified_split(
     return train_set, test_set
 
 
+def deduplicated_split(
+    examples: Examples, threshold: float = 0.5, test_share: float = 0.2, seed: int = SEED
+) -> tuple[Examples, Examples, Examples]:
+    """The held-out split (`stratified_split`) as (train, deduplicated train, test): the
+    deduplicated train is the train side less every row sharing more than `threshold` of its
+    words with a held-out row (`without_near_duplicates`), so that the held-out figure measures
+    skill rather than memory of near-twins. Seeded, hence the same rows on every run."""
+    train_set, test_set = stratified_split(examples, test_share, seed)
+    return train_set, without_near_duplicates(train_set, test_set, threshold), test_set
+
+
 def timed_inference(model: TopicModel, samples: Sequence[tuple[str, str]]) -> tuple[float, float]:
     """Mean milliseconds per message of `model.predict` (words included) over the samples: wall
     clock, and CPU time of this process (what the message costs on a machine shared with

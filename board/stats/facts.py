@@ -18,12 +18,14 @@ on-time rate compare the stored due dates with today when a page is asked for.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from itertools import chain
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -139,14 +141,32 @@ def _source(ids: IdFilter):
     return list(columns), query
 
 
-def _write(connection: Connection, ids: IdFilter) -> None:
-    """Replace the fact rows of the messages `ids` admits by freshly computed ones."""
+def _write(connection: Connection, ids: IdFilter, params: dict | None = None) -> None:
+    """Replace the fact rows of the messages `ids` admits by freshly computed ones (`params`:
+    the values of the filter's bound parameters)."""
+    delete_rows, insert_rows = _write_statements(ids)
+    tally.adjust(connection, ids, -1, params)  # the sums per region, board and unit follow the rows
+    connection.execute(delete_rows, params)
+    connection.execute(insert_rows, params)
+    tally.adjust(connection, ids, 1, params)
+
+
+@lru_cache(maxsize=8)
+def _write_statements(ids: IdFilter):
+    """The DELETE and the INSERT … SELECT of `_write` for the filter `ids`, built once for a
+    filter used again and again (`_listed`: a refresh after one workflow action spent more time
+    building these statements than the database spent running them)."""
     names, query = _source(ids)
     table = StatsCase.__table__
-    tally.adjust(connection, ids, -1)  # the sums per region, board and unit follow the rows
-    connection.execute(delete(table).where(ids(table.c.message_id)))
-    connection.execute(insert(table).from_select(names, query))
-    tally.adjust(connection, ids, 1)
+    return delete(table).where(ids(table.c.message_id)), insert(table).from_select(names, query)
+
+
+def _listed(column: ColumnElement) -> ColumnElement[bool]:
+    """The filter of `refresh`: the message ids in its bound parameter `_IDS` (a list)."""
+    return column.in_(bindparam(_IDS, expanding=True))
+
+
+_IDS = "stats_case_ids"
 
 
 def refresh(connection: Connection, message_ids: Iterable[int]) -> int:
@@ -156,13 +176,14 @@ def refresh(connection: Connection, message_ids: Iterable[int]) -> int:
     message take turns and the second one computes from what the first one committed."""
     wanted = sorted({int(i) for i in message_ids if i is not None})
     for start in range(0, len(wanted), BATCH):
-        batch = wanted[start : start + BATCH]
+        params = {_IDS: wanted[start : start + BATCH]}
         if connection.dialect.name == "postgresql":
-            connection.execute(
-                select(Message.id).where(Message.id.in_(batch)).with_for_update()
-            ).all()
-        _write(connection, lambda column, batch=batch: column.in_(batch))
+            connection.execute(_LOCK_MESSAGES, params).all()
+        _write(connection, _listed, params)
     return len(wanted)
+
+
+_LOCK_MESSAGES = select(Message.id).where(_listed(Message.id)).with_for_update()
 
 
 def rebuild(session: Session, *, batch: int = 5000, progress=None) -> int:

@@ -20,6 +20,7 @@ follows at once): concurrent workflow actions in one region never deadlock on it
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from sqlalchemy import (
     ColumnElement,
@@ -119,8 +120,16 @@ def _contributions(ids: IdFilter):
     return union_all(*parts).subquery("contributions")
 
 
-def _add(connection: Connection, ids: IdFilter, sign: int) -> None:
-    """Add `sign` × the contributions of the cases `ids` admits to the sums."""
+def _add(connection: Connection, ids: IdFilter, sign: int, params: dict | None = None) -> None:
+    """Add `sign` × the contributions of the cases `ids` admits to the sums (`params`: the
+    values of the filter's bound parameters)."""
+    connection.execute(_upsert(connection.dialect.name, ids, sign), params)
+
+
+@lru_cache(maxsize=16)
+def _upsert(dialect_name: str, ids: IdFilter, sign: int):
+    """The statement of `_add`, built once per dialect, filter and sign (building it costs more
+    than running it on the few rows of one workflow action)."""
     found = _contributions(ids)
     names = ("scope", "key", "dim", "value")
     grouped = (
@@ -132,14 +141,12 @@ def _add(connection: Connection, ids: IdFilter, sign: int) -> None:
         .group_by(*(found.c[name] for name in names))
         .order_by(*(found.c[name] for name in names))  # rows locked in one order
     )
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(Tally.__table__).from_select([*names, *MEASURES], grouped)
     table = Tally.__table__
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c[name] for name in names],
-            set_={name: table.c[name] + statement.excluded[name] for name in MEASURES},
-        )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in names],
+        set_={name: table.c[name] + statement.excluded[name] for name in MEASURES},
     )
 
 
@@ -149,12 +156,19 @@ def take_turn(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
 
 
-def adjust(connection: Connection, ids: IdFilter, sign: int) -> None:
-    """Add (+1) or take away (-1) the stored fact rows `ids` admits from the sums."""
-    if sign < 0 and not connection.execute(select(exists().where(ids(Fact.message_id)))).scalar():
+def adjust(connection: Connection, ids: IdFilter, sign: int, params: dict | None = None) -> None:
+    """Add (+1) or take away (-1) the stored fact rows `ids` admits from the sums (`params`: the
+    values of the filter's bound parameters)."""
+    if sign < 0 and not connection.execute(_any_stored(ids), params).scalar():
         return  # new messages (the bulk generator): nothing to take away, no turn to wait for
     take_turn(connection)
-    _add(connection, ids, sign)
+    _add(connection, ids, sign, params)
+
+
+@lru_cache(maxsize=16)
+def _any_stored(ids: IdFilter):
+    """Whether any fact row is stored for the messages `ids` admits (a statement)."""
+    return select(exists().where(ids(Fact.message_id)))
 
 
 def rebuild(connection: Connection) -> None:
