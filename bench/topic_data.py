@@ -175,7 +175,6 @@ def report_sources(rows, tokens: Examples, zhejiang: Examples) -> None:
     """How many messages each weak source labels, and the precision of the distant labels on
     the archive messages that are also in the token file (nearest row by words, Jaccard > 0.5)."""
     import numpy as np
-    from sklearn.feature_extraction.text import CountVectorizer
 
     labelled = label_by_reply(rows)
     kinds = Counter()
@@ -187,13 +186,7 @@ def report_sources(rows, tokens: Examples, zhejiang: Examples) -> None:
         f"{kinds[0]} / {kinds[1]} / {sum(v for k, v in kinds.items() if k >= 2)}"
     )
     print(f"distant labels: {len(labelled)}  {dict(Counter(labelled.labels).most_common())}")
-    vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False, binary=True)  # noqa: S106
-    vectorizer.fit(tokens.texts + labelled.texts)
-    mine, theirs = vectorizer.transform(labelled.texts), vectorizer.transform(tokens.texts)
-    shared = (mine @ theirs.T).toarray()
-    size_mine = np.asarray(mine.sum(axis=1)).ravel()
-    size_theirs = np.asarray(theirs.sum(axis=1)).ravel()
-    jaccard = shared / np.maximum(size_mine[:, None] + size_theirs[None, :] - shared, 1)
+    jaccard = classifier.word_overlap(labelled.texts, tokens.texts).toarray()
     nearest = jaccard.argmax(axis=1)
     matched = jaccard.max(axis=1) > 0.5
     agree = Counter()

@@ -594,20 +594,29 @@ def gather(
     return examples, counts
 
 
-def without_near_duplicates(examples: Examples, others: Examples, threshold: float) -> Examples:
-    """`examples` less every row whose words overlap one of `others` by more than `threshold`
-    (Jaccard), so that `others` are truly unseen by a model trained on the rest."""
+def word_overlap(texts: Sequence[str], others: Sequence[str]):
+    """Jaccard overlap of the word sets of each of `texts` with each of `others`, as a sparse
+    (len(texts) × len(others)) COO matrix holding only the pairs that share a word."""
     import numpy as np
+    from scipy.sparse import coo_matrix
     from sklearn.feature_extraction.text import CountVectorizer
 
     vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False, binary=True)  # noqa: S106
-    vectorizer.fit(examples.texts + others.texts)
-    mine, theirs = vectorizer.transform(examples.texts), vectorizer.transform(others.texts)
+    vectorizer.fit(list(texts) + list(others))
+    mine, theirs = vectorizer.transform(texts), vectorizer.transform(others)
     shared = (mine @ theirs.T).tocoo()
     sizes_mine = np.asarray(mine.sum(axis=1)).ravel()
     sizes_theirs = np.asarray(theirs.sum(axis=1)).ravel()
     union = sizes_mine[shared.row] + sizes_theirs[shared.col] - shared.data
-    near = set(shared.row[shared.data / np.maximum(union, 1) > threshold].tolist())
+    jaccard = shared.data / np.maximum(union, 1)
+    return coo_matrix((jaccard, (shared.row, shared.col)), shape=shared.shape)
+
+
+def without_near_duplicates(examples: Examples, others: Examples, threshold: float) -> Examples:
+    """`examples` less every row whose words overlap one of `others` by more than `threshold`
+    (Jaccard), so that `others` are truly unseen by a model trained on the rest."""
+    overlap = word_overlap(examples.texts, others.texts)
+    near = set(overlap.row[overlap.data > threshold].tolist())
     kept = Examples()
     for n, (text, label) in enumerate(zip(examples.texts, examples.labels, strict=True)):
         if n not in near:

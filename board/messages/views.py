@@ -287,18 +287,7 @@ def _write_to_retired(board: Board) -> ResponseReturnValue:
     region = db.session.get(Region, (form.region.data or "")[:6])
     if successor is not None and region is not None:
         form.region.data = _current_region(region).code
-    return (
-        render_template(
-            "messages/write.html",
-            board=target,
-            trail=ancestors(target.region) + [target.region],
-            form=form,
-            preview=None,
-            retired_notice=notice,
-            retired_chooser=chooser,
-        ),
-        409,
-    )
+    return _write_page(target, form, None, 409, retired_notice=notice, retired_chooser=chooser)
 
 
 @bp.route("/write", methods=["GET", "POST"])
@@ -375,17 +364,16 @@ def write() -> ResponseReturnValue:
                     "success",
                 )
                 return redirect(url_for("messages.show", code=message.code))
-    status = 422 if form.errors else 200
-    return (
-        render_template(
-            "messages/write.html",
-            board=board,
-            trail=ancestors(board.region) + [board.region],
-            form=form,
-            preview=preview,
-        ),
-        status,
+    return _write_page(board, form, preview, 422 if form.errors else 200)
+
+
+def _write_page(board: Board, form: ComposeForm, preview, status: int, **extra):
+    """The compose page for `board` with its form (and preview), answered with `status`."""
+    trail = ancestors(board.region) + [board.region]
+    page = render_template(
+        "messages/write.html", board=board, trail=trail, form=form, preview=preview, **extra
     )
+    return page, status
 
 
 @bp.route("/my")
