@@ -9,11 +9,21 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .config import DefaultConfig
 from .retry import RetryingFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RowIdConverter(IntegerConverter):
+    """`<id:name>` in a route: a row id, 1 to 2**31 − 1 (an integer column on every database).
+    Any other number matches no route (404), so it never reaches the database, where PostgreSQL
+    would refuse it ("integer out of range") and abort the transaction."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -97,6 +107,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     engine.init_app(app)
 
+    app.url_map.converters["id"] = RowIdConverter
     from .admin.views import bp as admin_bp
     from .admin.views import invite_bp
     from .api.views import bp as api_bp

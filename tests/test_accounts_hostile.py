@@ -85,3 +85,36 @@ def test_profile_with_hostile_values_never_500(
     assert user.locale in ("zh_CN", "en")
     if response.status_code != 303:
         assert (user.pen_name, user.phone) == ("陈明", "13912345678")
+
+
+ROW_ID_ROUTES = (
+    "/account/sessions/{}/end",
+    "/account/tokens/{}/revoke",
+    "/account/searches/{}/delete",
+)
+
+
+def test_row_ids_beyond_any_integer_column_are_404_not_500(app, citizen, admin):
+    """An id no integer column can hold (0, 2**31, 10**26) matches no route: 404, never a
+    database error (PostgreSQL refuses it with "integer out of range"), and the next request
+    on the same connection still works."""
+    client = app.test_client()
+    login(client, citizen)
+    for route in ROW_ID_ROUTES:
+        for row_id in (0, 2**31, 10**26):
+            assert client.post(route.format(row_id)).status_code == 404, (route, row_id)
+    assert client.get("/account/sessions").status_code == 200
+    staff = app.test_client()
+    login(staff, admin)
+    assert staff.get(f"/admin/users/{10**26}").status_code == 404
+    assert staff.get(f"/admin/users/{admin.id}").status_code == 200
+
+
+def test_every_row_id_in_a_route_is_bounded(app):
+    """Every URL argument naming a row (`…_id`) goes through the bounded `id` converter."""
+    from board import RowIdConverter
+
+    for rule in app.url_map.iter_rules():
+        for name, converter in rule._converters.items():
+            if name.endswith("_id"):
+                assert isinstance(converter, RowIdConverter), (rule.rule, name)

@@ -202,7 +202,7 @@ def tokens() -> ResponseReturnValue:
     return page, 422 if form.errors else 200, {"Cache-Control": "no-store"}
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post("/account/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
     """Revoke one of the user's tokens; it stops working at once."""
@@ -392,7 +392,7 @@ def sessions() -> ResponseReturnValue:
     return page, 200, NO_STORE
 
 
-@bp.post("/account/sessions/<int:session_id>/end")
+@bp.post("/account/sessions/<id:session_id>/end")
 @login_required
 def end_session(session_id: int) -> ResponseReturnValue:
     """Sign one browser out (someone else's session id is not found)."""

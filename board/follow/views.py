@@ -125,7 +125,7 @@ def save_search() -> ResponseReturnValue:
     return redirect(url_for("follow.searches"))
 
 
-@bp.post("/account/searches/<int:search_id>/delete")
+@bp.post("/account/searches/<id:search_id>/delete")
 @login_required
 def delete_search(search_id: int) -> ResponseReturnValue:
     """Delete one of the user's saved searches (its feed stops working too)."""

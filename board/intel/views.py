@@ -128,7 +128,7 @@ def topics() -> ResponseReturnValue:
     return render_template("intel/topics.html", tree=taxonomy.topic_tree(), form=form), status
 
 
-@bp.route("/admin/topics/<int:topic_id>", methods=["GET", "POST"])
+@bp.route("/admin/topics/<id:topic_id>", methods=["GET", "POST"])
 @login_required
 def edit_topic(topic_id: int) -> ResponseReturnValue:
     """Rename a topic, add a child below it, retire it or bring it back."""
@@ -156,7 +156,7 @@ def edit_topic(topic_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/admin/topics/<int:topic_id>/active")
+@bp.post("/admin/topics/<id:topic_id>/active")
 @login_required
 def toggle_topic(topic_id: int) -> ResponseReturnValue:
     """Retire a topic (with everything below it) or bring it back."""

@@ -184,7 +184,7 @@ def sensitive_words():
     return render_template("moderation/words.html", form=form, rows=rows), status
 
 
-@bp.post("/words/<int:word_id>/delete")
+@bp.post("/words/<id:word_id>/delete")
 @login_required
 def delete_sensitive_word(word_id: int):
     """Take one word off the list."""

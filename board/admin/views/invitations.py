@@ -29,7 +29,7 @@ def invite() -> ResponseReturnValue:
     return render_template("admin/invite.html", invite_form=form), 422
 
 
-@bp.post("/invitations/<int:invitation_id>/revoke")
+@bp.post("/invitations/<id:invitation_id>/revoke")
 def revoke_invitation(invitation_id: int) -> ResponseReturnValue:
     """Withdraw an open invitation; its link stops working."""
     return button(

@@ -33,7 +33,7 @@ def outbox() -> ResponseReturnValue:
     )
 
 
-@bp.post("/mail/<int:mail_id>/retry")
+@bp.post("/mail/<id:mail_id>/retry")
 def retry(mail_id: int) -> ResponseReturnValue:
     """Queue a mail again for the next `flask deadlines tick`."""
     message = _("邮件已重新排队，将在下次发送时投递。")

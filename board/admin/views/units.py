@@ -65,7 +65,7 @@ def edit_unit(code: str) -> ResponseReturnValue:
     )
 
 
-@bp.post("/units/<code>/staff/<int:user_id>")
+@bp.post("/units/<code>/staff/<id:user_id>")
 def move_staff(code: str, user_id: int) -> ResponseReturnValue:
     """Move a handler or coordinator of this unit to another unit."""
     unit = services.get_unit(current_user, code)

@@ -43,7 +43,7 @@ def users() -> ResponseReturnValue:
     )
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 def user(user_id: int) -> ResponseReturnValue:
     """One account: change its role and unit, disable or enable it, sign it out everywhere."""
     account = services.get_user(current_user, user_id)
@@ -68,7 +68,7 @@ def user(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/users/<int:user_id>/<any(disable, enable, 'sign-out'):action>")
+@bp.post("/users/<id:user_id>/<any(disable, enable, 'sign-out'):action>")
 def user_action(user_id: int, action: str) -> ResponseReturnValue:
     """Disable, enable or sign out everywhere one account."""
     account = services.get_user(current_user, user_id)
