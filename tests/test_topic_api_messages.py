@@ -175,7 +175,8 @@ def test_feed_titles_name_the_topic(client, topical):
 
 def test_listing_page_keeps_the_topic_in_its_feed_links_and_filter_form(client, topical):
     """A region page narrowed to a topic: its feed autodiscovery link, its feed and download
-    links and its filter form all carry the topic; the topic is named with a link dropping it."""
+    links and its filter form (the topic selected) all carry the topic; the topic is named with
+    a link dropping it."""
     topic = topic_id("城乡建设")
     page = client.get(f"/regions/330100?topic={topic}&kind=complaint").get_data(as_text=True)
     links = {
@@ -188,7 +189,7 @@ def test_listing_page_keeps_the_topic_in_its_feed_links_and_filter_form(client, 
     assert f'href="{autodiscovery.replace("&", "&amp;")}"' in page.split("</head>")[0]
     for path in ("/feeds/replies.atom", "/feeds/messages.atom", "/export/messages.csv"):
         assert f"{path}?region=330100&kind=complaint&topic={topic}" in links, (path, links)
-    assert f'<input type="hidden" name="topic" value="{topic}">' in page
+    assert f'<option value="{topic}" selected>城乡建设</option>' in page  # the form keeps it
     assert "主题：城乡建设" in page
     assert 'href="/regions/330100?kind=complaint">不限主题</a>' in page
     # The feed it offers holds that topic's public messages only.
@@ -197,5 +198,6 @@ def test_listing_page_keeps_the_topic_in_its_feed_links_and_filter_form(client, 
     assert titles == {"停车问题 housing", "停车问题 property"}
     # Without a topic, nothing about one.
     plain = client.get("/regions/330100").get_data(as_text=True)
-    assert 'name="topic"' not in plain and "不限主题" not in plain
+    assert "selected>城乡建设</option>" not in plain and "主题：" not in plain
+    assert 'href="/regions/330100?">不限主题</a>' not in plain
     assert 'href="/feeds/replies.atom?region=330100"' in plain
