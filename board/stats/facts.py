@@ -169,6 +169,15 @@ def _listed(column: ColumnElement) -> ColumnElement[bool]:
 _IDS = "stats_case_ids"
 
 
+def _in_range(column: ColumnElement) -> ColumnElement[bool]:
+    """The filter of `rebuild`: ids from its bound parameter `_LOW` up to, not including,
+    `_HIGH` (one filter for every batch, so its statements are built once too)."""
+    return and_(column >= bindparam(_LOW), column < bindparam(_HIGH))
+
+
+_LOW, _HIGH = "stats_case_low", "stats_case_high"
+
+
 def refresh(connection: Connection, message_ids: Iterable[int]) -> int:
     """Recompute the fact rows of these messages (removing those of deleted ones).
 
@@ -184,6 +193,7 @@ def refresh(connection: Connection, message_ids: Iterable[int]) -> int:
 
 
 _LOCK_MESSAGES = select(Message.id).where(_listed(Message.id)).with_for_update()
+_COUNT_IN_RANGE = select(func.count()).select_from(Message).where(_in_range(Message.id))
 
 
 def rebuild(session: Session, *, batch: int = 5000, progress=None) -> int:
@@ -201,16 +211,10 @@ def rebuild(session: Session, *, batch: int = 5000, progress=None) -> int:
         return 0
     done = 0
     for start in range(low, high + 1, batch):
-        end = start + batch
-
-        def in_range(column, start=start, end=end):
-            return and_(column >= start, column < end)
-
+        params = {_LOW: start, _HIGH: start + batch}
         connection = session.connection()
-        _write(connection, in_range)
-        done += connection.execute(
-            select(func.count()).select_from(Message).where(in_range(Message.id))
-        ).scalar_one()
+        _write(connection, _in_range, params)
+        done += connection.execute(_COUNT_IN_RANGE, params).scalar_one()
         session.commit()
         if progress:
             progress(done, total)
