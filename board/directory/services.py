@@ -84,15 +84,24 @@ def ancestors(region: Region) -> list[Region]:
     return [found[c] for c in codes if c in found]
 
 
+def current_region(region: Region) -> Region:
+    """The region that now holds `region`: itself unless it was merged, else the region that
+    absorbed it, following later merges too (as far as the regions exist)."""
+    seen: set[str] = set()
+    while region.merged_into_code and region.code not in seen:
+        seen.add(region.code)
+        after = db.session.get(Region, region.merged_into_code)
+        if after is None:
+            break
+        region = after
+    return region
+
+
 def successor_board(board: Board) -> Board | None:
     """Where a leader board of a merged region now lives: the same post in the region that
     absorbed it (following later merges too), or None."""
-    region = board.region
-    seen = set()
-    while region is not None and region.merged_into_code and region.code not in seen:
-        seen.add(region.code)
-        region = db.session.get(Region, region.merged_into_code)
-    if region is None or region.code == board.region_code:
+    region = current_region(board.region)
+    if region.code == board.region_code or region.merged_into_code:
         return None
     return db.session.scalar(
         select(Board).where(Board.region_code == region.code, Board.post == board.post)

@@ -26,7 +26,14 @@ from ..attachments import services as attachments
 from ..auth.forms import apply_service_errors
 from ..calendar import services as clocks
 from ..clock import utcnow
-from ..directory.services import ancestors, get_board, get_region, provinces, successor_board
+from ..directory.services import (
+    ancestors,
+    current_region,
+    get_board,
+    get_region,
+    provinces,
+    successor_board,
+)
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..intel.services import suggested_topic
@@ -133,7 +140,7 @@ def _board_chooser() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     region = get_region(region_code) if region_code else None
     if region is not None and region.merged_into_code:  # a retired code: its boards are history
-        current = _current_region(region)
+        current = current_region(region)
         if current.code != region.code:
             return redirect(url_for("messages.write", region=current.code, q=q or None))
     found: list[Board] = []
@@ -230,18 +237,6 @@ def prefill_topic(form: ComposeForm) -> bool:
     return True
 
 
-def _current_region(region: Region) -> Region:
-    """The region that now holds `region` (itself unless merged; later merges followed)."""
-    seen: set[str] = set()
-    while region.merged_into_code and region.code not in seen:
-        seen.add(region.code)
-        after = db.session.get(Region, region.merged_into_code)
-        if after is None:
-            break
-        region = after
-    return region
-
-
 def _retired_notice(board: Board, successor: Board | None) -> str:
     """Why a board of a merged region takes no messages, and where to write instead."""
     if successor is not None:
@@ -266,7 +261,7 @@ def _write_to_retired(board: Board) -> ResponseReturnValue:
     lost."""
     successor = successor_board(board)
     notice = _retired_notice(board, successor)
-    now_at = _current_region(board.region)
+    now_at = current_region(board.region)
     moved = now_at.code != board.region_code
     chooser = url_for("messages.write", region=now_at.code if moved else None)
     if request.method == "GET":
@@ -276,7 +271,7 @@ def _write_to_retired(board: Board) -> ResponseReturnValue:
         args = {k: v for k, v in request.args.items() if k not in ("board", "region")}
         region = db.session.get(Region, request.args.get("region", "").strip()[:6])
         if region is not None:
-            args["region"] = _current_region(region).code
+            args["region"] = current_region(region).code
         return redirect(url_for("messages.write", board=successor.code, **args))
     target = successor or board
     form = ComposeForm()
@@ -286,7 +281,7 @@ def _write_to_retired(board: Board) -> ResponseReturnValue:
         form.submission_key.data = uuid.uuid4().hex
     region = db.session.get(Region, (form.region.data or "")[:6])
     if successor is not None and region is not None:
-        form.region.data = _current_region(region).code
+        form.region.data = current_region(region).code
     return _write_page(target, form, None, 409, retired_notice=notice, retired_chooser=chooser)
 
 
