@@ -16,6 +16,11 @@ class DefaultConfig:
     # Apply the search outbox right after each commit in the web process (a cheap single-document
     # update). Off under gunicorn with several workers: then `flask search worker` does it alone.
     SEARCH_APPLY_INLINE = True
+    # With SEARCH_APPLY_INLINE: apply the outbox when this process next opens a searcher instead
+    # of after every commit (one index write for a run of commits). For the test suite and
+    # scripts that write many messages and search seldom; a web process keeps it off, so no
+    # page view pays for other requests' writes.
+    SEARCH_APPLY_ON_READ = False
     # Who answers searches: "fast" (numpy over Whoosh's files, Whoosh patched in create_app) or
     # "whoosh" (Whoosh's own collectors and writers, nothing patched; slower, same results).
     SEARCH_ENGINE = "fast"

@@ -241,6 +241,10 @@ def make_test_app(database: str, tmp_path, **overrides):
         # Figures exact on every request (tests change data and look at once); the reuse bound
         # has its own test (test_page_cache.py).
         "STATS_REUSE_SECONDS": 0,
+        # The outbox is applied when a search next reads the index, not after every commit:
+        # one index write for all of a test's setup instead of one per workflow step (about a
+        # third of the suite's time went on those). Tests of the inline path turn it off.
+        "SEARCH_APPLY_ON_READ": True,
     }
     config.update(overrides)
     app = create_app(config)
@@ -327,7 +331,10 @@ def prepare_database(app, database: str, request) -> None:
 @pytest.fixture
 def app(database, tmp_path, request):
     """A fresh app per test on a fresh database (see `prepare_database`)."""
-    app = make_test_app(database, tmp_path)
+    overrides = {}
+    if request.node.get_closest_marker("inline_index"):
+        overrides["SEARCH_APPLY_ON_READ"] = False  # what the index holds right after a commit
+    app = make_test_app(database, tmp_path, **overrides)
     with app.app_context():
         prepare_database(app, database, request)
         yield app

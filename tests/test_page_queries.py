@@ -79,6 +79,7 @@ def answered(make_message, make_user, coordinator):
     return make
 
 
+@pytest.mark.inline_index
 def test_public_pages_send_as_many_statements_with_many_rows_as_with_few(
     app, client, answered, make_message
 ):

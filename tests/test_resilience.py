@@ -275,6 +275,7 @@ def _prune_everything() -> None:
     db.session.commit()
 
 
+@pytest.mark.inline_index
 def test_healthz_is_503_while_the_index_is_lost_and_200_once_healed(app, client, make_message):
     """The index directory lost after the outbox was pruned: /healthz answers 503 and says
     why; `heal` rebuilds it from the database and /healthz answers 200 again."""
@@ -295,6 +296,7 @@ def test_healthz_is_503_while_the_index_is_lost_and_200_once_healed(app, client,
     assert healthy["ok"] and healthy["index"]["doc_count"] == 4 and healthy["index"]["complete"]
 
 
+@pytest.mark.inline_index
 def test_an_index_recreated_empty_by_replaying_a_pruned_outbox_is_found_incomplete(
     app, client, make_message
 ):

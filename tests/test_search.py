@@ -329,6 +329,7 @@ def assert_only_masked_identifiers(values: list[str]) -> None:
     assert "110105" in values and "4321" in values  # what the masks keep
 
 
+@pytest.mark.inline_index
 def test_never_public_messages_never_enter_the_index(make_message):
     """Submitted, rejected, private and report messages leave no document and no word behind."""
     public = make_message("approved", title="公开留言", body=BODY_WITH_SECRETS)
@@ -374,6 +375,7 @@ def test_hidden_and_withdrawn_messages_leave_the_index(make_message, moderator, 
     assert not indexer.has_deletions()
 
 
+@pytest.mark.inline_index
 @pytest.mark.parametrize("background", [False, True])
 def test_a_large_index_purges_deletions_by_rebuilding(app, make_message, moderator, background):
     """Above SEARCH_OPTIMIZE_MAX_DOCS the daily purge rebuilds from the database (in a thread
@@ -573,6 +575,7 @@ def test_similar_messages_find_the_same_problem(corpus, make_message):
     assert similar_to_text("维修基金", "维修基金账目不透明")[0].code in {twin.code, slow.code}
 
 
+@pytest.mark.inline_index
 def test_index_status_reports_documents_and_pending(app, make_message):
     """index_status gives the count, the applied sequence and pending rows; ok when caught up."""
     make_message("approved")
@@ -583,6 +586,34 @@ def test_index_status_reports_documents_and_pending(app, make_message):
     make_message("approved")
     status = indexer.index_status()
     assert status["doc_count"] == 1 and status["pending"] >= 1
+
+
+def test_applying_on_read_indexes_at_the_next_search_and_only_what_is_committed(
+    app, make_message, moderator
+):
+    """SEARCH_APPLY_ON_READ (the suite's setting): commits leave the outbox alone; the next
+    search applies it first, in a session of its own, so rows its caller has flushed but not
+    committed never reach the index (a rollback must not leave a document behind)."""
+    assert app.config["SEARCH_APPLY_ON_READ"] is True
+    kept = make_message("approved", title="电梯维保不到位")
+    assert indexer.index_status()["pending"] >= 1  # the commits wrote nothing to the index
+    assert found("电梯") == {kept.code}  # the search applied the outbox first
+    assert indexer.index_status()["pending"] == 0
+
+    msg.hide_message(kept, moderator, reason="hide:unlawful", now=T0 + timedelta(days=2))
+    assert found("电梯") == set()
+
+    doomed = make_message("approved", title="路灯维修慢")
+    assert found("路灯") == {doomed.code}
+    doomed.title = "燃气管道漏气"
+    from board.search import outbox
+
+    outbox.enqueue(doomed)
+    db.session.flush()  # in this transaction only
+    assert found("燃气") == set()  # not committed: not applied
+    db.session.rollback()
+    assert found("燃气") == set() and found("路灯") == {doomed.code}
+    assert indexer.index_status()["pending"] == 0 and indexer.check().ok
 
 
 # ---------------------------------------------------------------------------------------------

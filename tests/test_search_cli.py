@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from conftest import T0, make_test_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
@@ -90,6 +91,7 @@ def test_rebuild_swaps_while_a_searcher_is_open(make_message, runner):
     assert index.open_index(index.live_dir()).doc_count() == 3
 
 
+@pytest.mark.inline_index
 def test_check_reports_drift_and_repairs_it(make_message, runner):
     """A document deleted behind the index's back is reported missing; --repair restores it."""
     m = make_message("approved")

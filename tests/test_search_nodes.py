@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import timedelta
 
+import pytest
 from conftest import T0, make_test_app
 from sqlalchemy import func, select
 
@@ -33,11 +34,12 @@ def _publish_reply(message, handler, coordinator, body: str, now):
     return message
 
 
+@pytest.mark.inline_index
 def test_a_reply_published_on_node_a_is_searchable_on_node_b(
     app, database, tmp_path, make_message, handler, coordinator
 ):
     """Node A indexes inline; node B's sync applies the same outbox rows to B's own index."""
-    node_b = make_test_app(database, tmp_path / "node-b")
+    node_b = make_test_app(database, tmp_path / "node-b", SEARCH_APPLY_ON_READ=False)
     with node_b.app_context():
         assert indexer.sync() == 0  # B starts with an empty index of its own
         b_dir = index.live_dir()

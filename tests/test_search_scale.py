@@ -62,6 +62,7 @@ def mixed(app, make_message, moderator, citizen, troll, make_user):
             now=T0 + timedelta(days=n * 9),
         )
         made.append(m)
+    indexer.sync()  # one segment for them all; the changes below make a second, with deletions
     for m in made[::7]:
         if m.is_public:
             msg.hide_message(m, moderator, reason="hide:unlawful", now=T0 + timedelta(days=400))

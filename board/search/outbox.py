@@ -18,7 +18,8 @@ def enqueue(message: Message) -> None:
 
 def apply_after_commit() -> None:
     """Apply pending outbox rows now, unless a separate indexer process owns the index."""
-    if not current_app.config.get("SEARCH_APPLY_INLINE", True):
+    config = current_app.config
+    if not config.get("SEARCH_APPLY_INLINE", True) or config.get("SEARCH_APPLY_ON_READ"):
         return
     from .indexer import apply_pending
 
@@ -26,3 +27,23 @@ def apply_after_commit() -> None:
         apply_pending(timeout=2.0)
     except Exception:  # the outbox keeps the rows; `flask search sync` or the worker retries
         current_app.logger.exception("search: applying the outbox after commit failed")
+
+
+def apply_before_read() -> None:
+    """With SEARCH_APPLY_ON_READ: apply what earlier commits left in the outbox before a search.
+
+    In an app context of its own, so a session of its own: the caller's transaction may hold
+    flushed rows it has not committed, and the index must only ever receive committed ones
+    (an outbox id of a rolled-back row can be handed out again on SQLite)."""
+    config = current_app.config
+    if not (config.get("SEARCH_APPLY_INLINE", True) and config.get("SEARCH_APPLY_ON_READ")):
+        return
+    from .indexer import sync
+
+    with current_app.app_context():
+        try:
+            sync(timeout=2.0)
+        except Exception:  # the rows stay for the next search, the worker or `flask search sync`
+            current_app.logger.exception("search: applying the outbox before a search failed")
+        finally:
+            db.session.remove()
