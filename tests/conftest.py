@@ -392,7 +392,7 @@ def sqlite_directory(sqlite_schema, tmp_path_factory):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every row of a PostgreSQL database and its sequences' positions (a few dozen rows)."""
+    """Every row of a database and, on PostgreSQL, its sequences' positions."""
 
     rows: list[tuple[Table, list[dict]]]
     sequences: list[tuple[str, int]]
@@ -407,34 +407,49 @@ def postgres_directory(postgres_url, tmp_path_factory):
     with loader.app_context():
         empty_schema(postgres_url)
         load_directory()
-        connection = db.session.connection()
-        rows = []
-        for table in db.metadata.sorted_tables:
-            found = [dict(r) for r in connection.execute(select(table)).mappings()]
-            if found:
-                rows.append((table, found))
+        snapshot = take_snapshot()
+        db.session.remove()
+        db.engine.dispose()
+    return snapshot
+
+
+def take_snapshot() -> Snapshot:
+    """Every row of the current app's database, and on PostgreSQL its sequences' positions
+    (SQLite hands out the next id after the highest row, so its rows are enough)."""
+    db.session.commit()
+    connection = db.session.connection()
+    rows = []
+    for table in db.metadata.sorted_tables:
+        found = [dict(r) for r in connection.execute(select(table)).mappings()]
+        if found:
+            rows.append((table, found))
+    sequences = []
+    if connection.dialect.name == "postgresql":
         sequences = connection.execute(
             text(
                 "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value"
                 " FROM pg_sequences WHERE last_value IS NOT NULL"
             )
         ).all()
-        db.session.remove()
-        db.engine.dispose()
+    db.session.commit()
     return Snapshot(rows, [tuple(s) for s in sequences])
 
 
 def restore_snapshot(snapshot: Snapshot) -> None:
-    """Make the current app's PostgreSQL database hold exactly `snapshot`: emptied as by
-    `empty_schema`, the rows inserted with their ids, each sequence where it was. Core
-    statements on the session's connection: no session hook sees them (so no content version
-    is added that the snapshot does not hold)."""
-    statements = [
-        *_empty_statements(),
-        *(_SETVAL.format(name, n) for name, n in snapshot.sequences),
-    ]
+    """Make the current app's database hold exactly `snapshot`: emptied as by `empty_schema`,
+    the rows inserted with their ids, each sequence where it was. Core statements on the
+    session's connection: no session hook sees them (so no content version is added that the
+    snapshot does not hold). Objects the session holds are expired and read back by their ids."""
     connection = db.session.connection()
-    connection.exec_driver_sql(";\n".join(statements))
+    if connection.dialect.name == "postgresql":
+        statements = [
+            *_empty_statements(),
+            *(_SETVAL.format(name, n) for name, n in snapshot.sequences),
+        ]
+        connection.exec_driver_sql(";\n".join(statements))
+    else:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
     for table, rows in snapshot.rows:
         connection.execute(table.insert(), rows)
     db.session.commit()
