@@ -6,8 +6,11 @@ import os
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
@@ -23,6 +26,8 @@ from board.messages import services as msg
 from board.models import Board, Domain, Kind, Region, Role, Track, Unit, User
 from board.seed.directory import ensure_boards, load_regions
 from board.seed.reference import seed_reason_codes
+
+T = TypeVar("T")
 
 PASSWORD = "correct-horse-battery-9"
 # A fixed clock for tests: services take `now=`, nothing reads the real time.
@@ -453,6 +458,40 @@ def restore_snapshot(snapshot: Snapshot) -> None:
     for table, rows in snapshot.rows:
         connection.execute(table.insert(), rows)
     db.session.commit()
+
+
+# Worlds built once per test process and database by `world` (see there).
+_WORLDS: dict[tuple[str, str], tuple[Snapshot, Path | None, object]] = {}
+
+
+def world(name: str, database: str, tmp_path_factory, build: Callable[[], T]) -> T:
+    """A test world built through the real services by the first test of the process that
+    asks for `name` on this database, and put back for each later one: every row
+    (`restore_snapshot`) and a copy of the search index folder. `build` returns what the tests
+    need to find it again (ids, counts; not ORM objects, which belong to one test's session).
+
+    The fixtures the world's fixture asks for (users, the directory) run before it in every
+    test, in the same order, so their rows get the same ids each time and the snapshot's rows
+    replace them one for one."""
+    from board.search import index
+
+    kind = "sqlite" if database.startswith("sqlite") else "postgres"
+    root = index.index_root()
+    if (name, kind) in _WORLDS:
+        snapshot, saved, value = _WORLDS[name, kind]
+        index.close_searcher()
+        restore_snapshot(snapshot)
+        shutil.rmtree(root, ignore_errors=True)
+        if saved is not None:
+            shutil.copytree(saved, root, symlinks=True)
+        return value  # type: ignore[return-value]
+    value = build()
+    saved = None
+    if root.exists():
+        saved = tmp_path_factory.mktemp(f"{name}-{kind}") / "search_index"
+        shutil.copytree(root, saved, symlinks=True)
+    _WORLDS[name, kind] = (take_snapshot(), saved, value)
+    return value
 
 
 @pytest.fixture

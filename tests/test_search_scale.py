@@ -4,13 +4,12 @@ similar messages on the compose preview, the quality benchmark on the real archi
 from __future__ import annotations
 
 import random
-import shutil
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import T0, Snapshot, login, restore_snapshot, take_snapshot
+from conftest import T0, login, world
 from sqlalchemy import func, select
 from whoosh import query as wq
 from whoosh import sorting
@@ -45,32 +44,17 @@ TEXTS = [
 ]
 
 
-# The `mixed` world of each database, built once per test process: (its rows, a copy of its
-# index folder, its messages' ids). Building it goes through the workflow services, ~3 s.
-_MIXED: dict[str, tuple[Snapshot, Path, list[int]]] = {}
-
-
 @pytest.fixture
 def mixed(app, database, make_message, moderator, citizen, troll, make_user, tmp_path_factory):
-    """Public messages in several states, regions and domains; some updated, hidden, withdrawn.
-
-    Built through the services by the first test of the process on each database; later tests
-    get the same rows and index files back (`restore_snapshot`, a copy of the folder), with the
-    fixtures' users at the same ids, since they are made in the same order."""
-    kind = "sqlite" if database.startswith("sqlite") else "postgres"
-    root = index.index_root()
-    if kind in _MIXED:
-        snapshot, saved, ids = _MIXED[kind]
-        index.close_searcher()
-        restore_snapshot(snapshot)
-        shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(saved, root, symlinks=True)
-        return [db.session.get(Message, i) for i in ids]
-    made = _build_mixed(make_message, moderator, troll)
-    saved = tmp_path_factory.mktemp(f"mixed-{kind}") / "search_index"
-    shutil.copytree(root, saved, symlinks=True)
-    _MIXED[kind] = (take_snapshot(), saved, [m.id for m in made])
-    return made
+    """Public messages in several states, regions and domains; some updated, hidden, withdrawn
+    (built through the services once per process and database, then restored: `world`)."""
+    ids = world(
+        "mixed",
+        database,
+        tmp_path_factory,
+        lambda: [m.id for m in _build_mixed(make_message, moderator, troll)],
+    )
+    return [db.session.get(Message, i) for i in ids]
 
 
 def _build_mixed(make_message, moderator, troll) -> list[Message]:

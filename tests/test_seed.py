@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import T0
+from conftest import T0, world
 from sqlalchemy import func, select
 
 from board.auth.services import authenticate
@@ -197,9 +197,9 @@ def demo_directory(app):
 
 
 @pytest.fixture
-def demo_report(demo_directory):
-    """40 demo messages seeded at T0."""
-    return demo.seed_demo(40, now=T0)
+def demo_report(demo_directory, database, tmp_path_factory):
+    """40 demo messages seeded at T0 (once per process and database, then restored: `world`)."""
+    return world("demo-40", database, tmp_path_factory, lambda: demo.seed_demo(40, now=T0))
 
 
 def test_demo_messages_reach_every_state_with_ordered_events(demo_report):
