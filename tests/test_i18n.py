@@ -168,3 +168,33 @@ def test_coordinator_actions_read_as_actions_in_english():
     assert catalog.get("督办", context="action").string == "Urge"
     assert catalog.get("签发", context="action").string == "Sign off"
     assert catalog.get("转办").string == "Transferred"
+
+
+HAN_OR_FULLWIDTH = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3000-\u303f]")
+
+
+def test_english_translations_hold_no_chinese_outside_quotes():
+    """An English string with Chinese in it shows Chinese to English readers (the full English
+    pass found "e.g. 钱塘区" and a full-width colon); Chinese quoted as an example (“钱塘区”, or
+    "拖欠工资" where straight quotes are the search syntax) is a mention, as the pass reads it."""
+    leaks = []
+    for message in _translated(_read_catalog()):
+        for text in _texts(message.string):
+            if HAN_OR_FULLWIDTH.search(re.sub(r'[“"][^”"]*[”"]', "", text or "")):
+                leaks.append((message.id, text))
+    assert leaks == []
+
+
+def test_templates_hold_no_chinese_text_outside_translations():
+    """Text written straight into a template is shown in English too: `{{ _('修改单位') }}：`
+    kept its full-width colon, `{{ title }}（…）` its brackets. Every Chinese word and every
+    full-width mark of a template goes through the catalog (`{{ _('：') }}` reads ": ")."""
+    jinja = re.compile(r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}", re.S)
+    found = [
+        f"{path.relative_to(ROOT)}: {line.strip()[:60]}"
+        for path in sorted((ROOT / "board" / "templates").rglob("*"))
+        if path.is_file()
+        for line in jinja.sub("", path.read_text(encoding="utf-8")).splitlines()
+        if HAN_OR_FULLWIDTH.search(line)
+    ]
+    assert found == []
