@@ -173,7 +173,7 @@ def variants(names, unlabelled):
         return build
 
     return {
-        "current": make(),
+        "model2": make(),  # the sigmoid-calibrated SVM of model 2 (docs/intelligence.md)
         "scaled": make("scaled"),
         "scaled_idf": make("scaled", idf=True),
         "scaled_c0.3": make("scaled_c0.3"),
