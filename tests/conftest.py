@@ -479,6 +479,18 @@ def world(name: str, database: str, tmp_path_factory, build: Callable[[], T]) ->
     root = index.index_root()
     if (name, kind) in _WORLDS:
         snapshot, saved, value = _WORLDS[name, kind]
+        made = set(db.session.execute(select(User.id, User.email)).all())
+        kept = {
+            (row["id"], row["email"])
+            for table, rows in snapshot.rows
+            if table is User.__table__
+            for row in rows
+        }
+        assert made <= kept, (
+            f"world {name!r}: accounts {sorted(made - kept)} made before it are not in it (a"
+            " fixture the first test did not ask for ran first: ask for the world's fixture"
+            " before it, or build those accounts inside the world)"
+        )
         index.close_searcher()
         restore_snapshot(snapshot)
         shutil.rmtree(root, ignore_errors=True)
