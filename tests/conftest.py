@@ -441,8 +441,8 @@ def take_snapshot() -> Snapshot:
 
 
 def restore_snapshot(snapshot: Snapshot) -> None:
-    """Make the current app's database hold exactly `snapshot`: emptied as by `empty_schema`,
-    the rows inserted with their ids, each sequence where it was. Core statements on the
+    """Make the current app's database hold exactly `snapshot`: every row deleted (on
+    PostgreSQL by `empty_schema`'s statements, sequences restarted), the rows inserted with their ids, each sequence where it was. Core statements on the
     session's connection: no session hook sees them (so no content version is added that the
     snapshot does not hold). Objects the session holds are expired and read back by their ids."""
     connection = db.session.connection()
