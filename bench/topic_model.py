@@ -216,6 +216,77 @@ def model4_nbsvm(names, alpha: float, C: float):  # noqa: N803
     return build
 
 
+class Pruned(ClassifierMixin, BaseEstimator):
+    """Label-noise pruning ("confident learning", Northcutt et al. 2021, in its simplest form):
+    out-of-fold probabilities for every training row from `folds` fresh pipelines; a row whose
+    best topic is not its label and whose own label gets less than `cut` is suspect; the final
+    pipeline is trained with suspects at `weight` (0: removed). Tried for model 5."""
+
+    def __init__(self, build=None, cut: float = 0.2, weight: float = 0.0, folds: int = 5):
+        self.build, self.cut, self.weight, self.folds = build, cut, weight, folds
+
+    def fit(self, texts, labels):
+        import numpy as np
+        from sklearn.model_selection import StratifiedKFold
+
+        texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
+        self.classes_, codes = np.unique(labels, return_inverse=True)
+        folds = StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=classifier.SEED)
+        oof = np.zeros((len(labels), len(self.classes_)))
+        for train, test in folds.split(texts, labels):
+            oof[test] = (
+                self.build().fit(list(texts[train]), labels[train]).predict_proba(list(texts[test]))
+            )
+        own = oof[np.arange(len(labels)), codes]
+        suspect = (oof.argmax(axis=1) != codes) & (own < self.cut)
+        self.suspects_ = int(suspect.sum())
+        print(f"  pruning: {self.suspects_} of {len(labels)} rows suspect", flush=True)
+        self.pipeline_ = self.build()
+        if self.weight == 0:
+            self.pipeline_.fit(list(texts[~suspect]), labels[~suspect])
+        else:
+            weights = np.where(suspect, self.weight, 1.0)
+            self.pipeline_.fit(list(texts), labels, model__sample_weight=weights)
+        return self
+
+    def predict(self, texts):
+        return self.pipeline_.predict(texts)
+
+
+class KnnBlend(ClassifierMixin, BaseEstimator):
+    """Model 4's probabilities blended with a k-nearest-neighbour vote over its own features
+    (cosine; each of the `k` nearest training rows votes for its label with its similarity):
+    (1 − `share`) · SVM + `share` · neighbours. Tried for model 5."""
+
+    def __init__(self, build=None, k: int = 10, share: float = 0.3):
+        self.build, self.k, self.share = build, k, share
+
+    def fit(self, texts, labels):
+        import numpy as np
+        from sklearn.preprocessing import normalize
+
+        self.pipeline_ = self.build().fit(list(texts), labels)
+        self.classes_ = self.pipeline_.classes_
+        self.codes_ = np.searchsorted(self.classes_, np.asarray(labels))
+        self.rows_ = normalize(self.pipeline_.named_steps["features"].transform(list(texts)))
+        return self
+
+    def predict(self, texts):
+        import numpy as np
+        from sklearn.preprocessing import normalize
+
+        texts = list(texts)
+        svm = self.pipeline_.predict_proba(texts)
+        rows = normalize(self.pipeline_.named_steps["features"].transform(texts))
+        similar = (rows @ self.rows_.T).toarray()
+        nearest = np.argpartition(-similar, self.k, axis=1)[:, : self.k]
+        votes = np.zeros_like(svm)
+        for i, row in enumerate(nearest):
+            np.add.at(votes[i], self.codes_[row], similar[i, row])
+        votes /= np.maximum(votes.sum(axis=1, keepdims=True), 1e-9)
+        return self.classes_[((1 - self.share) * svm + self.share * votes).argmax(axis=1)]
+
+
 def variants(names, unlabelled):
     """name → a function making a fresh pipeline."""
     from sklearn.pipeline import Pipeline
@@ -249,6 +320,24 @@ def variants(names, unlabelled):
             f"model4_nbsvm_a{alpha}_c{C}": model4_nbsvm(names, alpha, C)
             for alpha in (0.01, 0.03, 0.1, 1.0)
             for C in (0.3, 0.5, 1.0)
+        },
+        **{
+            f"model4_pruned_p{cut}_w{weight}": (
+                lambda cut=cut, weight=weight: Pruned(
+                    lambda: classifier.build_pipeline(names=names), cut, weight
+                )
+            )
+            for cut in (0.1, 0.2, 0.3, 0.5)
+            for weight in (0.0, 0.3)
+        },
+        **{
+            f"model4_knn{k}_s{share}": (
+                lambda k=k, share=share: KnnBlend(
+                    lambda: classifier.build_pipeline(names=names), k, share
+                )
+            )
+            for k in (5, 10, 20)
+            for share in (0.2, 0.4)
         },
     }
 
