@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from . import models, workflow
 from .clock import local_text
+from .intel.names_en import path_label, topic_name
 from .privacy import mask_pen_name, public_text
 
 
@@ -38,6 +39,8 @@ def init_app(app: Flask) -> None:
     """Register filters and the label tables."""
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["zh"] = user_text
+    app.jinja_env.filters["topic_name"] = topic_name  # a topic's name in the page's language
+    app.jinja_env.filters["topic_path"] = path_label  # a path given as its list of names
     app.jinja_env.filters["local_date"] = lambda m: local_time(m, "%Y-%m-%d")
     app.jinja_env.filters["pen_name"] = mask_pen_name
     app.jinja_env.filters["public"] = lambda message, field: public_text(

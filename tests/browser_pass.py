@@ -30,7 +30,7 @@ DEMO_LOGINS = {
 
 # Seeds a site for the passes: Zhejiang's regions, boards and demo units, `messages` demo messages
 # in every state, then writes the logins to use (the demo handler and coordinator with the most
-# open work) as JSON to `logins`.
+# open work, a citizen with a message not yet assigned) as JSON to `logins`.
 DEMO_SEED = """
 import json
 from sqlalchemy import func, select
@@ -47,6 +47,11 @@ with app.app_context():
     load_regions(subset(region_rows(), {"330000"}))
     ensure_boards()
     demo.seed_demo(%(messages)d, now=utcnow())
+    # The topic tree `make run` loads (a small part of it when the data folder is absent).
+    from board.intel.classifier import data_dir
+    from board.intel.taxonomy import load_taxonomy, read_label_rows
+    labels = data_dir() / "tipdm2020c" / "labels.xlsx"
+    load_taxonomy(read_label_rows(labels) if labels.exists() else [("城乡建设", "物业管理", "物业收费")])
     def busiest(role, unit_of_message, states):
         return db.session.scalar(
             select(User.email).join(Message, unit_of_message == User.unit_id)
@@ -56,6 +61,10 @@ with app.app_context():
     chosen = {
         "handler": busiest("handler", Message.unit_id, ["assigned", "in_progress", "reopened"]),
         "coordinator": busiest("coordinator", office, ["received", "assigned", "in_progress"]),
+        "citizen": db.session.scalar(  # one with a message it may still withdraw
+            select(User.email).join(Message, Message.author_id == User.id)
+            .where(User.role == "citizen", Message.state.in_(["submitted", "received"]))
+            .group_by(User.email).order_by(func.count().desc(), User.email).limit(1)),
     }
     with open(%(logins)r, "w") as f:
         json.dump(chosen, f)
@@ -68,7 +77,7 @@ def demo_seed(messages: int, logins: str) -> str:
 
 
 def demo_logins(path: str) -> dict:
-    """DEMO_LOGINS with the handler and coordinator the seed script chose."""
+    """DEMO_LOGINS with the handler, coordinator and citizen the seed script chose."""
     import json
 
     with open(path) as f:
@@ -76,6 +85,8 @@ def demo_logins(path: str) -> dict:
     logins = dict(DEMO_LOGINS)
     logins["handler"] = (chosen["handler"], DEMO_LOGINS["handler"][1])
     logins["coordinator"] = (chosen["coordinator"], DEMO_LOGINS["coordinator"][1])
+    if chosen.get("citizen"):
+        logins["citizen"] = (chosen["citizen"], DEMO_LOGINS["citizen"][1])
     return logins
 
 
@@ -87,11 +98,13 @@ DESK_LINK = "a[href^='/desk/m/MS-']"
 
 @dataclass(frozen=True)
 class Visit:
-    """A page to check: a path, or the first `link` found on the page at `path`."""
+    """A page to check: a path, or the first `link` found on the page at `path` (and then the
+    first `then` link on that page, for pages two steps away)."""
 
     path: str
     link: str | None = None
     short: bool = False
+    then: str | None = None
 
 
 PAGES: dict[str, list[Visit]] = {
@@ -115,6 +128,11 @@ PAGES: dict[str, list[Visit]] = {
     "citizen": [
         Visit("/my", short=True),
         Visit("/my", MESSAGE_LINK),
+        Visit(  # a message nobody has been assigned yet: its author may withdraw it
+            "/my",
+            f"tr:has(.state-submitted, .state-received) {MESSAGE_LINK}",
+            then="a[href$='/withdraw']",
+        ),
         Visit("/write"),
         Visit("/write?board=330100-secretary", short=True),
         Visit("/account/follows"),
@@ -158,6 +176,9 @@ PAGES: dict[str, list[Visit]] = {
         Visit("/admin/regions", "a[href^='/admin/regions/']"),
         Visit("/admin/audit"),
         Visit("/admin/topics"),
+        Visit("/admin/topics", "a[href^='/admin/topics/']"),
+        Visit("/admin/units/new"),
+        Visit("/admin/units", "a[href^='/units/']"),  # a unit's public page
         Visit("/desk/coordinator"),
         Visit("/moderation/"),
     ],
@@ -275,10 +296,10 @@ def visit_urls(page, site: str, visits: Iterable[Visit]) -> Iterable[str]:
     """Load each visit's page (following its link when it has one); yield the URL loaded."""
     for visit in visits:
         page.goto(site + visit.path)
-        if visit.link:
-            link = page.locator(visit.link).first
+        for selector in filter(None, (visit.link, visit.then)):
+            link = page.locator(selector).first
             if link.count() == 0:
-                raise AssertionError(f"no {visit.link} on {visit.path}")
+                raise AssertionError(f"no {selector} on {page.url.removeprefix(site)}")
             page.goto(site + link.get_attribute("href"))
         page.wait_for_load_state()
         yield page.url

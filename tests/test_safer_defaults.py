@@ -286,6 +286,19 @@ def test_plain_post_with_a_valid_token_does_not_withdraw(browser, citizen, make_
     assert _reload(m).state == State.RECEIVED
 
 
+def test_confirmation_page_marks_the_title_as_chinese_in_english(browser, citizen, make_message):
+    """In English the title being withdrawn is the author's own Chinese text, marked as such
+    (lang="zh-CN"), as everywhere else; found by the full English pass (make passes)."""
+    m = make_message("submitted")
+    author = browser(citizen)
+    author.set_cookie("lang", "en")
+
+    page = _html(get(author, f"/m/{m.code}/withdraw"))
+
+    assert '<html lang="en">' in page
+    assert re.search(r'<strong><span lang="zh-CN">[^<]*[\u4e00-\u9fff][^<]*</span></strong>', page)
+
+
 def test_confirmation_page_refuses_an_assigned_message(browser, citizen, make_message):
     """Once assigned, the confirmation page is not offered; the message page says why."""
     m = make_message("assigned")

@@ -153,7 +153,8 @@ def _feed_title(client, url: str) -> str:
 
 def test_feed_titles_name_the_topic(client, topical):
     """Both feeds of a topic say which, after the board and before what they list; in English
-    with the translated label. Without a topic, the title is as before."""
+    with the translated label and the topic's English name. Without a topic, the title is as
+    before."""
     topic = topic_id("城乡建设")
     label = board("330100-secretary").label
     assert _feed_title(client, f"/feeds/messages.atom?topic={topic}") == (
@@ -165,12 +166,12 @@ def test_feed_titles_name_the_topic(client, topical):
     assert _feed_title(client, "/feeds/messages.atom") == "最新留言 · 民声"
     client.get("/lang/en?next=/")
     assert _feed_title(client, f"/feeds/messages.atom?topic={topic}") == (
-        "Topic: 城乡建设 · Latest messages · Minsheng"
+        "Topic: Urban and rural development · Latest messages · Minsheng"
     )
     english = _feed_title(client, "/feeds/replies.atom?board=330100-secretary&topic=环境保护")
     board_label, *rest = english.split(" · ")  # the board's label is translated too
     assert board_label and board_label != label
-    assert rest == ["Topic: 环境保护", "Latest replies", "Minsheng"]
+    assert rest == ["Topic: Environmental protection", "Latest replies", "Minsheng"]
 
 
 def test_listing_page_keeps_the_topic_in_its_feed_links_and_filter_form(client, topical):

@@ -116,7 +116,7 @@ def _topic_choices(chosen) -> list[tuple[str, str]]:
     it is retired (a shared link to old messages keeps showing what it filters by)."""
     choices = first_level_choices()
     if chosen is not None and str(chosen.id) not in {value for value, _name in choices}:
-        choices.append((str(chosen.id), chosen.name))
+        choices.append((str(chosen.id), chosen.label))
     return choices
 
 

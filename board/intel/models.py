@@ -55,6 +55,20 @@ class Topic(db.Model):
         """The first-level topic this node belongs to."""
         return self.names[0]
 
+    @property
+    def label(self) -> str:
+        """The name in the page's language (English names: `names_en`)."""
+        from .names_en import topic_name
+
+        return topic_name(self.name)
+
+    @property
+    def path_label(self) -> str:
+        """The path in the page's language."""
+        from .names_en import path_label
+
+        return path_label(self.names)
+
 
 class LinkKind(StrEnum):
     """How two messages on one matter were joined (DESIGN: duplicates)."""

@@ -16,6 +16,7 @@ from ..messages import services as msg
 from ..models import Message, Role, User
 from ..search import outbox
 from .models import PATH_SEPARATOR, Topic, TopicSource
+from .names_en import Chinese, path_label, topic_name
 
 MAX_LEVEL = 3
 NAME_LENGTH = 40
@@ -94,9 +95,17 @@ def topic_by_path(path: str) -> Topic | None:
 
 
 def active_topic_choices() -> list[tuple[int, str]]:
-    """(id, path) of every active topic, tree order, for a select box."""
+    """(id, path) of every active topic, tree order, for a select box (paths in the page's
+    language; one left in Chinese on an English page is marked as such)."""
+    from wtforms import SelectChoice
+
     topics = db.session.scalars(select(Topic).where(Topic.is_active.is_(True))).all()
-    return [(t.id, t.path) for t in sorted(topics, key=lambda t: t.path)]
+    choices = []
+    for topic in sorted(topics, key=lambda t: t.path):
+        label = topic.path_label
+        lang = {"lang": label.lang} if hasattr(label, "lang") else {}
+        choices.append(SelectChoice(topic.id, label, render_kw=lang))
+    return choices
 
 
 def compose_topic_choices() -> list:
@@ -112,9 +121,12 @@ def compose_topic_choices() -> list:
         if root not in by_path:
             continue  # below a retired first level
         below = topic.names[1:]
-        label = " / ".join(below) if below else _("%(name)s（综合）", name=root)
+        label = path_label(below, " / ") if below else _("%(name)s（综合）", name=topic_name(root))
+        attributes = {"data-path": topic.path}
+        if hasattr(label, "lang") or hasattr(topic_name(root), "lang"):
+            attributes["lang"] = Chinese.lang  # left in Chinese on an English page
         choices.append(
-            SelectChoice(str(topic.id), label, render_kw={"data-path": topic.path}, optgroup=root)
+            SelectChoice(str(topic.id), label, render_kw=attributes, optgroup=topic_name(root))
         )
     return choices
 

@@ -122,7 +122,7 @@ def topics() -> ResponseReturnValue:
         except ValidationFailed as error:
             attach_errors(form, error)
         else:
-            flash(_("已添加主题分类“%(path)s”。", path=topic.path), "success")
+            flash(_("已添加主题分类“%(path)s”。", path=topic.path_label), "success")
             return redirect(url_for("intel.topics"))
     status = 422 if request.method == "POST" else 200
     return render_template("intel/topics.html", tree=taxonomy.topic_tree(), form=form), status
@@ -141,7 +141,7 @@ def edit_topic(topic_id: int) -> ResponseReturnValue:
         except ValidationFailed as error:
             attach_errors(form, error)
         else:
-            flash(_("主题分类已改名为“%(path)s”。", path=topic.path), "success")
+            flash(_("主题分类已改名为“%(path)s”。", path=topic.path_label), "success")
             return redirect(url_for("intel.edit_topic", topic_id=topic.id))
     status = 422 if request.method == "POST" else 200
     return (
@@ -173,9 +173,9 @@ def toggle_topic(topic_id: int) -> ResponseReturnValue:
                 flash(message, "error")
     else:
         flash(
-            _("已启用“%(path)s”。", path=topic.path)
+            _("已启用“%(path)s”。", path=topic.path_label)
             if topic.is_active
-            else _("已停用“%(path)s”及其下级分类。", path=topic.path),
+            else _("已停用“%(path)s”及其下级分类。", path=topic.path_label),
             "success",
         )
     return redirect(url_for("intel.edit_topic", topic_id=topic.id))

@@ -36,8 +36,15 @@ def state_groups() -> list[tuple[str, str]]:
 
 
 def _choices(empty, labels: dict) -> list[SelectChoice]:
-    """A blank "all" entry, then the coded labels."""
-    return [SelectChoice("", empty), *(SelectChoice(str(k), v) for k, v in labels.items())]
+    """A blank "all" entry, then the coded labels (a name left in Chinese on an English page,
+    `names_en.Chinese`, is marked as such)."""
+    return [
+        SelectChoice("", empty),
+        *(
+            SelectChoice(str(k), v, render_kw={"lang": v.lang} if hasattr(v, "lang") else {})
+            for k, v in labels.items()
+        ),
+    ]
 
 
 class SearchForm(Form):

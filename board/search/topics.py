@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..intel.models import Topic
+from ..intel.names_en import topic_name
 
 MAX_VALUE_CHARS = 40  # a topic name is at most 40 characters
 
@@ -45,22 +46,24 @@ def root_value(topic_id: int | None, roots: dict[int, int]) -> str | None:
 
 
 def first_level_choices() -> list[tuple[str, str]]:
-    """(id, name) of the active first-level topics, in the taxonomy's order, for a select box."""
+    """(id, name) of the active first-level topics, in the taxonomy's order, for a select box
+    (names in the page's language)."""
     rows = db.session.execute(
         select(Topic.id, Topic.name)
         .where(Topic.level == 1, Topic.is_active.is_(True))
         .order_by(Topic.sort, Topic.id)
     )
-    return [(str(topic_id), name) for topic_id, name in rows]
+    return [(str(topic_id), topic_name(name)) for topic_id, name in rows]
 
 
 def topic_labels(values: Iterable[str]) -> dict[str, str]:
-    """Names of first-level topics by their indexed value (retired ones too: old messages)."""
+    """Names of first-level topics by their indexed value (retired ones too: old messages), in
+    the page's language."""
     ids = [i for i in map(_as_id, values) if i is not None]
     if not ids:
         return {}
     rows = db.session.execute(select(Topic.id, Topic.name).where(Topic.id.in_(ids)))
-    return {str(topic_id): name for topic_id, name in rows}
+    return {str(topic_id): topic_name(name) for topic_id, name in rows}
 
 
 def resolve_topic(value: str | None) -> str | None:

@@ -126,7 +126,7 @@ def _active_filters(form: SearchForm, filters: dict) -> list[Link]:
         found.append(Link(board.label if board else filters["board"], _url(board=None)))
     if "unit" in filters:
         unit = db.session.scalar(select(Unit).where(Unit.code == filters["unit"]))
-        found.append(Link(unit.name if unit else filters["unit"], _url(unit=None)))
+        found.append(Link(unit.label if unit else filters["unit"], _url(unit=None)))
     if "topic" in filters:
         label = topic_labels([filters["topic"]]).get(filters["topic"], filters["topic"])
         found.append(Link(label, _url(topic=None)))

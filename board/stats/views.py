@@ -196,7 +196,7 @@ def _feed_title(filters: listing.Filters, what: str) -> str:
         if entity is not None
     ]
     if filters.topic is not None:
-        parts.append(_("主题：%(name)s", name=filters.topic.name))
+        parts.append(_("主题：%(name)s", name=filters.topic.label))
     if filters.q:
         parts.append(_("“%(q)s”", q=filters.q))
     return " · ".join([*parts, what, _("民声")])
