@@ -50,7 +50,9 @@ def main() -> int:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="passes-")))
             started = time.monotonic()
             chosen = str(tmp / "logins.json")
-            site = stack.enter_context(running_site(tmp, seed=demo_seed(args.messages, chosen)))
+            site = stack.enter_context(
+                running_site(tmp, seed=demo_seed(args.messages, chosen, whole_tree=True))
+            )
             logins = demo_logins(chosen)
             print(f"demo site on {site} ready in {time.monotonic() - started:.0f} s")
         browser = stack.enter_context(headless_chromium())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from ..admin.services import require_admin
 from ..errors import NotFound, PermissionDenied, ValidationFailed
@@ -94,10 +95,9 @@ def topic_by_path(path: str) -> Topic | None:
     return db.session.scalar(select(Topic).where(Topic.path == path))
 
 
-def active_topic_choices() -> list[tuple[int, str]]:
+def active_topic_choices() -> list[SelectChoice]:
     """(id, path) of every active topic, tree order, for a select box (paths in the page's
     language; one left in Chinese on an English page is marked as such)."""
-    from wtforms import SelectChoice
 
     topics = db.session.scalars(select(Topic).where(Topic.is_active.is_(True))).all()
     choices = []
@@ -111,7 +111,6 @@ def active_topic_choices() -> list[tuple[int, str]]:
 def compose_topic_choices() -> list:
     """The compose form's topic choices: active topics grouped by first level (<optgroup>), each
     carrying its path for the suggestion script; the empty choice leaves the topic to staff."""
-    from wtforms import SelectChoice
 
     topics = db.session.scalars(select(Topic).where(Topic.is_active.is_(True))).all()
     by_path = {t.path: t for t in topics}
@@ -123,7 +122,7 @@ def compose_topic_choices() -> list:
         below = topic.names[1:]
         label = path_label(below, " / ") if below else _("%(name)s（综合）", name=topic_name(root))
         attributes = {"data-path": topic.path}
-        if hasattr(label, "lang") or hasattr(topic_name(root), "lang"):
+        if hasattr(label, "lang") or (not below and hasattr(topic_name(root), "lang")):
             attributes["lang"] = Chinese.lang  # left in Chinese on an English page
         choices.append(
             SelectChoice(str(topic.id), label, render_kw=attributes, optgroup=topic_name(root))
