@@ -175,3 +175,20 @@ def test_only_chinese_left_untranslated_is_marked(app):
     with app.test_request_context("/"), force_locale("zh_CN"):
         assert topic_name("城乡建设") == "城乡建设" and not hasattr(topic_name("城乡建设"), "lang")
         assert path_label(["城乡建设", "物业服务"], " / ") == "城乡建设 / 物业服务"
+
+
+def test_staff_topic_panel_is_english(client, coordinator, topical):
+    """The coordinator's topic panel on a message page in English: the message's topic and the
+    correction select's paths in English, the admin's Chinese topic marked as Chinese."""
+    login(client, coordinator)
+    client.set_cookie("lang", "en")
+    page = get(client, f"/m/{topical['housing'].code}").get_data(as_text=True)
+
+    path = "Urban and rural development / Housing security and real estate / Property management services"
+    assert f"<dd>{path} " in page
+    options = _options(
+        page, re.compile(r'<select id="intel-topic" name="topic"[^>]*>(.*?)</select>', re.S)
+    )
+    assert options[_id("城乡建设/住房保障与房地产/物业服务")][0] == path
+    assert options[_id("自定义主题")] == ("自定义主题", ' lang="zh-CN"')
+    assert [label for label, attrs in options.values() if HAN.search(label) and not attrs] == []
