@@ -234,9 +234,8 @@ def test_demo_messages_in_public_states_are_public_unless_private_or_hidden(demo
     assert not any(m.is_public for m in messages if m.state not in PUBLIC_STATES)
 
 
-def test_demo_petitions_carry_identity_and_bodies_get_masked(demo_directory):
+def test_demo_petitions_carry_identity_and_bodies_get_masked(demo_report):
     """Petitions have name, phone and address; phone and ID numbers in bodies are masked."""
-    demo.seed_demo(120, now=T0)
     messages = list(db.session.scalars(select(Message)))
     petitions = [m for m in messages if m.track == Track.PETITION]
     assert petitions and all(m.real_name and m.phone and m.address for m in petitions)
