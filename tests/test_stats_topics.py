@@ -53,3 +53,16 @@ def test_report_page_and_api_show_the_topics(app, client, make_message):
     assert data["topics"][-1]["topic"] is None
     # Grouped rankings answer without topics (one scope's topics only).
     assert "topics" not in client.get("/api/v1/stats?group_by=board").get_json()
+
+
+def test_report_topic_table_is_english_on_english_pages(app, client, make_message):
+    """In English the table names the standard topics in English (the API keeps the Chinese
+    names, which identify them)."""
+    _world(make_message)
+    client.set_cookie("lang", "en")
+    page = client.get("/reports?region=330000&period=2026").get_data(as_text=True)
+    table = page.split('id="topic-table"', 1)[1].split("</table>", 1)[0]
+    assert '<th scope="row">Urban and rural development</th>' in table
+    assert '<th scope="row">Transport</th>' in table and "No topic" in table
+    assert "城乡建设" not in table
+    assert client.get("/api/v1/stats?region=330000").get_json()["topics"][0]["topic"] == "城乡建设"

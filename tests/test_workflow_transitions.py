@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from board.api.actions import ACTIONS
 from board.errors import InvalidTransition, NotFound, PermissionDenied
 from board.extensions import db
+from board.messages import events
 from board.messages import services as msg
 from board.models import Event, Message, Role
 from board.workflow import STEPS, TRANSITIONS, Action, Scope
@@ -165,9 +166,23 @@ def _events(m: Message) -> int:
 
 
 @pytest.fixture
-def world(app, make_message, make_user, citizen, troll, handler, coordinator, moderator, admin):
+def world(
+    app,
+    monkeypatch,
+    make_message,
+    make_user,
+    citizen,
+    troll,
+    handler,
+    coordinator,
+    moderator,
+    admin,
+):
     """The actors and a builder of messages in a state, with the variant an action needs."""
     app.config["SEARCH_APPLY_INLINE"] = False  # nothing here searches; skip index writes
+    # Nothing here reads mail either: rendering and queueing each step's mails was a quarter
+    # of this module's time (tests/test_notify*.py test them).
+    monkeypatch.setattr(events.notify, "queue_event_mail", lambda: 0)
     actors = {
         "author": citizen,
         "other_citizen": troll,
