@@ -341,3 +341,48 @@ def test_topic_tree_names_become_features_and_survive_the_model_file(app, tmp_pa
     text = ("公交站点太远", "线路班次少，公交车很挤")
     assert again.predict(*text) == model.predict(*text)
     assert again.predict(*text)[0][0] == "交通运输"
+
+
+def test_preview_and_desk_panel_name_the_suggestion_in_english(
+    app, client, citizen, coordinator, make_message
+):
+    """In English the compose preview names the suggested topic in English, and the staff
+    panel shows the suggested topic and the units that answered similar messages by their
+    English names."""
+    import re
+
+    from conftest import login
+
+    from board.intel import taxonomy
+
+    taxonomy.load_taxonomy([("城乡建设", "物业管理", "物业服务"), ("交通运输",)])
+    _install_tiny_model(app)
+    make_message(
+        "replied", title="小区物业乱收停车费", body="物业每月多收停车费两百元，业主多次反映。"
+    )
+    login(client, citizen)
+    client.set_cookie("lang", "en")
+    form = {
+        "track": "board",
+        "kind": "complaint",
+        "domain": "urban",
+        "region": "330106",
+        "title": "小区物业乱收停车费",
+        "body": "我们小区物业今年起每月多收停车费两百元，业主多次反映无果。",
+        "wants_public": "y",
+        "preview": "x",
+    }
+    page = client.post("/write?board=330100-secretary", data=form).get_data(as_text=True)
+    hint = re.search(r'id="compose-suggestion">(.*?)</p>', page, re.S).group(1)
+    assert "Urban and rural development" in hint and "城乡建设" not in hint
+
+    m = make_message(
+        "received", title="物业又乱收停车费", body="物业还在多收停车费，业主多次反映无果。"
+    )
+    staff = app.test_client()
+    login(staff, coordinator)
+    staff.set_cookie("lang", "en")
+    panel = staff.get(f"/m/{m.code}").get_data(as_text=True)
+    panel = panel.split('id="intel-h"', 1)[1].split("</dl>", 1)[0]
+    assert "Urban and rural development <span" in panel
+    assert "Hangzhou" in panel and "住房和城乡建设局" not in panel

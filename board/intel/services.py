@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..messages.services import public_messages_query
-from ..models import DOMAIN_LABELS, Domain, Message
+from ..models import DOMAIN_LABELS, Domain, Message, Unit
 from ..privacy import public_text
 from . import classifier
 from .classifier import DOMAIN_OF_TOPIC, Examples
@@ -123,9 +123,17 @@ class DeskView:
     suggestion: Suggestion
     same_author: list[Message]
     similar: list[Message]
+    units: list[Unit]  # the suggestion's units, best first (their names in the page's language)
 
 
 SAME_AUTHOR_DAYS = 180
+
+
+def _units(codes) -> list[Unit]:
+    """The units of these codes, in the same order."""
+    codes = list(codes)
+    found = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    return [found[code] for code in codes if code in found]
 
 
 def desk_view(message: Message) -> DeskView:
@@ -158,4 +166,5 @@ def desk_view(message: Message) -> DeskView:
         suggestion=suggestion,
         same_author=same_author,
         similar=similar_messages(message, limit=5),
+        units=_units(u["code"] for u in suggestion.units),
     )
