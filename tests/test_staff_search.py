@@ -161,6 +161,9 @@ def test_search_page_for_staff_in_both_languages(client, cases, handler):
     client.get("/lang/en?next=/")
     english = client.get("/desk/search?q=施工噪音").get_data(as_text=True)
     assert "Case search" in english and "Search syntax" in english
+    # The case's unit by its English name (杭州市住房和城乡建设局), not the Chinese one.
+    meta = english.split('<p class="meta">', 1)[1].split("</p>", 1)[0]
+    assert unit("330100-zj").name not in meta and "Hangzhou" in meta
 
 
 @HEAVY
