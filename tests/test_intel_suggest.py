@@ -352,6 +352,7 @@ def test_preview_and_desk_panel_name_the_suggestion_in_english(
     import re
 
     from conftest import login
+    from test_intel_compose import WRITE, _form
 
     from board.intel import taxonomy
 
@@ -362,17 +363,7 @@ def test_preview_and_desk_panel_name_the_suggestion_in_english(
     )
     login(client, citizen)
     client.set_cookie("lang", "en")
-    form = {
-        "track": "board",
-        "kind": "complaint",
-        "domain": "urban",
-        "region": "330106",
-        "title": "小区物业乱收停车费",
-        "body": "我们小区物业今年起每月多收停车费两百元，业主多次反映无果。",
-        "wants_public": "y",
-        "preview": "x",
-    }
-    page = client.post("/write?board=330100-secretary", data=form).get_data(as_text=True)
+    page = client.post(WRITE, data=_form(preview="x")).get_data(as_text=True)
     hint = re.search(r'id="compose-suggestion">(.*?)</p>', page, re.S).group(1)
     assert "Urban and rural development" in hint and "城乡建设" not in hint
 

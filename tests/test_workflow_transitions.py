@@ -166,23 +166,16 @@ def _events(m: Message) -> int:
 
 
 @pytest.fixture
-def world(
-    app,
-    monkeypatch,
-    make_message,
-    make_user,
-    citizen,
-    troll,
-    handler,
-    coordinator,
-    moderator,
-    admin,
-):
-    """The actors and a builder of messages in a state, with the variant an action needs."""
-    app.config["SEARCH_APPLY_INLINE"] = False  # nothing here searches; skip index writes
-    # Nothing here reads mail either: rendering and queueing each step's mails was a quarter
-    # of this module's time (tests/test_notify*.py test them).
+def quiet(app, monkeypatch):
+    """Nothing here searches or reads mail: skip index writes, and the rendering and queueing
+    of each step's mails (a quarter of this module's time; tests/test_notify*.py test them)."""
+    app.config["SEARCH_APPLY_INLINE"] = False
     monkeypatch.setattr(events.notify, "queue_event_mail", lambda: 0)
+
+
+@pytest.fixture
+def world(quiet, make_message, make_user, citizen, troll, handler, coordinator, moderator, admin):
+    """The actors and a builder of messages in a state, with the variant an action needs."""
     actors = {
         "author": citizen,
         "other_citizen": troll,
