@@ -537,6 +537,12 @@ class Chinese(str):
     lang = "zh-CN"
 
 
+def lang_attributes(label: str) -> dict[str, str]:
+    """The HTML attributes of an option showing `label`: `lang` when it was left in Chinese on
+    an English page (a `Chinese` name), none otherwise."""
+    return {"lang": Chinese.lang} if isinstance(label, Chinese) else {}
+
+
 def topic_name(name: str) -> str:
     """A topic's name in the page's language: English on English pages when the standard
     tree's table has it, else the name as it is (as `Chinese` when it holds Chinese)."""

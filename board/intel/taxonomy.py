@@ -17,7 +17,7 @@ from ..messages import services as msg
 from ..models import Message, Role, User
 from ..search import outbox
 from .models import PATH_SEPARATOR, Topic, TopicSource
-from .names_en import Chinese, path_label, topic_name
+from .names_en import lang_attributes, path_label, topic_name
 
 MAX_LEVEL = 3
 NAME_LENGTH = 40
@@ -103,8 +103,7 @@ def active_topic_choices() -> list[SelectChoice]:
     choices = []
     for topic in sorted(topics, key=lambda t: t.path):
         label = topic.path_label
-        lang = {"lang": label.lang} if hasattr(label, "lang") else {}
-        choices.append(SelectChoice(topic.id, label, render_kw=lang))
+        choices.append(SelectChoice(topic.id, label, render_kw=lang_attributes(label)))
     return choices
 
 
@@ -120,10 +119,9 @@ def compose_topic_choices() -> list:
         if root not in by_path:
             continue  # below a retired first level
         below = topic.names[1:]
-        label = path_label(below, " / ") if below else _("%(name)s（综合）", name=topic_name(root))
-        attributes = {"data-path": topic.path}
-        if hasattr(label, "lang") or (not below and hasattr(topic_name(root), "lang")):
-            attributes["lang"] = Chinese.lang  # left in Chinese on an English page
+        shown = path_label(below, " / ") if below else topic_name(root)
+        label = shown if below else _("%(name)s（综合）", name=shown)
+        attributes = {"data-path": topic.path, **lang_attributes(shown)}
         choices.append(
             SelectChoice(str(topic.id), label, render_kw=attributes, optgroup=topic_name(root))
         )

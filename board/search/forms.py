@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from ..intel.names_en import lang_attributes
 from ..models import ANSWERED_ORDER, DOMAIN_LABELS, KIND_LABELS, PUBLIC_STATES, STATE_LABELS, State
 
 SORT_LABELS = {
@@ -40,10 +41,7 @@ def _choices(empty, labels: dict) -> list[SelectChoice]:
     `names_en.Chinese`, is marked as such)."""
     return [
         SelectChoice("", empty),
-        *(
-            SelectChoice(str(k), v, render_kw={"lang": v.lang} if hasattr(v, "lang") else {})
-            for k, v in labels.items()
-        ),
+        *(SelectChoice(str(k), v, render_kw=lang_attributes(v)) for k, v in labels.items()),
     ]
 
 
