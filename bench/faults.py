@@ -202,6 +202,7 @@ def running_site(
     workers: int = 4,
     extra_env: dict | None = None,
     helpers: bool = True,
+    tick_pause: float = 1.0,
 ):
     """Create the database, seed it, start the SMTP server, gunicorn, the indexer and the tick
     (`extra_env`: BOARD_* settings of this run; `helpers=False`: gunicorn alone, without the
@@ -276,7 +277,7 @@ def running_site(
         )
         stack.callback(_stop, site)
         if helpers:
-            site.ticker = Ticker(site, log)
+            site.ticker = Ticker(site, log, tick_pause)
             site.ticker.start()
             stack.callback(site.ticker.stop)
         _wait_healthy(site)
@@ -315,11 +316,12 @@ def _wait_healthy(site: Site, seconds: float = 60.0) -> None:
 
 
 class Ticker(threading.Thread):
-    """`flask deadlines tick` once a second, as cron would run it; one run at a time."""
+    """`flask deadlines tick` again `pause` seconds after each run ends, as cron would run it
+    (every minute, in compressed time); one run at a time."""
 
-    def __init__(self, site: Site, log) -> None:
+    def __init__(self, site: Site, log, pause: float = 1.0) -> None:
         super().__init__(name="ticker", daemon=True)
-        self.site, self.log = site, log
+        self.site, self.log, self.pause = site, log, pause
         self.halt = threading.Event()
         self.runs = 0
         self.current: subprocess.Popen | None = None
@@ -336,7 +338,7 @@ class Ticker(threading.Thread):
             )
             self.current.wait()
             self.runs += 1
-            self.halt.wait(1.0)
+            self.halt.wait(self.pause)
 
     def kill_running(self) -> bool:
         """SIGKILL the tick in progress, if any (a crashed cron job)."""
@@ -533,6 +535,7 @@ class Report:
     mail_seconds_after_outage: float = 0.0  # SMTP back → every mail sent
     mail_seconds_after_load: float = 0.0  # the last submission → every mail sent
     ticks_killed: int = 0
+    ticks: int = 0  # tick runs until every mail was sent
     heal_seconds: float | None = None
     heal_saw_503: bool = False
     index_documents: int = 0
@@ -554,6 +557,7 @@ def run(
     directory: Path | None = None,
     heal_timeout: float = 240.0,
     mail_timeout: float = 120.0,
+    tick_pause: float = 1.0,
 ) -> Report:
     """Start the site, run the load with its faults, check every promise; the report."""
     own = directory is None
@@ -561,7 +565,7 @@ def run(
     directory.mkdir(parents=True, exist_ok=True)
     report = Report(database=database, workers=workers, clients=clients)
     try:
-        with running_site(directory, database, clients, workers) as site:
+        with running_site(directory, database, clients, workers, tick_pause=tick_pause) as site:
             subs, faults, approved, outage = _load(site, submissions, clients, report)
             _check_submissions(site, subs, faults, report)
             _check_mail(site, outage, approved, report, mail_timeout)
@@ -749,6 +753,7 @@ def _check_mail(site: Site, outage: dict, approved: set, report: Report, timeout
     report.mail_received = len(counts)
     report.mail_duplicates = sum(n - 1 for n in counts.values() if n > 1)
     report.ticks_killed = site.ticker.killed
+    report.ticks = site.ticker.runs
     if report.mail_sent != report.mail_queued:
         report.failures.append(f"mail not sent: {report.mail_queued - report.mail_sent}")
     missing = {mail_id for mail_id, _state in rows} - set(counts)
@@ -817,6 +822,9 @@ def main() -> int:
     parser.add_argument("--submissions", type=int, default=300)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--tick-pause", type=float, default=1.0, help="seconds between one tick and the next"
+    )
     parser.add_argument("--dir", type=Path, help="keep the site here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the reports here")
     args = parser.parse_args()
@@ -824,7 +832,14 @@ def main() -> int:
     reports = []
     for database in databases:
         directory = args.dir / database if args.dir else None
-        report = run(database, args.submissions, args.clients, args.workers, directory)
+        report = run(
+            database,
+            args.submissions,
+            args.clients,
+            args.workers,
+            directory,
+            tick_pause=args.tick_pause,
+        )
         print_report(report)
         reports.append(report)
     if args.json:

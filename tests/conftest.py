@@ -23,7 +23,7 @@ from board import create_app
 from board.auth import services as auth_services
 from board.extensions import db
 from board.messages import services as msg
-from board.models import Board, Domain, Kind, Region, Role, Track, Unit, User
+from board.models import Board, Domain, Kind, Message, Region, Role, Track, Unit, User
 from board.seed.directory import ensure_boards, load_regions
 from board.seed.reference import seed_reason_codes
 
@@ -504,6 +504,15 @@ def world(name: str, database: str, tmp_path_factory, build: Callable[[], T]) ->
         shutil.copytree(root, saved, symlinks=True)
     _WORLDS[name, kind] = (take_snapshot(), saved, value)
     return value
+
+
+def world_messages(
+    name: str, database: str, tmp_path_factory, build: Callable[[], dict[str, Message]]
+) -> dict[str, Message]:
+    """`world` for messages by name: `build` makes them through the services once per process
+    and database; every test gets them read back in its own session."""
+    ids = world(name, database, tmp_path_factory, lambda: {k: m.id for k, m in build().items()})
+    return {key: db.session.get(Message, i) for key, i in ids.items()}
 
 
 @pytest.fixture

@@ -1,13 +1,13 @@
 """The invitation journey in a real browser against gunicorn: the admin invites a handler, the
-mail lands in the file sink, the invitee opens its link, sets a password and is signed in."""
+mail lands in the file sink, the invitee opens its link, sets a password and is signed in.
+
+Both journeys share one site (each invites an address of its own): starting gunicorn, the
+indexer and the seed costs ~15 s of CPU a site."""
 
 from __future__ import annotations
 
-import email
 import http.cookiejar
-import os
 import re
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD
-from e2e_server import CHROMIUM, ROOT, SEED_SCRIPT, VENV_BIN, headless_chromium, running_site
+from e2e_server import CHROMIUM, SEED_SCRIPT, flask, headless_chromium, running_site, sink_mail
 
 pytestmark = pytest.mark.slow
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
@@ -30,27 +30,20 @@ with app.app_context():
 )
 
 
-def _tick_and_read_link(tmp_path: Path) -> str:
-    """Run the cron job (mail to .eml files in instance/mail) and return the mailed link's path."""
-    env = dict(
-        os.environ,
-        FLASK_APP="wsgi",
-        BOARD_INSTANCE_PATH=str(tmp_path / "instance"),
-        BOARD_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}",
-        BOARD_SEARCH_INDEX_DIR=str(tmp_path / "index"),
-        BOARD_SECRET_KEY="e2e-secret",
-        BOARD_SEARCH_APPLY_INLINE="false",
-        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
-    )
-    subprocess.run(
-        [str(VENV_BIN / "flask"), "deadlines", "tick"], cwd=ROOT, env=env, check=True,
-        capture_output=True,
-    )  # fmt: skip
-    [eml] = list(Path(tmp_path / "instance" / "mail").glob("*.eml"))
-    mail = email.message_from_bytes(eml.read_bytes())
-    assert mail["To"] == "new.handler@e2e.example.org"
-    body = mail.get_payload(decode=True).decode("utf-8")
-    return re.search(r"https?://[^/\s]+(/invite/\S+)", body).group(1)
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory):
+    """The site both journeys use, and the folder it keeps its database and mail in."""
+    folder = tmp_path_factory.mktemp("site")
+    with running_site(folder, seed=SEED) as url:
+        yield url, folder
+
+
+def _tick_and_read_link(folder: Path, address: str) -> str:
+    """Run the cron job (mail to .eml files in instance/mail); the path of the link mailed to
+    `address`, which got exactly one invitation."""
+    flask(folder, "deadlines", "tick")
+    [mail] = sink_mail(folder, address, "invitation")
+    return re.search(r"https?://[^/\s]+(/invite/\S+)", mail.get_content()).group(1)
 
 
 class _Browserless:
@@ -83,33 +76,35 @@ class _Browserless:
             return error.code, error.read().decode()
 
 
-def test_invitation_journey_against_gunicorn_without_a_browser(tmp_path):
+def test_invitation_journey_against_gunicorn_without_a_browser(shared_site):
     """The same journey over HTTP (CSRF on, real sessions), where no Chromium is installed."""
-    with running_site(tmp_path, seed=SEED) as site:
-        admin = _Browserless(site)
-        admin.submit("/login", "/login", {"email": "admin@e2e.example.org", "password": PASSWORD})
-        status, html = admin.submit(
-            "/admin/users",
-            "/admin/users/invite",
-            {"email": "new.handler@e2e.example.org", "role": "handler", "unit": "330100-zj"},
-        )
-        assert status == 200 and "new.handler@e2e.example.org" in html
-        path = _tick_and_read_link(tmp_path)
-        invitee = _Browserless(site)
-        password = "staff-password-horse-7"
-        fields = {"pen_name": "王工", "password": password, "confirm": password}
-        status, _html = invitee.submit(path, path, fields)
-        assert status == 200
-        status, html = invitee.get("/desk/handler")
-        assert status == 200 and 'name="password"' not in html  # the desk, not the login form
-        assert invitee.get(path)[0] == 404  # spent
-        assert 'name="password"' in _Browserless(site).get("/desk/handler")[1]  # a stranger
+    site, folder = shared_site
+    address = "http.handler@e2e.example.org"
+    admin = _Browserless(site)
+    admin.submit("/login", "/login", {"email": "admin@e2e.example.org", "password": PASSWORD})
+    status, html = admin.submit(
+        "/admin/users",
+        "/admin/users/invite",
+        {"email": address, "role": "handler", "unit": "330100-zj"},
+    )
+    assert status == 200 and address in html
+    path = _tick_and_read_link(folder, address)
+    invitee = _Browserless(site)
+    password = "staff-password-horse-7"
+    fields = {"pen_name": "王工", "password": password, "confirm": password}
+    status, _html = invitee.submit(path, path, fields)
+    assert status == 200
+    status, html = invitee.get("/desk/handler")
+    assert status == 200 and 'name="password"' not in html  # the desk, not the login form
+    assert invitee.get(path)[0] == 404  # spent
+    assert 'name="password"' in _Browserless(site).get("/desk/handler")[1]  # a stranger
 
 
 @needs_chromium
-def test_invite_then_open_the_mailed_link_and_sign_in_as_handler(tmp_path):
+def test_invite_then_open_the_mailed_link_and_sign_in_as_handler(shared_site):
     """Invite → `flask deadlines tick` writes the .eml → open its link → password → handler desk."""
-    with running_site(tmp_path, seed=SEED) as site, headless_chromium() as browser:
+    site, folder = shared_site
+    with headless_chromium() as browser:
         admin = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
         page = admin.new_page()
         page.set_default_timeout(20_000)
@@ -126,7 +121,7 @@ def test_invite_then_open_the_mailed_link_and_sign_in_as_handler(tmp_path):
         page.wait_for_load_state()
         assert "new.handler@e2e.example.org" in page.content()
 
-        path = _tick_and_read_link(tmp_path)
+        path = _tick_and_read_link(folder, "new.handler@e2e.example.org")
 
         invitee = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
         page = invitee.new_page()

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import T0
+from conftest import T0, world_messages
 from sqlalchemy import select
 
 from board.api.actions import ACTIONS
@@ -14,7 +14,7 @@ from board.auth.services import issue_token, revoke_token
 from board.clock import utcnow
 from board.extensions import db
 from board.messages.services import record
-from board.models import ApiToken, Role, State, Visibility
+from board.models import ApiToken, Message, Role, State, Visibility
 
 SUBMISSION = {
     "board": "330100-secretary",
@@ -679,8 +679,17 @@ def test_units_filter_by_region(client, directory):
 
 
 @pytest.fixture
-def spread(make_message, make_user, directory):
-    """Messages across boards, regions, kinds and states, created an hour apart."""
+def spread(database, make_message, directory, tmp_path_factory):
+    """Messages across boards, regions, kinds and states, created an hour apart (built through
+    the services once per process and database, then restored for each test: `world`). Tests
+    that also want `actors` ask for them after `spread`: accounts made before a world must be
+    the ones it was built with."""
+    return world_messages(
+        "api-spread", database, tmp_path_factory, lambda: _build_spread(make_message)
+    )
+
+
+def _build_spread(make_message) -> dict[str, Message]:
     made = {}
     made["xihu_replied"] = make_message("replied", now=T0)
     made["chunan_received"] = make_message(

@@ -1,7 +1,10 @@
 """Account journeys in a real browser against gunicorn, with the mail the cron job sends:
 register → the verification link from the file sink → sign in → forgot password → the reset link
 → sign in with the new password → delete the account; and follow a message → its author gets a
-reply → the follower's mail reaches a real SMTP server."""
+reply → the follower's mail reaches a real SMTP server.
+
+The journeys share one site and one browser (each with accounts of its own): starting gunicorn,
+the indexer and the seed costs ~15 s of CPU a site."""
 
 from __future__ import annotations
 
@@ -53,6 +56,9 @@ msg.assign_message(m, db.session.scalar(select(Unit).where(Unit.code == "330100-
                    who("coordinator@e2e.example.org"), now=utcnow())
 msg.accept_message(m, who("handler@e2e.example.org"), now=utcnow())
 leave("message-code.txt", m.code)
+# The profile journey's own citizen (it changes the password and ends every session).
+create_user("profile@e2e.example.org", "citizen", password=conftest.PASSWORD, pen_name="profile",
+            now=utcnow())
 """
 )
 
@@ -66,15 +72,29 @@ msg.sign_off_reply(m, who("coordinator@e2e.example.org"), now=utcnow())
 """
 
 
-def _tick(tmp_path: Path, **extra: str) -> None:
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory):
+    """The site every journey here uses, and the folder it keeps its database and mail in."""
+    folder = tmp_path_factory.mktemp("site")
+    with running_site(folder, seed=MESSAGE_SEED) as url:
+        yield url, folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with headless_chromium() as chromium:
+        yield chromium
+
+
+def _tick(folder: Path, **extra: str) -> None:
     """Run the cron job: it sends the queued mail (to .eml files, or to BOARD_MAIL_URL)."""
-    flask(tmp_path, "deadlines", "tick", **extra)
+    flask(folder, "deadlines", "tick", **extra)
 
 
-def _mailed_link(tmp_path: Path, kind: str) -> str:
+def _mailed_link(folder: Path, kind: str) -> str:
     """Tick, then the path of the link in the newest mail of `kind` to ADDRESS."""
-    _tick(tmp_path)
-    mails = sink_mail(tmp_path, ADDRESS, kind)
+    _tick(folder)
+    mails = sink_mail(folder, ADDRESS, kind)
     assert mails, f"no {kind} mail to {ADDRESS}"
     return LINK.search(mails[-1].get_content()).group(1)
 
@@ -85,63 +105,63 @@ def _signed_in(page, site: str) -> bool:
     return "/login" not in page.url
 
 
-def test_register_verify_reset_password_and_delete_the_account(tmp_path):
+def test_register_verify_reset_password_and_delete_the_account(shared_site, browser):
     """The whole life of a citizen account, every link taken from the mail the tick wrote."""
-    with running_site(tmp_path) as site, headless_chromium() as browser:
-        page = new_page(browser)
-        page.goto(f"{site}/register")
-        page.fill("#email", ADDRESS)
-        page.fill("#password", FIRST_PASSWORD)
-        page.fill("#confirm", FIRST_PASSWORD)
-        page.fill("#pen_name", "李娜")
-        submit(page, "form.form")
-        page.goto(f"{site}/account")
-        assert "重新发送验证邮件" in page.content()  # not verified yet
+    site, folder = shared_site
+    page = new_page(browser)
+    page.goto(f"{site}/register")
+    page.fill("#email", ADDRESS)
+    page.fill("#password", FIRST_PASSWORD)
+    page.fill("#confirm", FIRST_PASSWORD)
+    page.fill("#pen_name", "李娜")
+    submit(page, "form.form")
+    page.goto(f"{site}/account")
+    assert "重新发送验证邮件" in page.content()  # not verified yet
 
-        page.goto(site + _mailed_link(tmp_path, "account_verify"))
-        submit(page, "form.form")
-        assert "已验证" in page.content()
-        page.goto(f"{site}/account")
-        assert "重新发送验证邮件" not in page.content()
+    page.goto(site + _mailed_link(folder, "account_verify"))
+    submit(page, "form.form")
+    assert "已验证" in page.content()
+    page.goto(f"{site}/account")
+    assert "重新发送验证邮件" not in page.content()
 
-        submit(page, "form[action$='/logout']")
-        assert not _signed_in(page, site)
-        sign_in(page, site, ADDRESS, FIRST_PASSWORD)
-        assert _signed_in(page, site)
-        submit(page, "form[action$='/logout']")
+    submit(page, "form[action$='/logout']")
+    assert not _signed_in(page, site)
+    sign_in(page, site, ADDRESS, FIRST_PASSWORD)
+    assert _signed_in(page, site)
+    submit(page, "form[action$='/logout']")
 
-        page.goto(f"{site}/reset-password")
-        page.fill("#email", ADDRESS)
-        submit(page, "form.form")
-        page.goto(site + _mailed_link(tmp_path, "account_reset"))
-        page.fill("#password", NEW_PASSWORD)
-        page.fill("#confirm", NEW_PASSWORD)
-        submit(page, "form.form")
-        assert page.url.endswith("/login")
+    page.goto(f"{site}/reset-password")
+    page.fill("#email", ADDRESS)
+    submit(page, "form.form")
+    page.goto(site + _mailed_link(folder, "account_reset"))
+    page.fill("#password", NEW_PASSWORD)
+    page.fill("#confirm", NEW_PASSWORD)
+    submit(page, "form.form")
+    assert page.url.endswith("/login")
 
-        sign_in(page, site, ADDRESS, FIRST_PASSWORD, check=False)
-        assert not _signed_in(page, site)  # the old password is gone
-        sign_in(page, site, ADDRESS, NEW_PASSWORD)
-        assert _signed_in(page, site)
+    sign_in(page, site, ADDRESS, FIRST_PASSWORD, check=False)
+    assert not _signed_in(page, site)  # the old password is gone
+    sign_in(page, site, ADDRESS, NEW_PASSWORD)
+    assert _signed_in(page, site)
 
-        page.goto(f"{site}/account/delete")
-        assert "注销后不能恢复" in page.content()
-        # The warning page reads well on a phone, in Chinese and in English (the pass checks).
-        assert check_page(page, english=False) == []
-        page.goto(f"{site}/lang/en?next=/account/delete")
-        assert "Deletion cannot be undone" in page.content()
-        assert check_page(page, english=True) == []
-        page.goto(f"{site}/lang/zh_CN?next=/account/delete")
-        page.fill("#current_password", NEW_PASSWORD)
-        submit(page, "form[action$='/account/delete']")
-        assert "您的账户已注销" in page.content()
-        assert not _signed_in(page, site)
-        sign_in(page, site, ADDRESS, NEW_PASSWORD, check=False)
-        assert not _signed_in(page, site)
+    page.goto(f"{site}/account/delete")
+    assert "注销后不能恢复" in page.content()
+    # The warning page reads well on a phone, in Chinese and in English (the pass checks).
+    assert check_page(page, english=False) == []
+    page.goto(f"{site}/lang/en?next=/account/delete")
+    assert "Deletion cannot be undone" in page.content()
+    assert check_page(page, english=True) == []
+    page.goto(f"{site}/lang/zh_CN?next=/account/delete")
+    page.fill("#current_password", NEW_PASSWORD)
+    submit(page, "form[action$='/account/delete']")
+    assert "您的账户已注销" in page.content()
+    assert not _signed_in(page, site)
+    sign_in(page, site, ADDRESS, NEW_PASSWORD, check=False)
+    assert not _signed_in(page, site)
 
-        _tick(tmp_path)
-        (confirmation,) = sink_mail(tmp_path, ADDRESS, "account_deleted")
-        assert "已注销" in str(confirmation["Subject"])
+    _tick(folder)
+    (confirmation,) = sink_mail(folder, ADDRESS, "account_deleted")
+    assert "已注销" in str(confirmation["Subject"])
 
 
 @pytest.fixture
@@ -165,71 +185,71 @@ def smtp_sink():
     controller.stop()
 
 
-def test_a_follower_gets_mail_when_the_message_is_answered(tmp_path, smtp_sink):
+def test_a_follower_gets_mail_when_the_message_is_answered(shared_site, browser, smtp_sink):
     """Follow a public message in the browser → the handler's reply is signed off → the tick
     sends the follower's mail through SMTP, with a link to the message."""
+    site, folder = shared_site
     mail_url, received = smtp_sink
-    with running_site(tmp_path, seed=MESSAGE_SEED) as site, headless_chromium() as browser:
-        code = (tmp_path / "message-code.txt").read_text()
-        page = new_page(browser)
-        sign_in(page, site, "citizen@e2e.example.org")
-        page.goto(f"{site}/m/{code}")
-        submit(page, f"form[action$='/m/{code}/follow']")
-        page.goto(f"{site}/account/follows")
-        assert code in page.content()
+    code = (folder / "message-code.txt").read_text()
+    page = new_page(browser)
+    sign_in(page, site, "citizen@e2e.example.org")
+    page.goto(f"{site}/m/{code}")
+    submit(page, f"form[action$='/m/{code}/follow']")
+    page.goto(f"{site}/account/follows")
+    assert code in page.content()
 
-        run_script(tmp_path, REPLY_SCRIPT, code)
-        _tick(tmp_path, BOARD_MAIL_URL=mail_url)
+    run_script(folder, REPLY_SCRIPT, code)
+    _tick(folder, BOARD_MAIL_URL=mail_url)
 
-        kinds = {(str(m["To"]), str(m["X-Minsheng-Kind"]).partition(":")[2]) for m in received}
-        assert ("citizen@e2e.example.org", "follower") in kinds, kinds
-        assert ("author@e2e.example.org", "author") in kinds, kinds
-        (mail,) = [m for m in received if str(m["To"]) == "citizen@e2e.example.org"]
-        assert f"/m/{code}" in mail.get_content() and mail["List-Unsubscribe"]
+    kinds = {(str(m["To"]), str(m["X-Minsheng-Kind"]).partition(":")[2]) for m in received}
+    assert ("citizen@e2e.example.org", "follower") in kinds, kinds
+    assert ("author@e2e.example.org", "author") in kinds, kinds
+    (mail,) = [m for m in received if str(m["To"]) == "citizen@e2e.example.org"]
+    assert f"/m/{code}" in mail.get_content() and mail["List-Unsubscribe"]
 
 
-def test_profile_sessions_password_and_export_in_the_browser(tmp_path):
+def test_profile_sessions_password_and_export_in_the_browser(shared_site, browser):
     """Two devices of one citizen: the private profile is kept and exported, a password change
     ends the other device's session, and "sign out everywhere" ends them all."""
-    citizen, new_password = "citizen@e2e.example.org", "third-password-crane-7"
+    site, _folder = shared_site
+    citizen, new_password = "profile@e2e.example.org", "third-password-crane-7"
     profile = "form[action$='/account']"
-    with running_site(tmp_path) as site, headless_chromium() as browser:
-        phone, laptop = new_page(browser), new_page(browser)
-        for page in (phone, laptop):
-            sign_in(page, site, citizen)
-            assert _signed_in(page, site)
+    phone, laptop = new_page(browser), new_page(browser)
+    for page in (phone, laptop):
+        sign_in(page, site, citizen)
+        assert _signed_in(page, site)
 
-        phone.goto(f"{site}/account")
-        phone.fill(f"{profile} [name=pen_name]", "钱塘居民")
-        phone.fill(f"{profile} [name=real_name]", "王小明")
-        phone.fill(f"{profile} [name=phone]", "138 0013 8000")
-        submit(phone, profile)
-        phone.goto(f"{site}/account")
-        assert phone.input_value(f"{profile} [name=pen_name]") == "钱塘居民"
-        assert phone.input_value(f"{profile} [name=real_name]") == "王小明"
+    phone.goto(f"{site}/account")
+    phone.fill(f"{profile} [name=pen_name]", "钱塘居民")
+    phone.fill(f"{profile} [name=real_name]", "王小明")
+    phone.fill(f"{profile} [name=phone]", "138 0013 8000")
+    submit(phone, profile)
+    phone.goto(f"{site}/account")
+    assert phone.input_value(f"{profile} [name=pen_name]") == "钱塘居民"
+    assert phone.input_value(f"{profile} [name=real_name]") == "王小明"
 
-        exported = phone.request.get(f"{site}/account/export")
-        assert exported.ok
-        text = json.dumps(exported.json(), ensure_ascii=False)
-        assert "钱塘居民" in text and "王小明" in text and citizen in text
+    exported = phone.request.get(f"{site}/account/export")
+    assert exported.ok
+    text = json.dumps(exported.json(), ensure_ascii=False)
+    assert "钱塘居民" in text and "王小明" in text and citizen in text
 
-        # Both devices are listed; only the other one has its own sign-out button.
-        phone.goto(f"{site}/account/sessions")
-        assert phone.locator("form[action$='/end']").count() == 1
-        assert check_page(phone, english=False) == []
+    # Both devices are listed; only the other one has its own sign-out button.
+    phone.goto(f"{site}/account/sessions")
+    assert phone.locator("form[action$='/end']").count() == 1
+    assert check_page(phone, english=False) == []
 
-        phone.goto(f"{site}/account")
-        form = "form[action$='/account/password']"
-        phone.fill(f"{form} [name=current_password]", PASSWORD)
-        phone.fill(f"{form} [name=password]", new_password)
-        phone.fill(f"{form} [name=confirm]", new_password)
-        submit(phone, form)
-        assert _signed_in(phone, site)  # this device stays signed in
-        assert not _signed_in(laptop, site)  # the other one is signed out
+    phone.goto(f"{site}/account")
+    form = "form[action$='/account/password']"
+    phone.fill(f"{form} [name=current_password]", PASSWORD)
+    phone.fill(f"{form} [name=password]", new_password)
+    phone.fill(f"{form} [name=confirm]", new_password)
+    submit(phone, form)
+    assert _signed_in(phone, site)  # this device stays signed in
+    assert not _signed_in(laptop, site)  # the other one is signed out
 
-        sign_in(laptop, site, citizen, new_password)
-        assert _signed_in(laptop, site)
-        phone.goto(f"{site}/account/sessions")
-        submit(phone, "form[action$='/account/sessions/end-all']")
-        assert not _signed_in(phone, site)
-        assert not _signed_in(laptop, site)
+    sign_in(laptop, site, citizen, new_password)
+    assert _signed_in(laptop, site)
+    phone.goto(f"{site}/account/sessions")
+    submit(phone, "form[action$='/account/sessions/end-all']")
+    assert not _signed_in(phone, site)
+    assert not _signed_in(laptop, site)

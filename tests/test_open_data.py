@@ -10,6 +10,7 @@ from datetime import date
 from xml.etree import ElementTree as ET
 
 import pytest
+from conftest import world as shared_world
 from opendata_world import HIDDEN_TITLE, NOW, SECRET_BODY, SECRET_TITLE, build, expected
 
 from board.api import views as api_views
@@ -23,11 +24,12 @@ PRIVATE_MARKERS = (SECRET_TITLE, HIDDEN_TITLE, SECRET_BODY, "13912345678", "å¤‡æ
 
 
 @pytest.fixture
-def world(app, directory, monkeypatch):
-    """The known dataset, with every page's clock at NOW."""
+def world(app, database, directory, monkeypatch, tmp_path_factory):
+    """The known dataset, with every page's clock at NOW (written once per process and
+    database, then restored: conftest's `world`)."""
     for module in (directory_views, stats_views, api_views):
         monkeypatch.setattr(module, "utcnow", lambda: NOW)
-    return build()
+    return shared_world("opendata", database, tmp_path_factory, build)
 
 
 def assert_no_private(text: str) -> None:

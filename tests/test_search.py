@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import T0, unit
+from conftest import T0, unit, world
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -426,8 +426,18 @@ def test_private_note_and_identity_are_masked_in_the_index(make_message):
 
 
 @pytest.fixture
-def corpus(app, make_message, coordinator, handler, troll, make_user):
-    """Six public messages across regions, boards, kinds, domains, states and dates."""
+def corpus(app, database, make_message, coordinator, handler, troll, make_user, tmp_path_factory):
+    """Six public messages across regions, boards, kinds, domains, states and dates, by name
+    (built through the services once per process and database, then restored: `world`)."""
+    return world(
+        "search-corpus",
+        database,
+        tmp_path_factory,
+        lambda: _build_corpus(app, make_message, coordinator, handler, troll, make_user),
+    )
+
+
+def _build_corpus(app, make_message, coordinator, handler, troll, make_user) -> dict[str, str]:
     app.config["SEARCH_APPLY_INLINE"] = False  # one sync at the end instead of one per commit
     later = T0 + timedelta(days=40)
     items = {

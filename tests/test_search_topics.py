@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import T0, login
+from conftest import T0, login, world_messages
 
 from board.extensions import db
 from board.intel import taxonomy
@@ -42,9 +42,16 @@ def messages_on_topics(make_message, moderator, state: str, paths) -> dict:
 
 
 @pytest.fixture
-def topical(app, make_message, moderator):
+def topical(app, database, make_message, moderator, tmp_path_factory):
     """Three public messages about 停车: two under 城乡建设 (set at the second and third
-    level), one under 环境保护, and one without a topic; topics set by staff."""
+    level), one under 环境保护, and one without a topic; topics set by staff (built once per
+    process and database, then restored: `world_messages`)."""
+    return world_messages(
+        "search-topics", database, tmp_path_factory, lambda: _topical(make_message, moderator)
+    )
+
+
+def _topical(make_message, moderator) -> dict:
     taxonomy.load_taxonomy(ROWS)
     return messages_on_topics(
         make_message,

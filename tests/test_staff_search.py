@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import T0, login, unit
+from conftest import T0, login, unit, world_messages
 from hypothesis import given
 from test_hostile_input import HEAVY, TEXT, not_5xx
 
@@ -26,8 +26,15 @@ def other_handler(make_user, directory):
 
 
 @pytest.fixture
-def cases(make_message, coordinator, other_handler):
-    """Private and public cases: two with the same words in two units, one report."""
+def cases(database, make_message, coordinator, other_handler, tmp_path_factory):
+    """Private and public cases: two with the same words in two units, one report (built once
+    per process and database, then restored: `world_messages`)."""
+    return world_messages(
+        "staff-cases", database, tmp_path_factory, lambda: _cases(make_message, coordinator)
+    )
+
+
+def _cases(make_message, coordinator) -> dict:
     mine = make_message(
         "assigned", wants_public=False, title="施工噪音扰民", private_note="联系人 张大山",
         body="夜间施工噪音严重，影响休息，请住建局查处。",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import world as shared_world
 from opendata_world import NOW, beijing_date, build, expected, quantile
 from sqlalchemy import select
 
@@ -45,9 +46,10 @@ def test_parse_period():
 
 
 @pytest.fixture
-def world(app, directory):
-    """The known dataset."""
-    return build()
+def world(app, database, directory, tmp_path_factory):
+    """The known dataset (written once per process and database, then restored: conftest's
+    `world`)."""
+    return shared_world("opendata", database, tmp_path_factory, build)
 
 
 def _approx(a, b):

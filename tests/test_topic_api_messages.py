@@ -11,7 +11,7 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from conftest import T0, board
+from conftest import T0, board, world_messages
 from test_search_topics import ON_TOPICS, ROWS, XSS, messages_on_topics, topic_id
 
 from board.auth.services import issue_token
@@ -21,10 +21,17 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-def topical(app, make_message, moderator):
+def topical(app, database, make_message, moderator, tmp_path_factory):
     """Public messages: two under 城乡建设 (set at the third and the second level), one under
     环境保护, one without a topic; and two under 城乡建设 the public may not read (the author
-    did not want it published; not yet moderated)."""
+    did not want it published; not yet moderated). Built once per process and database, then
+    restored (`world_messages`)."""
+    return world_messages(
+        "topic-api", database, tmp_path_factory, lambda: _topical(make_message, moderator)
+    )
+
+
+def _topical(make_message, moderator) -> dict:
     taxonomy.load_taxonomy(ROWS)
     made = messages_on_topics(
         make_message,

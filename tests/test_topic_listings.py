@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl
 
 import pytest
-from conftest import T0, login
+from conftest import T0, login, world_messages
 from sqlalchemy import select
 from test_search_topics import ON_TOPICS, XSS, messages_on_topics, topic_id
 from test_search_topics import ROWS as TOPIC_ROWS
@@ -48,9 +48,16 @@ HOSTILE = (
 
 
 @pytest.fixture
-def topical(app, make_message, moderator):
+def topical(app, database, make_message, moderator, tmp_path_factory):
     """Public messages about 停车: two under 城乡建设 (set at the third and second level), one
-    under 环境保护, one under 商贸_旅游%, one without a topic."""
+    under 环境保护, one under 商贸_旅游%, one without a topic (built once per process and
+    database, then restored: `world_messages`)."""
+    return world_messages(
+        "topic-listings", database, tmp_path_factory, lambda: _topical(make_message, moderator)
+    )
+
+
+def _topical(make_message, moderator) -> dict:
     taxonomy.load_taxonomy(ROWS)
     return messages_on_topics(
         make_message,
@@ -156,7 +163,7 @@ def test_directory_listing_ignores_an_unknown_topic(client, topical):
         assert "<script>alert" not in response.get_data(as_text=True)
 
 
-def test_save_form_carries_the_topic_and_the_saved_search_keeps_it(client, troll, topical):
+def test_save_form_carries_the_topic_and_the_saved_search_keeps_it(client, topical, troll):
     """Saved from the search page with a topic: the id is kept, the name shows the label."""
     assert "topic" in SEARCH_ARGS
     login(client, troll)
@@ -174,7 +181,7 @@ def test_save_form_carries_the_topic_and_the_saved_search_keeps_it(client, troll
     assert len(db.session.scalars(select(SavedSearch)).all()) == 1
 
 
-def test_saved_topic_search_is_named_in_english(client, troll, topical):
+def test_saved_topic_search_is_named_in_english(client, topical, troll):
     login(client, troll)
     client.get("/lang/en?next=/")
     client.post("/account/searches", data={"q": "停车", "topic": topic_id("环境保护")})
@@ -183,7 +190,7 @@ def test_saved_topic_search_is_named_in_english(client, troll, topical):
     assert "Topic: 环境保护" in client.get("/account/searches").get_data(as_text=True)
 
 
-def test_saving_hostile_topics_keeps_nothing_of_them(client, troll, topical):
+def test_saving_hostile_topics_keeps_nothing_of_them(client, topical, troll):
     """Only a hostile topic: nothing to save (the usual error). With words: saved without it."""
     login(client, troll)
     for value in HOSTILE:
@@ -197,7 +204,7 @@ def test_saving_hostile_topics_keeps_nothing_of_them(client, troll, topical):
 
 
 def test_digest_and_feed_of_a_saved_topic_search_hold_only_its_messages(
-    client, runner, make_message, moderator, troll, topical
+    client, runner, make_message, moderator, topical, troll
 ):
     """New messages under the topic (any level below it) are in the digest and the feed; new
     ones under another topic or none are not. With words too."""

@@ -67,8 +67,10 @@ def _jieba():
             if _tokenizer is None:
                 import jieba
 
+                from board.search.analysis import initialize
+
                 tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
+                initialize(tokenizer)
                 _tokenizer = tokenizer
     return _tokenizer
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from openpyxl import load_workbook
 from sqlalchemy import or_, select
 
 from ..auth.services import hash_password
@@ -163,6 +162,10 @@ class RowSource:
 
 def _xlsx_rows(path: str) -> tuple[int, Iterator[dict], list[str]]:
     """Row count, non-empty rows as dicts and the header of a workbook's first sheet."""
+    # Imported here: openpyxl costs ~0.3 s of CPU to import, and every process (each web
+    # worker's master, every cron tick) imports this module with the CLI.
+    from openpyxl import load_workbook
+
     workbook = load_workbook(path, read_only=True)
     sheet = workbook.active
     rows = sheet.iter_rows(values_only=True)
