@@ -202,7 +202,6 @@ def running_site(
     workers: int = 4,
     extra_env: dict | None = None,
     helpers: bool = True,
-    tick_pause: float = 1.0,
 ):
     """Create the database, seed it, start the SMTP server, gunicorn, the indexer and the tick
     (`extra_env`: BOARD_* settings of this run; `helpers=False`: gunicorn alone, without the
@@ -277,7 +276,7 @@ def running_site(
         )
         stack.callback(_stop, site)
         if helpers:
-            site.ticker = Ticker(site, log, tick_pause)
+            site.ticker = Ticker(site, log)
             site.ticker.start()
             stack.callback(site.ticker.stop)
         _wait_healthy(site)
@@ -316,12 +315,11 @@ def _wait_healthy(site: Site, seconds: float = 60.0) -> None:
 
 
 class Ticker(threading.Thread):
-    """`flask deadlines tick` again `pause` seconds after each run ends, as cron would run it
-    (every minute, in compressed time); one run at a time."""
+    """`flask deadlines tick` once a second, as cron would run it; one run at a time."""
 
-    def __init__(self, site: Site, log, pause: float = 1.0) -> None:
+    def __init__(self, site: Site, log) -> None:
         super().__init__(name="ticker", daemon=True)
-        self.site, self.log, self.pause = site, log, pause
+        self.site, self.log = site, log
         self.halt = threading.Event()
         self.runs = 0
         self.current: subprocess.Popen | None = None
@@ -338,7 +336,7 @@ class Ticker(threading.Thread):
             )
             self.current.wait()
             self.runs += 1
-            self.halt.wait(self.pause)
+            self.halt.wait(1.0)
 
     def kill_running(self) -> bool:
         """SIGKILL the tick in progress, if any (a crashed cron job)."""
@@ -557,7 +555,6 @@ def run(
     directory: Path | None = None,
     heal_timeout: float = 240.0,
     mail_timeout: float = 120.0,
-    tick_pause: float = 1.0,
 ) -> Report:
     """Start the site, run the load with its faults, check every promise; the report."""
     own = directory is None
@@ -565,7 +562,7 @@ def run(
     directory.mkdir(parents=True, exist_ok=True)
     report = Report(database=database, workers=workers, clients=clients)
     try:
-        with running_site(directory, database, clients, workers, tick_pause=tick_pause) as site:
+        with running_site(directory, database, clients, workers) as site:
             subs, faults, approved, outage = _load(site, submissions, clients, report)
             _check_submissions(site, subs, faults, report)
             _check_mail(site, outage, approved, report, mail_timeout)
@@ -822,9 +819,6 @@ def main() -> int:
     parser.add_argument("--submissions", type=int, default=300)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument(
-        "--tick-pause", type=float, default=1.0, help="seconds between one tick and the next"
-    )
     parser.add_argument("--dir", type=Path, help="keep the site here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the reports here")
     args = parser.parse_args()
@@ -832,14 +826,7 @@ def main() -> int:
     reports = []
     for database in databases:
         directory = args.dir / database if args.dir else None
-        report = run(
-            database,
-            args.submissions,
-            args.clients,
-            args.workers,
-            directory,
-            tick_pause=args.tick_pause,
-        )
+        report = run(database, args.submissions, args.clients, args.workers, directory)
         print_report(report)
         reports.append(report)
     if args.json:
