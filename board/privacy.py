@@ -25,6 +25,15 @@ from stdnum.cn import ric
 # -- normalisation ---------------------------------------------------------------------------
 
 _DASHES = frozenset("‐‑‒–—―－﹣−⁃")
+# Digits written as Chinese numerals, one character a digit (`一三八…`, `幺` for 1 as said on
+# the phone, the anti-fraud capitals `壹贰叁`), as people write a number to slip past filters.
+_NUMERALS = str.maketrans("〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖", "001234567891123456789")
+_NUMERAL = "[0-9〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖]"
+# Five digits or more (the shortest account, a QQ number), spaces or dashes between them, of
+# which three or more are Chinese numerals: `二〇一九`, `三五成群` or the `7一` of `浙A12347一汽`
+# are never read as digits.
+_NUMERAL_RUN = re.compile(rf"{_NUMERAL}(?:[ \-]{{0,3}}{_NUMERAL}){{4,}}")
+MIN_CHINESE_NUMERALS = 3
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
@@ -40,7 +49,20 @@ def _normalise(text: str) -> tuple[str, list[int]]:
                 c = " "
             chars.append(c)
             origin.append(index)
-    return "".join(chars), origin
+    return _read_numerals("".join(chars)), origin
+
+
+def _read_numerals(norm: str) -> str:
+    """Runs of digits written in Chinese numerals read as digits (one character each, so every
+    index stays where it was); shorter runs and runs of Arabic digits only are left alone."""
+
+    def digits(match: re.Match[str]) -> str:
+        run = match.group(0)
+        if sum(not c.isascii() for c in run) < MIN_CHINESE_NUMERALS:
+            return run
+        return run.translate(_NUMERALS)
+
+    return _NUMERAL_RUN.sub(digits, norm) if not norm.isascii() else norm
 
 
 def _compact(text: str) -> tuple[str, list[int]]:
@@ -86,6 +108,16 @@ _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9])([A-Za-z0-9._%+-]*)@"
     r"([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
+# An address spelt out so that robots do not read it: `zhangsan#163.com` (请把#换成@),
+# `lisi(at)qq.com`, `wang at sina dot com`. Only on the common top-level domains, so `C#.NET`
+# or a `#` in a list is never taken for one.
+_DOT = r"(?:\.| ?\(dot\) ?| ?\[dot\] ?| dot )"
+_EMAIL_SPELT = re.compile(
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9])([A-Za-z0-9._%+-]*)"
+    r"(?:#| ?[(\[【{<]at[)\]】}>] ?| at | ?艾特 ?)"
+    rf"((?:[A-Za-z0-9-]+{_DOT})+(?:com|cn|net|org|edu|gov|hk))(?![A-Za-z0-9])",
+    re.I,
+)
 
 
 def _account_after(names: str, suffixes: str, account: str) -> re.Pattern[str]:
@@ -103,6 +135,14 @@ _WECHAT = _account_after(
     "微信|威信|薇信|V信|VX|WX|weixin|wechat",
     "号码|号|ID",
     r"([A-Za-z0-9][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])",
+)
+# Accounts of other platforms, after the platform's name and 号/账号/ID or a colon (`抖音号：
+# zs_1990`, `微博ID 1234567890`); a bare `微博 10000 多转发` is not an account.
+_SOCIAL = re.compile(
+    r"(?=[抖快小微钉飞Bb哔头Tt])(?:抖音|快手|小红书|微博|钉钉|飞书|B站|哔哩哔哩|头条|telegram)"
+    r"(?:(?:号码|号|账号|帐号|ID|UID)[ ]*[:：是为]{0,2}|[ ]*[:：])[ ]*"
+    r"([A-Za-z0-9][-_.A-Za-z0-9]{4,23})(?![-_.A-Za-z0-9])",
+    re.I,
 )
 _PLATE = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z]"
@@ -291,6 +331,15 @@ def _mask_email(m: _Masker) -> None:
         if match.group(0).lower() in m.published.emails or domain.endswith(".gov.cn"):
             continue
         m.replace(match.start(1), match.end(2), match.group(1) + "***")
+    spelt = "#" in m.norm or "艾特" in m.norm or "at" in m.norm.lower()
+    for match in _EMAIL_SPELT.finditer(m.norm) if spelt else ():
+        if not m.free(*match.span()):
+            continue
+        m.claim(*match.span())
+        domain = re.sub(_DOT, ".", match.group(3), flags=re.I).lower()
+        if domain.endswith(".gov.cn"):
+            continue
+        m.replace(match.start(1), match.end(2), match.group(1) + "***")
 
 
 def _star_middle(m: _Masker, start: int, end: int) -> None:
@@ -301,7 +350,7 @@ def _star_middle(m: _Masker, start: int, end: int) -> None:
 
 
 def _mask_accounts(m: _Masker) -> None:
-    for pattern in (_QQ, _WECHAT, _PASSPORT_AFTER_KEYWORD):
+    for pattern in (_QQ, _WECHAT, _SOCIAL, _PASSPORT_AFTER_KEYWORD):
         for match in pattern.finditer(m.norm):
             start, end = match.span(1)
             if pattern is _PASSPORT_AFTER_KEYWORD and sum(c.isdigit() for c in match.group(1)) < 5:
@@ -309,7 +358,9 @@ def _mask_accounts(m: _Masker) -> None:
             if not m.free(start, end):
                 continue
             m.claim(start, end)
-            if pattern is _WECHAT and _OFFICIAL_ACCOUNT_BEFORE.search(m.before(match.start())):
+            if pattern in (_WECHAT, _SOCIAL) and _OFFICIAL_ACCOUNT_BEFORE.search(
+                m.before(match.start())
+            ):
                 continue
             _star_middle(m, start, end)
     for match in _PASSPORT.finditer(m.norm):

@@ -71,6 +71,9 @@ ID = [
         "身份证号码：３３０１０６－１９８５０３１５－２３１０",
         "３３０１０６－１９８５０３１５－２３１０",
     ),
+    _m(
+        "id", "身份证号三三〇一〇六一九八五〇三一五二三一〇", "三三〇一〇六一九八五〇三一五二三一〇"
+    ),
 ]
 
 MOBILE = [
@@ -98,6 +101,12 @@ MOBILE = [
     _m("mobile", "手机号1381234 5678", "1381234 5678"),
     _m("mobile", "我的电话:138 12345678", "138 12345678"),
     _m("mobile", "一名手机号为18912345678的工作人员", "18912345678"),
+    # Written in Chinese numerals, as people write a number to slip past filters.
+    _m("mobile", "联系电话：一三八一二三四五六七八", "一三八一二三四五六七八"),
+    _m("mobile", "手机 一三八 一二三四 五六七八 谢谢", "一三八 一二三四 五六七八"),
+    _m("mobile", "手机幺三八幺二三四五六七八", "幺三八幺二三四五六七八"),
+    _m("mobile", "电话壹叁捌壹贰叁肆伍陆柒捌", "壹叁捌壹贰叁肆伍陆柒捌"),
+    _m("mobile", "打我电话138一二三四5678", "138一二三四5678"),
 ]
 
 LANDLINE = [
@@ -115,6 +124,7 @@ LANDLINE = [
     _m("landline", "电话：8823 4567（家）", "8823 4567"),
     _m("landline", "父亲电话：0746-7223268", "7223268"),
     _m("landline", "(021)64567890 李先生", "64567890"),
+    _m("landline", "家里电话零五七一八八二三四五六七", "零五七一八八二三四五六七"),
 ]
 
 CARD = [
@@ -141,6 +151,11 @@ EMAIL = [
     _m("email", "邮箱123456789@qq.com，电话已留", "123456789"),
     _m("email", "邮箱ｌｉｓｉ＿８８＠ｆｏｘｍａｉｌ．ｃｏｍ", "ｌｉｓｉ＿８８"),
     _m("email", "发到 wang-li+ms@sina.com.cn 即可", "wang-li+ms"),
+    # Spelt out so that robots do not read it.
+    _m("email", "邮箱 zhangsan#163.com（#换成@）", "zhangsan"),
+    _m("email", "邮箱：lisi(at)qq.com", "lisi"),
+    _m("email", "mail: wang.wu at sina dot com", "wang.wu"),
+    _m("email", "电子邮箱 zhaoliu【at】126.com", "zhaoliu"),
 ]
 
 QQ = [
@@ -153,6 +168,7 @@ QQ = [
     _m("qq", "ＱＱ：１２３４５６７８９", "１２３４５６７８９"),
     _m("qq", "Q号:55667788", "55667788"),
     _m("qq", "QQ号码是 112233445", "112233445"),
+    _m("qq", "QQ：九八七六五四三二一", "九八七六五四三二一"),
 ]
 
 WECHAT = [
@@ -166,6 +182,14 @@ WECHAT = [
     _m("wechat", "V信号是 cxh19900101", "cxh19900101"),
     _m("wechat", "微信号是：ｗａｎｇｗｕ８８８", "ｗａｎｇｗｕ８８８"),
     _m("wechat", "微信13812345679", "13812345679"),
+]
+
+SOCIAL = [
+    _m("social", "抖音号：zs_1990", "zs_1990"),
+    _m("social", "快手号: ks88888888", "ks88888888"),
+    _m("social", "微博ID 1234567890", "1234567890"),
+    _m("social", "小红书号 xhs_20200101 私信我", "xhs_20200101"),
+    _m("social", "钉钉号：ding12345", "ding12345"),
 ]
 
 PLATE = [
@@ -283,10 +307,29 @@ KEEP_NUMBERS = [
     _k("ordinary", "雅中学初中1903微信c1903班级家长讨论群"),
     _k("ordinary", "商户用VX520刷卡机"),
     _k("ordinary", "卡号后四位8888"),
+    _k("hotline", "拨打幺二三四五热线"),
+    _k("official", "关注官方抖音号：hzfabu2019"),
+    _k("ordinary", "一二三四五六七八九十，数到十"),
+    _k("ordinary", "二〇一九年十二月三日"),
+    _k("ordinary", "三五成群，一二三四五六七"),
+    _k("ordinary", "用C#.NET写的系统"),
+    _k("ordinary", "在抖音和快手上都发了视频"),
+    _k("ordinary", "微博 10000 多转发"),
 ]
 
 CORPUS: list[Variant] = (
-    ID + MOBILE + LANDLINE + CARD + EMAIL + QQ + WECHAT + PLATE + PASSPORT + PRIVATE + KEEP_NUMBERS
+    ID
+    + MOBILE
+    + LANDLINE
+    + CARD
+    + EMAIL
+    + QQ
+    + WECHAT
+    + SOCIAL
+    + PLATE
+    + PASSPORT
+    + PRIVATE
+    + KEEP_NUMBERS
 )
 
 

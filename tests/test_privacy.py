@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from board.privacy import mask_pen_name, mask_text, truncate_ip
 
@@ -51,3 +53,40 @@ def test_pen_names_and_ip_addresses_are_reduced():
     assert truncate_ip("192.168.1.77") == "192.168.1.0"
     assert truncate_ip("2001:db8:1:2:3::1") == "2001:db8:1::"
     assert truncate_ip("not an ip") is None
+
+
+_CHINESE_DIGITS = {
+    "0": "〇零",
+    "1": "一幺壹",
+    "2": "二贰",
+    "3": "三叁",
+    "4": "四肆",
+    "5": "五伍",
+    "6": "六陆",
+    "7": "七柒",
+    "8": "八捌",
+    "9": "九玖",
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(["", "电话", "手机：", "QQ号 ", "身份证号", "联系我", "卡号 ", "微信"]),
+    digits=st.text(alphabet="0123456789", min_size=5, max_size=20),
+    separators=st.lists(st.sampled_from(["", "", "", " ", "-"]), min_size=20, max_size=20),
+    choice=st.randoms(use_true_random=False),
+)
+def test_numbers_in_chinese_numerals_are_masked_where_the_same_digits_are(
+    prefix, digits, separators, choice
+):
+    """A number written in Chinese numerals (any of the forms for each digit) is masked exactly
+    where the same number in Arabic digits is, and nothing else changes."""
+    written = "".join(d + s for d, s in zip(digits, separators, strict=False)).strip(" -")
+    as_numerals = "".join(choice.choice(_CHINESE_DIGITS[c]) if c.isdigit() else c for c in written)
+    arabic = mask_text(prefix + written + "，谢谢")
+    chinese = mask_text(prefix + as_numerals + "，谢谢")
+    assert len(arabic) == len(chinese)
+    for a, c, original in zip(arabic, chinese, prefix + as_numerals + "，谢谢", strict=True):
+        assert (a == "*") == (c == "*")
+        if c != "*":
+            assert c == original

@@ -87,7 +87,7 @@ def test_corpus_is_large_and_labelled():
     assert {v.label for v in CORPUS} == {MASK, KEEP}
     kinds = {v.kind for v in CORPUS}
     assert {"id", "mobile", "landline", "card", "email", "qq", "wechat", "plate"} <= kinds
-    assert {"passport", "private", "hotline", "unit", "official", "ordinary"} <= kinds
+    assert {"passport", "social", "private", "hotline", "unit", "official", "ordinary"} <= kinds
 
 
 @pytest.mark.parametrize("variant", CORPUS, ids=lambda v: f"{v.label}-{v.kind}-{v.text[:12]}")
