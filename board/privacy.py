@@ -26,9 +26,12 @@ from stdnum.cn import ric
 
 _DASHES = frozenset("‐‑‒–—―－﹣−⁃")
 # Digits written as Chinese numerals, one character a digit (`一三八…`, `幺` for 1 as said on
-# the phone, the anti-fraud capitals `壹贰叁`), as people write a number to slip past filters.
-_NUMERALS = str.maketrans("〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖", "001234567891123456789")
-_NUMERAL = "[0-9〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖]"
+# the phone, the anti-fraud capitals `壹贰叁`, traditional `貳參陸` too), as people write a number to
+# slip past filters.
+_NUMERALS = str.maketrans(
+    "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖貳參叄陸", "0012345678911234567892336"
+)
+_NUMERAL = "[0-9〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖貳參叄陸]"
 # Five digits or more (the shortest account, a QQ number), spaces or dashes between them, of
 # which three or more are Chinese numerals: `二〇一九`, `三五成群` or the `7一` of `浙A12347一汽`
 # are never read as digits.

@@ -112,3 +112,16 @@ def test_spreadsheet_carriage_returns_are_not_words():
     text = classifier.words("小区物业_x000D_乱收费", frozenset())
     assert "x000D" not in text and "_" not in text
     assert text.split()[0] == "小区"
+
+
+def test_traditional_characters_give_the_words_of_simplified_ones(tmp_path):
+    """A message in traditional characters reaches the model as the same words as its simplified
+    twin, and the token file's traditional rows are read as simplified too."""
+    stop = frozenset({"的"})
+    assert classifier.words("小區的噪音擾民問題", stop) == classifier.words(
+        "小区的噪音扰民问题", stop
+    )
+    path = tmp_path / "tokens.csv"
+    path.write_text("tokens,label\n小區 物業 亂收費,城乡建设\n小区 物业 乱收费,城乡建设\n", "utf-8")
+    examples = classifier.read_token_csv(path)
+    assert examples.texts == ["小区 物业 乱收费"]  # one row: the second repeats the first

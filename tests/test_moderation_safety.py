@@ -140,3 +140,16 @@ def test_lock_expires_after_fifteen_minutes(app, moderator, make_user, make_mess
     msg.reject_message(m, other, reason="unclear", now=later)
     assert m.state == State.REJECTED
     assert db.session.get(ModerationLock, m.id) is None
+
+
+def test_words_are_found_in_traditional_and_full_width_forms(app, admin):
+    """Writing a listed word in traditional characters or full-width letters does not slip past
+    the list; the highlight marks the word as written."""
+    words.add_words("法轮功\nvpn\n", admin, now=T0)
+    text = "有人在群里發法輪功傳單，還賣ＶＰＮ。"
+    assert words.find(text) == ["法轮功", "vpn"]
+    html = str(words.highlight(text))
+    assert '<mark class="sensitive">法輪功</mark>' in html
+    assert '<mark class="sensitive">ＶＰＮ</mark>' in html
+    words.add_words("學區房", admin, now=T0)
+    assert words.find("学区房") == ["学区房"]

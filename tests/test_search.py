@@ -696,3 +696,21 @@ def test_state_constants_cover_public_states():
     from board.search.forms import STATE_ORDER
 
     assert set(STATE_ORDER) == {s for s in State if s in PUBLIC_STATES}
+
+
+def test_traditional_and_simplified_characters_find_each_other(make_message):
+    """A query in traditional characters finds a message in simplified ones, and the other way
+    round; the snippet marks the words as the author wrote them."""
+    simple = make_message(
+        "approved", title="噪音扰民", body="小区楼下的烧烤店每晚噪音扰民，油烟很大。"
+    )
+    traditional = make_message(
+        "approved", title="學區房問題", body="開發區的學區房劃分不公開，家長多次反映無果。"
+    )
+    assert found("噪音擾民") == {simple.code}
+    assert found('"噪音擾民"') == {simple.code}
+    assert found("学区房") == {traditional.code}
+    assert found('"划分不公开"') == {traditional.code}
+    result = search_messages("开发区")
+    assert codes(result) == {traditional.code}
+    assert "<mark>開發區</mark>" in result.hits[0].snippet

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from flask import current_app
 
-from .. import PROJECT_ROOT
+from .. import PROJECT_ROOT, chinese
 
 MODEL_FILE = "topic_model.pickle"
-MODEL_VERSION = 4  # 2: tree names, balanced class weights; 3: softmax-scaled SVM; 4: head words
+MODEL_VERSION = 5  # 2: tree names, balanced class weights; 3: softmax-scaled SVM; 4: head words;
+# 5: traditional characters read as simplified (board/chinese.py)
 SEED = 20200
 NAMES_WEIGHT = 1.0  # chosen on the held-out split (0.3: 0.9308, 1.0: 0.9310)
 # The first words of title + body as features of their own (`HeadWords`), chosen on the
@@ -77,8 +78,9 @@ def _jieba():
 
 def words(text: str, stopwords: frozenset[str]) -> str:
     """The text as the training data has it: jieba words without stopwords, space-separated
-    (spreadsheets' escaped carriage returns, `_x000D_`, are line ends, as in the token file)."""
-    text = (text or "").replace("_x000D_", "\n")
+    (spreadsheets' escaped carriage returns, `_x000D_`, are line ends, as in the token file);
+    traditional characters are read as simplified, in the token file too."""
+    text = chinese.simplified((text or "").replace("_x000D_", "\n"))
     return " ".join(
         word for word in (w.strip() for w in _jieba().lcut(text)) if word and word not in stopwords
     )
@@ -121,7 +123,7 @@ def read_token_csv(path: Path) -> Examples:
     examples, seen = Examples(), set()
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
-            tokens = " ".join((row.get("tokens") or "").split())
+            tokens = chinese.simplified(" ".join((row.get("tokens") or "").split()))
             if tokens in seen:
                 continue
             seen.add(tokens)

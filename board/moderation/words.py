@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 import ahocorasick
@@ -9,6 +10,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from .. import chinese
 from ..audit import record_change
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -20,8 +22,13 @@ _cache: dict = {"key": None, "automaton": None}
 
 
 def _fold(text: str) -> str:
-    """Lower-case without changing the length (so match positions stay valid)."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    """Simplified characters, half-width and lower-case, without changing the length (so match
+    positions stay valid): `法輪功`, `ＦＡＬＵＮ` and `Falun` are found by `法轮功` and `falun`."""
+    folded = []
+    for c in chinese.simplified(text):
+        f = (unicodedata.normalize("NFKC", c) if c >= "\x80" else c).lower()
+        folded.append(f if len(f) == 1 else c)
+    return "".join(folded)
 
 
 def words_query():

@@ -23,6 +23,8 @@ from math import log
 import jieba
 from whoosh.analysis import Token, Tokenizer
 
+from .. import chinese
+
 try:  # Snowball English; without it, English words are indexed unstemmed (never Porter)
     from whoosh.lang.snowball.english import EnglishStemmer
 
@@ -42,7 +44,8 @@ STOP_WORDS = frozenset(
     "an and are as at be by for from in is it of on or that the this to was were with".split()
 )
 
-# Full-width ASCII to half-width and A–Z to a–z: one character for one, so offsets stay exact.
+# Full-width ASCII to half-width, A–Z to a–z and traditional characters to simplified
+# (`board/chinese.py`): one character for one, so offsets stay exact.
 _NORMALIZE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _NORMALIZE[0x3000] = 0x20
 _NORMALIZE.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
@@ -67,6 +70,7 @@ def load() -> None:
         with _load_lock:
             logging.getLogger("jieba").setLevel(logging.WARNING)
             initialize(jieba.dt)
+            normalize("")  # the traditional-character table too, before workers fork
 
 
 def initialize(tokenizer: jieba.Tokenizer) -> None:
@@ -112,9 +116,15 @@ def add_words(words: Iterable[str]) -> int:
     return len(new)
 
 
+_normalize_table: dict[int, int] | None = None
+
+
 def normalize(text: str) -> str:
-    """Half-width, lower-case ASCII; the same length as `text`."""
-    return text.translate(_NORMALIZE)
+    """Half-width, lower-case ASCII and simplified characters; the same length as `text`."""
+    global _normalize_table
+    if _normalize_table is None:  # once per process: OpenCC's table (board/chinese.py)
+        _normalize_table = {**chinese.traditional_to_simplified(), **_NORMALIZE}
+    return text.translate(_normalize_table)
 
 
 def _is_word(text: str) -> bool:
