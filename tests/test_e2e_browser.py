@@ -57,12 +57,13 @@ def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
     page.fill("input[name=title]", "文三路路灯不亮已经两周")
     page.fill(
         "textarea[name=body]",
-        "文三路西段的路灯从本月初开始一直不亮，晚上行人很危险。我的身份证号11010519491231002X。",
+        "文三路西段的路灯从本月初开始一直不亮，晚上行人很危险。我的身份证号11010519491231002X，"
+        "电话一三八 一二三四 五六七八。",
     )
     page.fill("textarea[name=private_note]", "联系人王小明")
     page.click("[name=preview]")
     preview = page.inner_text("body")
-    assert "110105********002X" in preview
+    assert "110105********002X" in preview and "一三八 **** 五六七八" in preview
     assert "11010519491231002X" in page.input_value("textarea[name=body]")  # kept for editing
     page.locator("[name=submit]").first.click()
     page.wait_for_load_state()
@@ -120,6 +121,7 @@ def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
     text = page.inner_text("body")
     assert "已回复" in text and "杭州市住房和城乡建设局" in text and "恢复照明" in text
     assert "11010519491231002X" not in text and "王小明" not in text
+    assert "一二三四" not in text  # the phone written in Chinese numerals, masked
 
     # Search finds it through the indexer process (polling: the worker applies the outbox).
     for _ in range(50):
@@ -129,6 +131,9 @@ def test_citizen_to_reply_to_rating_to_search_in_the_browser(site, browser):
         page.wait_for_timeout(200)
     assert code in page.content()
     assert page.locator("mark").count() > 0
+    # Written in traditional characters, the same words find it (路燈 is 路灯).
+    page.goto(f"{site}/search?q=路燈+不亮")
+    assert code in page.content()
     ctx.close()
 
     # The author rates the reply; the message closes.
