@@ -153,3 +153,27 @@ def test_words_are_found_in_traditional_and_full_width_forms(app, admin):
     assert '<mark class="sensitive">ＶＰＮ</mark>' in html
     words.add_words("學區房", admin, now=T0)
     assert words.find("学区房") == ["学区房"]
+
+
+def test_words_are_found_with_filler_between_their_characters(app, admin):
+    """Spaces, dots, stars, symbols and zero-width characters put between a word's characters do
+    not slip it past the list; clause punctuation and line breaks are not skipped, and a word
+    holding filler on purpose (`C++`) is matched as written, never as `c`."""
+    words.add_words("办证\nvpn\n法轮功\nC++\n", admin, now=T0)
+    for text, found in [
+        ("门口有人办 证", ["办证"]),
+        ("翻墙用V.P.N", ["vpn"]),
+        ("发法*轮*功传单", ["法轮功"]),
+        ("发法\u200b轮\u2060功传单", ["法轮功"]),
+        ("办🌸证，加微信", ["办证"]),
+        ("法 輪 功", ["法轮功"]),
+        ("我去办，证件在家", []),
+        ("先办\n证件", []),
+        ("学C语言", []),
+        ("学C++语言", ["c++"]),
+    ]:
+        assert words.find(text) == found, text
+    html = str(words.highlight("门口有人办 证"))
+    assert '<mark class="sensitive">办 证</mark>' in html
+    html = str(words.highlight("发法*轮*功传单"))
+    assert '<mark class="sensitive">法*轮*功</mark>' in html

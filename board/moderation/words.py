@@ -18,17 +18,46 @@ from ..models import Role, User
 from .models import SensitiveWord
 
 WORD_MAX = 40
-_cache: dict = {"key": None, "automaton": None}
+_cache: dict = {"key": None, "automata": []}
 
 
-def _fold(text: str) -> str:
-    """Simplified characters, half-width and lower-case, without changing the length (so match
-    positions stay valid): `法輪功`, `ＦＡＬＵＮ` and `Falun` are found by `法轮功` and `falun`."""
-    folded = []
-    for c in chinese.simplified(text):
-        f = (unicodedata.normalize("NFKC", c) if c >= "\x80" else c).lower()
-        folded.append(f if len(f) == 1 else c)
-    return "".join(folded)
+def _fold_char(c: str) -> str:
+    """One character simplified, half-width and lower-case; itself when that is not one char."""
+    f = (unicodedata.normalize("NFKC", c) if c >= "\x80" else c).lower()
+    return f if len(f) == 1 else c
+
+
+# What people put between the characters of a word to slip it past a list (`办 证`, `V.P.N`,
+# `法*轮*功`, a zero-width space): skipped when matching. Clause punctuation (，。；：！？、) and
+# line breaks are not: a word is never found across two clauses.
+_FILLER = frozenset("*.·•-_|/\\~+#@&^%$`'\"=<>()[]{}【】（）「」『』《》〈〉〔〕…—–＊．－＿｜／＼～＋＃＠＆")
+
+
+def _skipped(c: str) -> bool:
+    if c in _FILLER or (c.isspace() and c not in "\n\r"):
+        return True
+    return c >= "\x80" and unicodedata.category(c) in ("Cf", "So", "Sk")
+
+
+def _compact(text: str, skip: bool = True) -> tuple[str, list[int]]:
+    """`text` folded (`_fold_char`: `法輪功`, `ＦＡＬＵＮ` → `法轮功`, `falun`), without the filler
+    between characters when `skip`, and each kept character's index in `text` (for
+    highlighting)."""
+    chars: list[str] = []
+    where: list[int] = []
+    for index, c in enumerate(chinese.simplified(text)):
+        if not (skip and _skipped(c)):
+            chars.append(_fold_char(c))
+            where.append(index)
+    return "".join(chars), where
+
+
+def _fold(word: str) -> str:
+    """A word as the list compares it: folded, and without the filler between its characters
+    (`法 轮 功` is 法轮功). A word that holds filler other than spaces on purpose (`C++`, `18+`,
+    `A.B`) is compared as written, or `C++` would be found in every `c`."""
+    compact, plain = _compact(word)[0], _compact(word, skip=False)[0]
+    return compact if compact and compact == "".join(plain.split()) else plain
 
 
 def words_query():
@@ -36,44 +65,49 @@ def words_query():
     return select(SensitiveWord).order_by(SensitiveWord.word)
 
 
-def _automaton():
-    """An Aho–Corasick automaton of the current list, rebuilt when the list changes."""
+def _automata():
+    """Aho–Corasick automata of the current list, rebuilt when the list changes: one over the
+    text without filler (most words), one over the text as written (words with filler)."""
     # The list is short (hundreds of words): reading it is cheaper than any invalidation scheme
-    # across workers, and the automaton is only rebuilt when it changed.
+    # across workers, and the automata are only rebuilt when it changed.
     key = tuple(sorted(db.session.scalars(select(SensitiveWord.word))))
     if _cache["key"] != key:
-        automaton = ahocorasick.Automaton()
+        compact, plain = ahocorasick.Automaton(), ahocorasick.Automaton()
         for word in key:
             folded = _fold(word)
-            automaton.add_word(folded, folded)
-        if len(automaton):
-            automaton.make_automaton()
-        _cache.update(key=key, automaton=automaton if len(automaton) else None)
-    return _cache["automaton"]
+            (compact if folded == _compact(word)[0] else plain).add_word(folded, folded)
+        automata = []
+        for skip, automaton in ((True, compact), (False, plain)):
+            if len(automaton):
+                automaton.make_automaton()
+                automata.append((skip, automaton))
+        _cache.update(key=key, automata=automata)
+    return _cache["automata"]
 
 
-def _spans(text: str) -> list[tuple[int, int]]:
-    """Non-overlapping (start, end) spans of listed words in `text`, longest first on overlap."""
-    automaton = _automaton()
-    if automaton is None or not text:
+def _matches(text: str) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, listed word) in `text`, the longest first on overlap."""
+    if not text:
         return []
-    found = sorted(
-        ((end - len(word) + 1, end + 1) for end, word in automaton.iter(_fold(text))),
-        key=lambda span: (span[0], -span[1]),
-    )
-    spans: list[tuple[int, int]] = []
-    for start, end in found:
-        if not spans or start >= spans[-1][1]:
-            spans.append((start, end))
-    return spans
+    found = []
+    for skip, automaton in _automata():
+        folded, where = _compact(text, skip)
+        found += [
+            (where[end - len(word) + 1], where[end] + 1, word)
+            for end, word in automaton.iter(folded)
+        ]
+    matches: list[tuple[int, int, str]] = []
+    for start, end, word in sorted(found, key=lambda m: (m[0], -m[1])):
+        if not matches or start >= matches[-1][1]:
+            matches.append((start, end, word))
+    return matches
 
 
 def find(*texts: str | None) -> list[str]:
     """The listed words occurring in any of the texts, each once, in order of first appearance."""
     seen: list[str] = []
     for text in texts:
-        for start, end in _spans(text or ""):
-            word = _fold(text[start:end])
+        for _start, _end, word in _matches(text or ""):
             if word not in seen:
                 seen.append(word)
     return seen
@@ -83,7 +117,7 @@ def highlight(text: str | None) -> Markup:
     """The text escaped, with every listed word wrapped in <mark class="sensitive">."""
     text = text or ""
     out, last = [], 0
-    for start, end in _spans(text):
+    for start, end, _word in _matches(text):
         out.append(escape(text[last:start]))
         out.append(Markup('<mark class="sensitive">%s</mark>') % text[start:end])
         last = end
