@@ -40,11 +40,18 @@ MIN_CHINESE_NUMERALS = 3
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC per character, dashes to `-`, spaces to ` `; and each character's original index."""
+    """NFKC per character, dashes to `-`, spaces to ` `, invisible format characters (zero-width
+    spaces and joiners, soft hyphens, direction marks) dropped; and each character's original
+    index."""
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        folded = char if char < "\x80" else unicodedata.normalize("NFKC", char)
+        if char < "\x80":
+            folded = char
+        elif not char.isprintable() and unicodedata.category(char) == "Cf":
+            continue  # invisible: a zero-width space or a soft hyphen inside `138​1234​5678`
+        else:
+            folded = unicodedata.normalize("NFKC", char)
         for c in folded:
             if c in _DASHES:
                 c = "-"

@@ -74,6 +74,7 @@ ID = [
     _m(
         "id", "身份证号三三〇一〇六一九八五〇三一五二三一〇", "三三〇一〇六一九八五〇三一五二三一〇"
     ),
+    _m("id", "身份证11010519491231\u00ad002X", "11010519491231\u00ad002X"),
 ]
 
 MOBILE = [
@@ -108,6 +109,11 @@ MOBILE = [
     _m("mobile", "电话壹叁捌壹贰叁肆伍陆柒捌", "壹叁捌壹贰叁肆伍陆柒捌"),
     _m("mobile", "打我电话138一二三四5678", "138一二三四5678"),
     _m("mobile", "電話壹參捌壹貳參肆伍陸柒捌", "壹參捌壹貳參肆伍陸柒捌"),
+    # Invisible characters inside (a zero-width space, a word joiner: pasted from a chat app).
+    _m("mobile", "电话138\u200b1234\u200b5678", "138\u200b1234\u200b5678"),
+    _m(
+        "mobile", "手机1\u200c3\u200d8\u20601234\ufeff5678，", "1\u200c3\u200d8\u20601234\ufeff5678"
+    ),
 ]
 
 LANDLINE = [
@@ -157,6 +163,7 @@ EMAIL = [
     _m("email", "邮箱：lisi(at)qq.com", "lisi"),
     _m("email", "mail: wang.wu at sina dot com", "wang.wu"),
     _m("email", "电子邮箱 zhaoliu【at】126.com", "zhaoliu"),
+    _m("email", "邮箱zhang\u200bsan@qq.com", "zhang\u200bsan"),
 ]
 
 QQ = [
@@ -170,6 +177,7 @@ QQ = [
     _m("qq", "Q号:55667788", "55667788"),
     _m("qq", "QQ号码是 112233445", "112233445"),
     _m("qq", "QQ：九八七六五四三二一", "九八七六五四三二一"),
+    _m("qq", "QQ：1234\u200b5678", "1234\u200b5678"),
 ]
 
 WECHAT = [
@@ -335,7 +343,9 @@ CORPUS: list[Variant] = (
 
 
 def _significant(text: str) -> str:
-    """Normalised text with separators removed: `１３８ １２３４` and `138-1234` both `1381234`."""
+    """Normalised text with separators and invisible characters removed: `１３８ １２３４`,
+    `138-1234` and `138\u200b1234` all `1381234`."""
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     text = unicodedata.normalize("NFKC", text).casefold()
     return re.sub(r"[\s\-–—‐.·()（）]+", "", text)
 
