@@ -16,6 +16,7 @@ from board.attachments.models import Attachment
 from board.auth.services import issue_token
 from board.extensions import db
 from board.models import Message, User
+from board.search.query import search_messages
 
 # Crafted values every run tries, besides the random ones.
 NASTY = [
@@ -342,3 +343,25 @@ def test_nul_characters_are_refused_before_any_view(signed_in, where):
     assert response.status_code == 400
     assert "控制字符" in response.get_data(as_text=True)
     assert message_count() == before
+
+
+def test_invisible_characters_are_dropped_from_what_citizens_write(signed_in, make_message):
+    """A direction override cannot show a number reversed past the masking, and zero-width
+    characters cannot hide words from search: both are dropped when a message is filed (form and
+    service alike); joiners inside emoji stay."""
+    response = signed_in.post(
+        "/write?board=330100-secretary",
+        data={"track": "board", "kind": "complaint", "domain": "urban", "region": "330106",
+              "title": "物\u200b业\u2060乱\ufeff收\u00adfee",
+              "body": "请联系他：\u202e8765 4321 831\u202c，家里👨\u200d👩\u200d👧三口人。",
+              "submit": "x"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    filed = db.session.scalar(select(Message).order_by(Message.id.desc()))
+    assert filed.title == "物业乱收fee"
+    assert filed.body == "请联系他：8765 4321 831，家里👨\u200d👩\u200d👧三口人。"
+    m = make_message(
+        "approved", title="物\u200b业费", body="小区物\u200b业乱收停车费，每月两百元。"
+    )
+    assert "\u200b" not in m.title + m.body
+    assert m.code in {hit.message.code for hit in search_messages("物业 停车费").hits}

@@ -121,6 +121,19 @@ class SubmissionKeyReused(ValidationFailed):
     default = _l("这个 Idempotency-Key 已用于另一条内容不同的留言，请为新留言换一个。")
 
 
+# Characters no one can see that change how a text reads or is searched: direction overrides and
+# isolates (`\u202e` shows `8765 4321 831` as `138 1234 5678`, past the masking) and zero-width
+# spaces, word joiners, byte-order marks and soft hyphens (`物\u200b业` is not found by 物业).
+# Dropped from what citizens write; joiners inside emoji (`\u200d`) stay.
+_INVISIBLE = str.maketrans(dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                          0x200B, 0x2060, 0xFEFF, 0x00AD]))  # fmt: skip
+
+
+def plain_text(text: str | None) -> str:
+    """`text` stripped, without the invisible characters above."""
+    return (text or "").translate(_INVISIBLE).strip()
+
+
 def submission_key(author: User, key: str) -> str:
     """What a message stores of its submission's key: bound to the author, fixed length."""
     return hashlib.sha256(f"{author.id}:{key}".encode()).hexdigest()
@@ -134,10 +147,7 @@ def find_submission(author: User, key: str | None, *, title: str, body: str) -> 
     found = db.session.scalar(
         select(Message).where(Message.submission_key == submission_key(author, key))
     )
-    if found is not None and (found.title, found.body) != (
-        (title or "").strip(),
-        (body or "").strip(),
-    ):
+    if found is not None and (found.title, found.body) != (plain_text(title), plain_text(body)):
         raise SubmissionKeyReused()
     return found
 
@@ -194,8 +204,7 @@ def submit_message(
     if author is None or not author.is_authenticated:
         raise PermissionDenied(_("请先登录再留言。"))
     errors: dict[str, list[str]] = {}
-    title, body, private_note = (title or "").strip(), (body or "").strip(), (private_note or "")
-    private_note = private_note.strip()
+    title, body, private_note = plain_text(title), plain_text(body), plain_text(private_note)
     if track not in Track.__members__.values():
         errors["track"] = [_("请选择留言类型。")]
     elif kind not in KINDS_BY_TRACK[Track(track)]:
@@ -352,7 +361,7 @@ def rate_message(
             resolution=resolution,
             attitude=attitude,
             speed=speed,
-            comment=(comment or "").strip(),
+            comment=plain_text(comment),
             created_at=now,
         )
     )
