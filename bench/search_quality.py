@@ -21,6 +21,9 @@ space-separated term must occur in the title, body or reply: SQL LIKE, newest fi
 default `StandardAnalyzer` over the same fields and boosts, queried with its `MultifieldParser`.
 A target found at rank r (1–10) scores 1/r for MRR and counts for recall@10.
 
+`--traditional` types every query in traditional characters (OpenCC's `s2t`), as a reader with a
+traditional input method would, against the same simplified archive.
+
 Held-out measurement: ranking was tuned on the queries of some seeds (see docs/search.md,
 "held-out ranking"); `--seeds` samples targets with other seeds, each on its own, and pools
 them. `--keep DIR` imports and indexes once into DIR and reuses it on later runs; `--misses`
@@ -257,6 +260,7 @@ def run(
     seeds: list[int] | None = None,
     only_ours: bool = False,
     misses: bool = False,
+    traditional: bool = False,
 ) -> dict:
     """Import, index, query; returns the result table (and how long each part took).
 
@@ -302,6 +306,14 @@ def run(
                 rng = random.Random(one)
                 sample = rng.sample(public, min(targets, len(public)))
                 by_seed[one] = make_queries(sample, rng)
+            if traditional:
+                import opencc
+
+                to_traditional = opencc.OpenCC("s2t.json").convert
+                by_seed = {
+                    one: [(kind, to_traditional(q), code) for kind, q, code in found]
+                    for one, found in by_seed.items()
+                }
             queries = [q for found in by_seed.values() for q in found]
             systems: dict = {"ours": ours}
             standard = None
@@ -367,6 +379,9 @@ def main() -> None:
     parser.add_argument("--only-ours", action="store_true", help="skip LIKE and Whoosh's own")
     parser.add_argument("--misses", action="store_true", help="print where ours is not first")
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument(
+        "--traditional", action="store_true", help="queries typed in traditional characters"
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is not there")
@@ -379,6 +394,7 @@ def main() -> None:
         seeds=seeds,
         only_ours=args.only_ours,
         misses=args.misses,
+        traditional=args.traditional,
     )
     shown = {k: v for k, v in result.items() if k not in ("results", "per_seed", "misses")}
     print(json.dumps(shown, ensure_ascii=False))
