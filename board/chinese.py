@@ -1,4 +1,5 @@
-"""Traditional characters read as simplified, one character for one, so offsets stay exact.
+"""Chinese text read the way its writer meant it, one character for one, so offsets stay exact:
+traditional characters as simplified, and digits written as Chinese numerals (`DIGITS`).
 
 Citizens write in traditional characters too (a traditional input method, a text copied from
 Hong Kong or Taiwan, or on purpose, to slip a word past a filter): `噪音擾民` must find `噪音扰民`,
@@ -22,6 +23,12 @@ Phrase-level choices (OpenCC's phrase tables) are not applied: they can change a
 from __future__ import annotations
 
 import threading
+
+# Digits written as Chinese numerals, one character a digit: `一三八…`, `幺` for one as said on
+# the phone, the anti-fraud capitals `壹贰叁…` and their traditional forms `貳參陸`. People write
+# numbers this way to slip them past filters, or because their input method offers it.
+NUMERALS = "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖貳參叄陸"
+DIGITS = str.maketrans(NUMERALS, "0012345678911234567892336")
 
 # GB 2312 characters that traditional text uses for a simplified one (see the module's text).
 RARE_IN_SIMPLIFIED = "後於麽徵菸醣麴"

@@ -2,8 +2,8 @@
 
 A petition must give a number the handling unit can call back: a mainland mobile, or a landline
 with its area code (an extension may follow). What is stored is one canonical spelling —
-`13912345678`, `0571-87654321`, `0571-87654321转123` — whatever spacing, brackets, `+86` or
-full-width digits the petitioner typed.
+`13912345678`, `0571-87654321`, `0571-87654321转123` — whatever spacing, brackets, `+86`,
+full-width digits, Chinese numerals (`一三九…`) or invisible characters the petitioner typed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import unicodedata
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
+
+from . import chinese
 
 # What a phone number may be written with: digits, `+`, separators and brackets. Anything else
 # (letters, which libphonenumber would read as a vanity number) makes it not a phone number.
@@ -27,7 +29,8 @@ _CALLABLE = {
 
 def normalize_cn_phone(text: str | None) -> str | None:
     """The canonical spelling of a valid mainland mobile or landline-with-area-code, else None."""
-    written = unicodedata.normalize("NFKC", text or "").strip()
+    written = unicodedata.normalize("NFKC", text or "").translate(chinese.DIGITS)
+    written = "".join(c for c in written if unicodedata.category(c) != "Cf").strip()
     extension = None
     found = _EXTENSION.search(written)
     if found:

@@ -22,16 +22,13 @@ from flask_babel import gettext
 from stdnum import luhn
 from stdnum.cn import ric
 
+from . import chinese
+
 # -- normalisation ---------------------------------------------------------------------------
 
 _DASHES = frozenset("‐‑‒–—―－﹣−⁃")
-# Digits written as Chinese numerals, one character a digit (`一三八…`, `幺` for 1 as said on
-# the phone, the anti-fraud capitals `壹贰叁`, traditional `貳參陸` too), as people write a number to
-# slip past filters.
-_NUMERALS = str.maketrans(
-    "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖貳參叄陸", "0012345678911234567892336"
-)
-_NUMERAL = "[0-9〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖貳參叄陸]"
+# Digits written as Chinese numerals (`chinese.NUMERALS`: `一三八…`, `幺`, `壹贰叁`, `貳參陸`).
+_NUMERAL = f"[0-9{chinese.NUMERALS}]"
 # Five digits or more (the shortest account, a QQ number), spaces or dashes between them, of
 # which three or more are Chinese numerals: `二〇一九`, `三五成群` or the `7一` of `浙A12347一汽`
 # are never read as digits.
@@ -70,7 +67,7 @@ def _read_numerals(norm: str) -> str:
         run = match.group(0)
         if sum(not c.isascii() for c in run) < MIN_CHINESE_NUMERALS:
             return run
-        return run.translate(_NUMERALS)
+        return run.translate(chinese.DIGITS)
 
     return _NUMERAL_RUN.sub(digits, norm) if not norm.isascii() else norm
 

@@ -410,6 +410,10 @@ def test_sending_a_reply_back_needs_a_reason(browser, client, make_message, hand
         ("010-62345678", "010-62345678"),
         ("0571-87654321转123", "0571-87654321转123"),
         ("0571 87654321 ext. 8", "0571-87654321转8"),
+        ("一三九一二三四五六七八", "13912345678"),  # Chinese numerals
+        ("幺三九 壹贰叁肆 伍陸柒捌", "13912345678"),
+        ("零五七一-八七六五四三二一转一二三", "0571-87654321转123"),
+        ("139\u200b1234\u200b5678", "13912345678"),  # pasted with zero-width spaces
     ],
 )
 def test_chinese_phone_numbers_are_accepted_in_one_spelling(written, stored):
@@ -432,6 +436,8 @@ def test_chinese_phone_numbers_are_accepted_in_one_spelling(written, stored):
         "+852 9123 4567",  # not a mainland number
         "139abcd5678",  # letters (libphonenumber would read them as a keypad)
         "13912345678; DROP TABLE",
+        "一二三四五",  # a hotline in Chinese numerals
+        "一三九一二三四五六七",  # a digit short
     ],
 )
 def test_what_is_not_a_chinese_phone_number_is_refused(written):

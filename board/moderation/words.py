@@ -30,7 +30,9 @@ def _fold_char(c: str) -> str:
 # What people put between the characters of a word to slip it past a list (`办 证`, `V.P.N`,
 # `法*轮*功`, a zero-width space): skipped when matching. Clause punctuation (，。；：！？、) and
 # line breaks are not: a word is never found across two clauses.
-_FILLER = frozenset("*.·•-_|/\\~+#@&^%$`'\"=<>()[]{}【】（）「」『』《》〈〉〔〕…—–＊．－＿｜／＼～＋＃＠＆")
+_FILLER = frozenset(
+    "*.·•-_|/\\~+#@&^%$`'\"=<>()[]{}【】（）「」『』《》〈〉〔〕…—–＊．－＿｜／＼～＋＃＠＆"
+)
 
 
 def _skipped(c: str) -> bool:
