@@ -391,8 +391,10 @@ def _secret_ok(value: str) -> bool:
 
 
 def _mask_secrets(m: _Masker, secrets: Iterable[str | None]) -> None:
-    """Each private value wherever it appears whole (spacing and width aside), first char kept."""
-    values = {_compact(v)[0] for v in secrets if v}
+    """Each private value wherever it appears whole (spacing, width and traditional or simplified
+    characters aside: a name given as 陈明亮 is masked where the body says 陳明亮), first char
+    kept."""
+    values = {chinese.simplified(_compact(v)[0]) for v in secrets if v}
     values = sorted((v for v in values if _secret_ok(v)), key=len, reverse=True)
     if not values:
         return
@@ -401,7 +403,7 @@ def _mask_secrets(m: _Masker, secrets: Iterable[str | None]) -> None:
         if c != " ":
             chars.append(c.casefold() if c < "\x80" else c)
             where.append(index)
-    compact = "".join(chars)
+    compact = chinese.simplified("".join(chars))  # one character for one: `where` holds
     alnum = re.compile(r"[0-9a-z]")
     for value in values:
         start = compact.find(value)

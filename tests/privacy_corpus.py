@@ -233,6 +233,9 @@ PRIVATE = [
         note="翠苑三区12幢3单元\n请尽快",
     ),
     _m("private", "房东王建国不退押金", "王建国", note="房东：王建国"),
+    # Written in traditional characters where the note has simplified ones, or the other way.
+    _m("private", "我是陳明亮，小區物業不作為", "陳明亮", note="姓名：陈明亮"),
+    _m("private", "住在文三路128号的居民", "文三路128号", note="地址：文三路128號"),
     _k("private", "文三路128号路灯不亮", note="我家住在文三路128号附近"),
     _k("private", "128号楼前的路灯不亮", note="文三路 128 号"),
     _k("private", "谢谢领导关心", note="张三丰，谢谢"),
