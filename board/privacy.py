@@ -180,6 +180,14 @@ _OFFICIAL_ACCOUNT_BEFORE = re.compile(r"(?:公众号|官方|官微|服务号)[^\
 _DATE_START = re.compile(r"(?:19|20)[0-9]{2}[-.][0-9]{1,2}[-.][0-9]{1,2}(?![0-9])")
 # Long numbers right after these words are order, case or parcel numbers, not cards.
 _NOT_CARD_BEFORE = re.compile(r"(?:订单|单号|编号|流水|运单|快递|发票|票号|合同号)[^0-9\n]{0,6}$")
+# A bank, savings-book or fund account right after its name: masked although it fails the Luhn
+# check (a savings book's number, a housing-fund account, a card number with a typo).
+# …unless it is an organisation's (`对公账户`, `公司账号`): published for payments, not personal.
+_ORGANISATION_BEFORE = re.compile(r"(?:对公|公司|单位|企业|机构|财政|专用)$")
+_ACCOUNT_AFTER_KEYWORD = re.compile(
+    r"(?:银行卡|银行账|卡号|账号|帐号|账户|帐户|存折|收款账|公积金账|社保卡)(?:号码|号)?[ ]*[:：是为]{0,2}[ ]*"
+    rf"([0-9]{_run('11,24')})(?![0-9])"
+)
 
 # GB/T 2260 province codes: the first two digits of every resident ID number.
 _PROVINCES = frozenset(
@@ -298,6 +306,16 @@ def _mask_cards(m: _Masker) -> None:
             and not _DATE_START.match(match.group(0))
             and luhn.is_valid(digits)
             and not _NOT_CARD_BEFORE.search(m.before(start))
+        ):
+            positions = m.digits(start, end)
+            m.claim(start, end)
+            m.star(positions[4:-4])
+    for match in _ACCOUNT_AFTER_KEYWORD.finditer(m.norm):
+        start, end = match.span(1)
+        if (
+            m.free(start, end)
+            and len(set(m.norm[start:end]) - set(" .-")) > 1  # `0000-00000000`: a placeholder
+            and not _ORGANISATION_BEFORE.search(m.before(match.start(), 6))
         ):
             positions = m.digits(start, end)
             m.claim(start, end)

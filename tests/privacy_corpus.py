@@ -149,6 +149,11 @@ CARD = [
     _m("card", "请退到6222 021234 567890128", "6222 021234 567890128"),
     _m("card", "卡号 5555555555554444 开户行工行", "5555555555554444"),
     _m("card", "存折账号 622848 0012 3456 7890 3", "622848 0012 3456 7890 3"),
+    # After an account's name, masked although it fails the Luhn check (a savings book, a
+    # housing-fund account, a card number with a typo).
+    _m("card", "存折账号 101001234567890，户名张某", "101001234567890"),
+    _m("card", "公积金账号：123456789012", "123456789012"),
+    _m("card", "银行卡号 6222021234567890123 转账", "6222021234567890123"),
 ]
 
 EMAIL = [
@@ -327,6 +332,8 @@ KEEP_NUMBERS = [
     _k("ordinary", "用C#.NET写的系统"),
     _k("ordinary", "在抖音和快手上都发了视频"),
     _k("ordinary", "微博 10000 多转发"),
+    _k("official", "请汇至对公账户：1202021209000123456"),
+    _k("ordinary", "账号 0000-00000000 0000"),
 ]
 
 CORPUS: list[Variant] = (
