@@ -270,8 +270,9 @@ def writer(ix: FileIndex, timeout: float = 0.0, **kwargs) -> SegmentWriter:
 # out of date and rebuilds it in the background, while the old one keeps answering (pages mask
 # again when they show a hit; only matching by a newly masked value lasts until the swap).
 # 2: the masking of issue 14 (normalised numbers, QQ/WeChat, office phones); 3: the `topic` field;
-# 4: numbers in Chinese numerals or with zero-width characters inside, spelt e-mails and other
-# platforms' accounts masked; traditional characters indexed as simplified (board/chinese.py).
+# 4: numbers in Chinese numerals or with zero-width characters inside, spelt e-mails, other
+# platforms' accounts, bank accounts after their name and private values in the other script
+# masked; traditional characters indexed as simplified (board/chinese.py).
 DOCUMENTS_VERSION = 4
 
 
