@@ -18,6 +18,9 @@ table of the field, limited to what is safe to apply to any text, simplified or 
   for different words stay as written: 乾 (乾隆 / 干净), 著 (著名 / 看着), 夥, 拚.
 
 Phrase-level choices (OpenCC's phrase tables) are not applied: they can change a text's length.
+
+`DIGITS` is used where a number is looked for: the masking (`board/privacy.py`, for runs of
+numerals only) and the petition phone field (`board/phones.py`).
 """
 
 from __future__ import annotations
