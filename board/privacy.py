@@ -94,7 +94,7 @@ def _run(count: str) -> str:
     return rf"(?:{_G}[0-9]){{{count}}}"
 
 
-_ID18 = re.compile(rf"(?<![0-9])[0-9]{_run('16')}{_G}(?:[0-9]|[Xx](?![A-Za-z]))(?![0-9])")
+_ID18 = re.compile(rf"(?<![0-9])[0-9]{_run('16')}{_G}(?:[0-9]|[Xx×](?![A-Za-z]))(?![0-9])")
 _ID15 = re.compile(rf"(?<![0-9])[0-9]{_run('14')}(?![0-9])")
 _CARD = re.compile(rf"(?<![0-9])[0-9]{_run('15,18')}(?![0-9])")
 _MOBILE = re.compile(
