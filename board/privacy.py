@@ -436,6 +436,19 @@ def _mask_secrets(m: _Masker, secrets: Iterable[str | None]) -> None:
             start = compact.find(value, start + 1)
 
 
+# Characters no one can see that change how a text reads or is searched: direction overrides and
+# isolates (`\u202e` shows `8765 4321 831` as `138 1234 5678`, past the masking) and zero-width
+# spaces, word joiners, byte-order marks and soft hyphens (`物\u200b业` is not found by 物业).
+# Dropped from what citizens write; joiners inside emoji (`\u200d`) stay.
+_INVISIBLE = str.maketrans(dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                          0x200B, 0x2060, 0xFEFF, 0x00AD]))  # fmt: skip
+
+
+def plain_text(text: str | None) -> str:
+    """`text` stripped, without the invisible characters above."""
+    return (text or "").translate(_INVISIBLE).strip()
+
+
 def mask_text(
     text: str | None,
     secrets: Iterable[str | None] = (),

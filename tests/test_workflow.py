@@ -470,9 +470,14 @@ def test_review_request_window_is_thirty_days(make_message, citizen):
         )
     not_accepted = make_message("not_accepted", **PETITION)
     msg.request_review(
-        not_accepted, citizen, body="不予受理没有依据，请求复查。", now=T0 + timedelta(days=2)
+        not_accepted,
+        citizen,
+        body="不予受理没有依据，请求复查。\u202e8765 4321 831\u202c",
+        now=T0 + timedelta(days=2),
     )
     assert not_accepted.state == State.REVIEW_REQUESTED
+    # A direction override would show the reversed digits as a phone past the masking: dropped.
+    assert not_accepted.events[-1].note == "不予受理没有依据，请求复查。8765 4321 831"
 
 
 def test_only_the_review_body_decides(make_message, coordinator, reviewer, admin):

@@ -25,6 +25,7 @@ from ..models import (
     Unit,
     User,
 )
+from ..privacy import plain_text
 from ..search import outbox
 from ..workflow import Action
 from .events import commit, hand_over, publish_reply, record, transition
@@ -104,7 +105,7 @@ def request_review(message: Message, actor: User, *, body: str, now: datetime) -
         message,
         actor,
         Action.REQUEST_REVIEW,
-        body=body,
+        body=plain_text(body),
         now=now,
         body_for=lambda: review_unit_for(message),
         stops=(PolicyName.RATING_WINDOW,),
@@ -119,7 +120,12 @@ def request_rereview(message: Message, actor: User, *, body: str, now: datetime)
         return review_unit_for(current, post=message.board.post)
 
     return _ask(
-        message, actor, Action.REQUEST_REREVIEW, body=body, now=now, body_for=above_review_body
+        message,
+        actor,
+        Action.REQUEST_REREVIEW,
+        body=plain_text(body),
+        now=now,
+        body_for=above_review_body,
     )
 
 

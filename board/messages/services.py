@@ -63,6 +63,7 @@ from ..models import (
 )
 from ..moderation.services import approve_message, hide_message, reject_message
 from ..phones import normalize_cn_phone
+from ..privacy import plain_text
 from ..search import outbox
 from ..workflow import Action
 from ..workflow.access import (
@@ -119,19 +120,6 @@ class SubmissionKeyReused(ValidationFailed):
 
     code = "idempotency_key_reused"
     default = _l("这个 Idempotency-Key 已用于另一条内容不同的留言，请为新留言换一个。")
-
-
-# Characters no one can see that change how a text reads or is searched: direction overrides and
-# isolates (`\u202e` shows `8765 4321 831` as `138 1234 5678`, past the masking) and zero-width
-# spaces, word joiners, byte-order marks and soft hyphens (`物\u200b业` is not found by 物业).
-# Dropped from what citizens write; joiners inside emoji (`\u200d`) stay.
-_INVISIBLE = str.maketrans(dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A),
-                                          0x200B, 0x2060, 0xFEFF, 0x00AD]))  # fmt: skip
-
-
-def plain_text(text: str | None) -> str:
-    """`text` stripped, without the invisible characters above."""
-    return (text or "").translate(_INVISIBLE).strip()
 
 
 def submission_key(author: User, key: str) -> str:
