@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from conftest import T0, login
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from board.auth.services import issue_token
@@ -177,3 +181,23 @@ def test_words_are_found_with_filler_between_their_characters(app, admin):
     assert '<mark class="sensitive">办 证</mark>' in html
     html = str(words.highlight("发法*轮*功传单"))
     assert '<mark class="sensitive">法*轮*功</mark>' in html
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(st.sampled_from(list("办證证法輪轮功vVpPnN*. \u200b\n，。🌸ＶＰＮx")), max_size=40)
+)
+def test_highlighting_keeps_every_character_and_marks_whole_words(app, admin, text):
+    """Whatever the filler, script or width, the highlighted text is the text, escaped, with
+    marks around listed words only: nothing dropped, doubled or moved."""
+    if not words.find("办证"):
+        words.add_words("办证\nvpn\n法轮功\n", admin, now=T0)
+    html = str(words.highlight(text))
+    marked = re.findall(r'<mark class="sensitive">(.*?)</mark>', html, flags=re.S)
+    plain = html.replace('<mark class="sensitive">', "").replace("</mark>", "")
+    assert plain == str(escape(text))
+    for piece in marked:
+        assert len(words.find(piece)) == 1, piece  # each mark holds one listed word
+    assert set(words.find(*marked)) == set(words.find(text))  # and every word found is marked
