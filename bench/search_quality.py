@@ -22,7 +22,10 @@ default `StandardAnalyzer` over the same fields and boosts, queried with its `Mu
 A target found at rank r (1–10) scores 1/r for MRR and counts for recall@10.
 
 `--traditional` types every query in traditional characters (OpenCC's `s2t`), as a reader with a
-traditional input method would, against the same simplified archive.
+traditional input method would, against the same simplified archive. `--swap-numerals` keeps only
+the queries that hold a counted one-digit number (`3号线`, `五栋`, `二单元`, `一期`) and writes it
+the other way (`三号线`, `5栋`, `2单元`, `1期`), as someone who remembers the matter but not how
+it was written.
 
 Held-out measurement: ranking was tuned on the queries of some seeds (see docs/search.md,
 "held-out ranking"); `--seeds` samples targets with other seeds, each on its own, and pools
@@ -126,6 +129,23 @@ def make_queries(messages, rng: random.Random) -> list[tuple[str, str, str]]:
         if len(reply_words) >= 2:
             out.append(("reply words", " ".join(rarest(reply_words, 2)), m.code))
     return out
+
+
+_COUNTED = re.compile(
+    r"(?<![0-9〇零一二三四五六七八九十百千万两统同唯单之专划不逐其再])"
+    r"([一二三四五六七八九1-9])(?![0-9])(?=号|栋|幢|单元|期|层|楼)"
+)
+_CHINESE_DIGITS = "〇一二三四五六七八九"
+
+
+def _swapped(query: str) -> str:
+    """`query` with each counted one-digit number written the other way (3号线 ⇄ 三号线)."""
+
+    def other(match: re.Match[str]) -> str:
+        c = match.group(1)
+        return _CHINESE_DIGITS[int(c)] if c.isdigit() else str(_CHINESE_DIGITS.index(c))
+
+    return _COUNTED.sub(other, query)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +281,7 @@ def run(
     only_ours: bool = False,
     misses: bool = False,
     traditional: bool = False,
+    swap_numerals: bool = False,
 ) -> dict:
     """Import, index, query; returns the result table (and how long each part took).
 
@@ -306,6 +327,11 @@ def run(
                 rng = random.Random(one)
                 sample = rng.sample(public, min(targets, len(public)))
                 by_seed[one] = make_queries(sample, rng)
+            if swap_numerals:
+                by_seed = {
+                    one: [(k, _swapped(q), code) for k, q, code in found if _swapped(q) != q]
+                    for one, found in by_seed.items()
+                }
             if traditional:
                 import opencc
 
@@ -382,6 +408,9 @@ def main() -> None:
     parser.add_argument(
         "--traditional", action="store_true", help="queries typed in traditional characters"
     )
+    parser.add_argument(
+        "--swap-numerals", action="store_true", help="3号线 ⇄ 三号线 in the queries that hold one"
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is not there")
@@ -395,6 +424,7 @@ def main() -> None:
         only_ours=args.only_ours,
         misses=args.misses,
         traditional=args.traditional,
+        swap_numerals=args.swap_numerals,
     )
     shown = {k: v for k, v in result.items() if k not in ("results", "per_seed", "misses")}
     print(json.dumps(shown, ensure_ascii=False))

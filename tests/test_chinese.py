@@ -50,3 +50,25 @@ def test_search_normalization_reads_traditional_and_full_width_alike(written, si
     assert [(w.text, w.start, w.end) for w in analysis.words(written)] == [
         (w.text, w.start, w.end) for w in analysis.words(simple)
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("地铁三号线太挤", "地铁3号线太挤"),
+        ("五栋二单元六楼", "5栋2单元6楼"),
+        ("小区一期工程", "小区1期工程"),
+        ("第三期", "第3期"),
+        ("三號線", "3号线"),  # traditional first, then the number
+        # Left as written: longer numbers, words ending in a numeral, other words.
+        ("二十三号线", "二十三号线"),
+        ("两栋楼", "两栋楼"),
+        ("同一期间统一楼盘", "同一期间统一楼盘"),
+        ("一路平安", "一路平安"),
+        ("三五成群", "三五成群"),
+    ],
+)
+def test_counted_one_digit_numbers_are_read_as_digits(written, read):
+    """三号线 and 3号线 are the same words to search; the length is kept."""
+    assert analysis.normalize(written) == read
+    assert len(analysis.normalize(written)) == len(written)

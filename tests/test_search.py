@@ -714,3 +714,21 @@ def test_traditional_and_simplified_characters_find_each_other(make_message):
     result = search_messages("开发区")
     assert codes(result) == {traditional.code}
     assert "<mark>開發區</mark>" in result.hits[0].snippet
+
+
+def test_counted_numbers_find_each_other_in_digits_and_chinese(make_message):
+    """3号线 finds 三号线 and the other way round, both above 13号线 (found as written, see
+    docs/search.md); 五栋 finds 5栋; the snippet marks the words as written."""
+    chinese = make_message(
+        "approved", title="地铁三号线太挤", body="早高峰三号线非常拥挤，五栋的住户都反映。"
+    )
+    digits = make_message("approved", title="3号线延误", body="3号线今天又延误了半小时。")
+    thirteen = make_message("approved", title="13号线", body="地铁13号线的站台太窄。")
+    for query in ("3号线", "三号线"):
+        ranked = [hit.message.code for hit in search_messages(query).hits]
+        assert set(ranked[:2]) == {chinese.code, digits.code}, query
+        assert ranked[2:] in ([], [thirteen.code]), query
+    assert found('"5栋"') == {chinese.code}
+    result = search_messages("地铁 3号线 拥挤")
+    assert codes(result) == {chinese.code}
+    assert "三号线" in result.hits[0].snippet

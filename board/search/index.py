@@ -272,7 +272,8 @@ def writer(ix: FileIndex, timeout: float = 0.0, **kwargs) -> SegmentWriter:
 # 2: the masking of issue 14 (normalised numbers, QQ/WeChat, office phones); 3: the `topic` field;
 # 4: numbers in Chinese numerals or with zero-width characters inside, spelt e-mails, other
 # platforms' accounts, bank accounts after their name and private values in the other script
-# masked; traditional characters indexed as simplified (board/chinese.py).
+# masked; traditional characters indexed as simplified (board/chinese.py), counted one-digit
+# numbers as digits (三号线 as 3号线).
 DOCUMENTS_VERSION = 4
 
 
