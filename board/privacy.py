@@ -314,7 +314,7 @@ def _mask_cards(m: _Masker) -> None:
         start, end = match.span(1)
         if (
             m.free(start, end)
-            and len(set(m.norm[start:end]) - set(" .-")) > 1  # `0000-00000000`: a placeholder
+            and len(set(m.norm[start:end]) - set(" .-")) > 1  # `0000-00000000`: an archive's mask
             and not _ORGANISATION_BEFORE.search(m.before(match.start(), 6))
         ):
             positions = m.digits(start, end)
