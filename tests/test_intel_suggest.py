@@ -218,6 +218,12 @@ def test_suggest_answers_topics_domain_units_and_similar_public_messages(app, cl
     assert answered.code in data["similar"]
     assert hidden.code not in data["similar"] and hidden.code not in json.dumps(data)
     assert "三百元" not in response.get_data(as_text=True)
+    # Written in traditional characters, the same draft gets the same narrowed topic.
+    traditional = client.post(
+        "/api/v1/suggest",
+        json={"title": "物業亂收停車費", "body": "我們小區物業服務差，還多收停車費，業主不滿。"},
+    ).get_json()
+    assert traditional["topics"][0]["path"] == ["城乡建设", "物业管理", "物业服务"]
 
 
 def test_suggest_without_a_model_still_answers(app, client):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import chinese
 from ..extensions import db
 from ..messages.services import public_messages_query
 from ..models import DOMAIN_LABELS, Domain, Message, Unit
@@ -47,8 +48,8 @@ class Suggestion:
 
 def _topic_paths(ranked: list[tuple[str, float]], title: str, body: str) -> list[dict]:
     """First-level topics with their scores; the best one narrowed to the most specific active
-    node below it whose name the text mentions."""
-    text = f"{title}\n{body}"
+    node below it whose name the text mentions (in either script: 物業服務 names 物业服务)."""
+    text = chinese.simplified(f"{title}\n{body}")
     topics = []
     for n, (label, score) in enumerate(ranked):
         path = label
@@ -59,7 +60,7 @@ def _topic_paths(ranked: list[tuple[str, float]], title: str, body: str) -> list
                     Topic.is_active.is_(True),
                 )
             ).all()
-            mentioned = [t for t in below if t.name in text]
+            mentioned = [t for t in below if chinese.simplified(t.name) in text]
             if mentioned:
                 path = max(mentioned, key=lambda t: (t.level, len(t.name))).path
         names = path.split(PATH_SEPARATOR)
