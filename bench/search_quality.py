@@ -131,10 +131,15 @@ def make_queries(messages, rng: random.Random) -> list[tuple[str, str, str]]:
     return out
 
 
-_COUNTED = re.compile(
-    r"(?<![0-9〇零一二三四五六七八九十百千万两统同唯单之专划不逐其再])"
-    r"([一二三四五六七八九1-9])(?![0-9])(?=号|栋|幢|单元|期|层|楼)"
-)
+def _counted() -> re.Pattern[str]:
+    """The analyzer's counted one-digit numbers (`board/search/analysis.py`), in either form."""
+    from board.search.analysis import COUNTED_BEFORE, NOT_COUNTED_AFTER
+
+    return re.compile(
+        rf"(?<![{NOT_COUNTED_AFTER}])([一二三四五六七八九1-9])(?![0-9])(?={COUNTED_BEFORE})"
+    )
+
+
 _CHINESE_DIGITS = "〇一二三四五六七八九"
 
 
@@ -145,7 +150,7 @@ def _swapped(query: str) -> str:
         c = match.group(1)
         return _CHINESE_DIGITS[int(c)] if c.isdigit() else str(_CHINESE_DIGITS.index(c))
 
-    return _COUNTED.sub(other, query)
+    return _counted().sub(other, query)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -123,10 +123,9 @@ _normalize_table: dict[int, int] | None = None
 # archives 465 `N号线` against 131 `三号线`-style, 1,167 `N栋` against 371). Not inside a longer
 # number (`十三号线`, `二十五栋` stay as written) nor at the end of a word (`统一`, `同一期间`,
 # `唯一`, `再三`), and only before these (`一路平安` stays).
-_COUNTED = re.compile(
-    r"(?<![0-9〇零一二三四五六七八九十百千万两统同唯单之专划不逐其再])"
-    r"[一二三四五六七八九](?=号|栋|幢|单元|期|层|楼)"
-)
+NOT_COUNTED_AFTER = "0-9〇零一二三四五六七八九十百千万两统同唯单之专划不逐其再"
+COUNTED_BEFORE = "号|栋|幢|单元|期|层|楼"
+_COUNTED = re.compile(rf"(?<![{NOT_COUNTED_AFTER}])[一二三四五六七八九](?={COUNTED_BEFORE})")
 _DIGIT_OF = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")}
 
 
